@@ -1,0 +1,164 @@
+/**
+ * The error catalogue. Every error is classified where it is created: a stable code, the status the
+ * client sees, the OpenAI error type, and (for upstream failures) what the engine should do next.
+ */
+
+/**
+ * What the engine does with a failed attempt:
+ * - `retry`: the same target may succeed after a wait (429 rate window, 5xx, 529, resets, timeouts);
+ * - `failover`: this target will not serve the request now, the next one may (auth, quota, model gone);
+ * - `context`: the prompt does not fit this model; a larger-context target may take it;
+ * - `fatal`: the request itself is at fault (bad request, content refused); no other target will do better.
+ */
+export type OutcomeClass = 'retry' | 'failover' | 'context' | 'fatal';
+
+export type ErrorOrigin = 'client' | 'gateway' | 'upstream';
+
+/** The OpenAI error body every client receives. */
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** A failed upstream attempt, classified. */
+export interface UpstreamFailure {
+  class: OutcomeClass;
+  /** Short machine-readable reason, used in headers, traces and metrics (e.g. `upstream_503`). */
+  reason: string;
+  /** Status the client sees if this failure ends the request. */
+  status: number;
+  type: string;
+  code: string | null;
+  param: string | null;
+  message: string;
+  /** Upstream status, when the failure came with one. */
+  upstreamStatus?: number;
+  /** The server's hint of when to try this target again, in milliseconds from now. */
+  retryAfterMs?: number;
+  /** Whether the failure counts against the target's health (breaker). */
+  breaker: boolean;
+  /** Keep the target out of rotation for this long (bad key, quota exhausted, unknown model). */
+  cooldownMs?: number;
+}
+
+/** An error the gateway answers with directly: bad input, unknown model, missing key, … */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+
+  constructor(opts: {
+    status: number;
+    message: string;
+    type: string;
+    code?: string | null;
+    param?: string | null;
+    headers?: Record<string, string>;
+  }) {
+    super(opts.message);
+    this.name = 'ApiError';
+    this.status = opts.status;
+    this.type = opts.type;
+    this.code = opts.code ?? null;
+    this.param = opts.param ?? null;
+    this.headers = opts.headers ?? {};
+  }
+
+  toBody(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+
+  static fromFailure(failure: UpstreamFailure, headers: Record<string, string> = {}): ApiError {
+    return new ApiError({
+      status: failure.status,
+      message: failure.message,
+      type: failure.type,
+      code: failure.code,
+      param: failure.param,
+      headers,
+    });
+  }
+}
+
+export const invalidRequest = (message: string, param: string | null = null, code: string | null = null): ApiError =>
+  new ApiError({ status: 400, message, type: 'invalid_request_error', param, code });
+
+export const invalidJson = (detail: string): ApiError =>
+  new ApiError({
+    status: 400,
+    message: `We could not parse the JSON body of your request: ${detail}`,
+    type: 'invalid_request_error',
+    code: 'invalid_json',
+  });
+
+export const unauthorized = (message: string): ApiError =>
+  new ApiError({ status: 401, message, type: 'invalid_request_error', code: 'invalid_api_key' });
+
+export const forbidden = (message: string, code = 'model_not_allowed'): ApiError =>
+  new ApiError({ status: 403, message, type: 'invalid_request_error', code });
+
+export const modelNotFound = (model: string): ApiError =>
+  new ApiError({
+    status: 404,
+    message: `The model \`${model}\` does not exist or you do not have access to it.`,
+    type: 'invalid_request_error',
+    param: 'model',
+    code: 'model_not_found',
+  });
+
+export const routeNotFound = (method: string, path: string): ApiError =>
+  new ApiError({
+    status: 404,
+    message: `Invalid URL (${method} ${path})`,
+    type: 'invalid_request_error',
+    code: 'unknown_url',
+  });
+
+export const methodNotAllowed = (method: string, path: string, allowed: string[]): ApiError =>
+  new ApiError({
+    status: 405,
+    message: `Method ${method} is not allowed on ${path}; use ${allowed.join(', ')}.`,
+    type: 'invalid_request_error',
+    code: 'method_not_allowed',
+    headers: { allow: allowed.join(', ') },
+  });
+
+export const payloadTooLarge = (limitBytes: number): ApiError =>
+  new ApiError({
+    status: 413,
+    message: `Request body exceeds the limit of ${limitBytes} bytes.`,
+    type: 'invalid_request_error',
+    code: 'request_too_large',
+  });
+
+export const unsupportedMediaType = (contentType: string): ApiError =>
+  new ApiError({
+    status: 415,
+    message: `Unsupported content-type "${contentType}"; send application/json.`,
+    type: 'invalid_request_error',
+    code: 'unsupported_media_type',
+  });
+
+/** Classifies failures that happen on the way to or from an upstream, whatever its protocol. */
+export const transportFailure = (reason: string, message: string): UpstreamFailure => ({
+  class: 'retry',
+  reason,
+  status: 502,
+  type: 'api_error',
+  code: reason,
+  param: null,
+  message,
+  breaker: true,
+});
+
+export const timeoutFailure = (reason: string, message: string): UpstreamFailure => ({
+  class: 'retry',
+  reason,
+  status: 504,
+  type: 'api_error',
+  code: reason,
+  param: null,
+  message,
+  breaker: true,
+});
