@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { CLIENT_TIMEOUT_HEADER, Deadline, DeadlineExceededError, parseClientTimeout } from './deadline.js';
+import { ManualClock } from './manual-clock.js';
+
+describe('Deadline', () => {
+  it('counts down on the injected clock', () => {
+    const clock = new ManualClock({ now: 1_000 });
+    const d = new Deadline(5_000, clock);
+    expect(d.expiresAt).toBe(6_000);
+    expect(d.remaining()).toBe(5_000);
+    clock.advance(1_500);
+    expect(d.remaining()).toBe(3_500);
+    expect(d.elapsed()).toBe(1_500);
+    expect(d.expired()).toBe(false);
+    clock.advance(3_500);
+    expect(d.expired()).toBe(true);
+    clock.advance(10);
+    expect(d.remaining()).toBe(0);
+  });
+
+  it('canFit says whether a step would finish in time', () => {
+    const clock = new ManualClock();
+    const d = new Deadline(1_000, clock);
+    expect(d.canFit(1_000)).toBe(true);
+    expect(d.canFit(1_001)).toBe(false);
+    expect(d.canFit(-1)).toBe(false);
+    clock.advance(1_000);
+    expect(d.canFit(0)).toBe(false);
+  });
+
+  it('rejects a negative or NaN timeout', () => {
+    expect(() => new Deadline(-1, new ManualClock())).toThrow(RangeError);
+    expect(() => new Deadline(Number.NaN, new ManualClock())).toThrow(RangeError);
+  });
+
+  it('aborts its signal with DeadlineExceededError when the deadline passes', () => {
+    const clock = new ManualClock();
+    const d = new Deadline(2_000, clock);
+    clock.advance(500);
+    const signal = d.signal();
+    expect(d.signal()).toBe(signal);
+    clock.advance(1_499);
+    expect(signal.aborted).toBe(false);
+    clock.advance(1);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBeInstanceOf(DeadlineExceededError);
+    expect((signal.reason as DeadlineExceededError).timeoutMs).toBe(2_000);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('returns an already-aborted signal once expired, without a timer', () => {
+    const clock = new ManualClock();
+    const d = new Deadline(10, clock);
+    clock.advance(10);
+    expect(d.signal().aborted).toBe(true);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('dispose clears the timer, so the signal never aborts', () => {
+    const clock = new ManualClock();
+    const d = new Deadline(1_000, clock);
+    const signal = d.signal();
+    expect(clock.pendingTimers()).toBe(1);
+    d.dispose();
+    d.dispose();
+    expect(clock.pendingTimers()).toBe(0);
+    clock.advance(5_000);
+    expect(signal.aborted).toBe(false);
+  });
+
+  it('a signal asked for after dispose never arms a timer', () => {
+    const clock = new ManualClock();
+    const d = new Deadline(1_000, clock);
+    d.dispose();
+    const signal = d.signal();
+    expect(clock.pendingTimers()).toBe(0);
+    clock.advance(2_000);
+    expect(signal.aborted).toBe(false);
+  });
+});
+
+describe('parseClientTimeout', () => {
+  it('uses the maximum when the header is absent', () => {
+    expect(parseClientTimeout(undefined, 600_000)).toEqual({
+      ok: true,
+      timeoutMs: 600_000,
+      source: 'default',
+      clamped: false,
+    });
+  });
+
+  it('reads a positive integer', () => {
+    expect(parseClientTimeout(' 1500 ', 600_000)).toEqual({
+      ok: true,
+      timeoutMs: 1_500,
+      source: 'header',
+      clamped: false,
+    });
+    expect(parseClientTimeout(['2000'], 600_000)).toMatchObject({ ok: true, timeoutMs: 2_000 });
+    expect(parseClientTimeout(['2000', '2000'], 600_000)).toMatchObject({ ok: true, timeoutMs: 2_000 });
+  });
+
+  it('clamps to the maximum', () => {
+    expect(parseClientTimeout('900000', 600_000)).toEqual({
+      ok: true,
+      timeoutMs: 600_000,
+      source: 'header',
+      clamped: true,
+    });
+    expect(parseClientTimeout('600000', 600_000)).toMatchObject({ timeoutMs: 600_000, clamped: false });
+  });
+
+  it.each(['', '0', '-5', '1.5', '1e3', 'abc', '10s', '99999999999999999999'])(
+    'rejects %j naming the header',
+    (v) => {
+      const result = parseClientTimeout(v, 600_000);
+      expect(result).toMatchObject({ ok: false, header: CLIENT_TIMEOUT_HEADER, value: v });
+      expect(result.ok === false && result.message).toContain('x-switchyard-timeout-ms');
+    },
+  );
+
+  it('rejects a header repeated with different values, or joined by the server', () => {
+    expect(parseClientTimeout(['100', '200'], 600_000)).toMatchObject({ ok: false, value: '100, 200' });
+    expect(parseClientTimeout('100, 200', 600_000)).toMatchObject({ ok: false });
+    expect(parseClientTimeout([], 600_000)).toMatchObject({ ok: false });
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * A per-attempt watchdog: one timer per kind of timeout, all on the injected Clock.
+ *
+ * - `connect`, `headers`, `first-token`, `total`: armed once, disarmed when the step completes.
+ * - `stall`: the longest gap between two output tokens. The engine re-arms it on every content,
+ *   reasoning or tool-call token (`touch('stall')` is the cheap way); SSE keep-alive comments and blank
+ *   lines must never re-arm it, or a queued request that only sends keep-alives would never time out.
+ *
+ * `touch` does not reschedule the underlying timer on every token: it moves the due time, and when the
+ * old timer fires early it schedules the remainder. One timer per stall period instead of one per token.
+ */
+import type { Clock, TimerHandle } from '../core/clock.js';
+
+export type WatchdogKind = 'connect' | 'headers' | 'first-token' | 'stall' | 'total';
+
+interface Armed {
+  ms: number;
+  due: number;
+  onFire: (kind: WatchdogKind) => void;
+  handle: TimerHandle;
+}
+
+export class Watchdog {
+  readonly #clock: Clock;
+  readonly #armed = new Map<WatchdogKind, Armed>();
+  #closed = false;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Fires `onFire(kind)` once after `ms` unless disarmed first. Re-arming a kind replaces its timer. */
+  arm(kind: WatchdogKind, ms: number, onFire: (kind: WatchdogKind) => void): void {
+    if (this.#closed) return;
+    this.disarm(kind);
+    const due = this.#clock.now() + Math.max(0, ms);
+    const entry: Armed = { ms, due, onFire, handle: { id: undefined } };
+    entry.handle = this.#schedule(kind, entry, due - this.#clock.now());
+    this.#armed.set(kind, entry);
+  }
+
+  /**
+   * Pushes an armed timer's due time to now + its original `ms` (progress was made). Returns false if
+   * `kind` is not armed. Cheap: the underlying timer is only rescheduled when it comes due.
+   */
+  touch(kind: WatchdogKind): boolean {
+    const entry = this.#armed.get(kind);
+    if (entry === undefined) return false;
+    entry.due = this.#clock.now() + Math.max(0, entry.ms);
+    return true;
+  }
+
+  disarm(kind: WatchdogKind): void {
+    const entry = this.#armed.get(kind);
+    if (entry === undefined) return;
+    this.#clock.clearTimeout(entry.handle);
+    this.#armed.delete(kind);
+  }
+
+  disarmAll(): void {
+    for (const kind of [...this.#armed.keys()]) this.disarm(kind);
+  }
+
+  /** Disarms everything and ignores any later `arm`: for when the attempt is over. */
+  close(): void {
+    this.#closed = true;
+    this.disarmAll();
+  }
+
+  isArmed(kind: WatchdogKind): boolean {
+    return this.#armed.has(kind);
+  }
+
+  #schedule(kind: WatchdogKind, entry: Armed, delay: number): TimerHandle {
+    return this.#clock.setTimeout(() => {
+      if (this.#armed.get(kind) !== entry) return;
+      const left = entry.due - this.#clock.now();
+      if (left > 0) {
+        entry.handle = this.#schedule(kind, entry, left);
+        return;
+      }
+      this.#armed.delete(kind);
+      entry.onFire(kind);
+    }, delay);
+  }
+}
