@@ -19,7 +19,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-globals': ['error', { name: 'fetch', message: 'The request path uses undici request/Pool.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'fetch', message: 'The request path uses undici request/Pool.' },
+      ],
     },
   },
   layer(['src/core/**'], ['../*/**', '../../*'], 'core imports nothing outside core.'),
@@ -32,7 +35,7 @@ export default tseslint.config(
   layer(
     ['src/simulator/**'],
     ['**/providers/**', '**/engine/**', '**/server/**', '**/core/**', '**/config/**'],
-    'The simulator is written from the providers\' API references and shares nothing with the translators.',
+    "The simulator is written from the providers' API references and shares nothing with the translators.",
   ),
   {
     files: ['src/resilience/**', 'src/routing/**'],

@@ -56,7 +56,12 @@ export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolM
 
 export interface FunctionTool {
   type: 'function';
-  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean | null };
+  function: {
+    name: string;
+    description?: string;
+    parameters?: Record<string, unknown>;
+    strict?: boolean | null;
+  };
 }
 
 export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
@@ -66,7 +71,12 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | {
       type: 'json_schema';
-      json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean | null; description?: string };
+      json_schema: {
+        name: string;
+        schema?: Record<string, unknown>;
+        strict?: boolean | null;
+        description?: string;
+      };
     };
 
 export interface ChatRequest {

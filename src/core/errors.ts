@@ -81,8 +81,11 @@ export class ApiError extends Error {
   }
 }
 
-export const invalidRequest = (message: string, param: string | null = null, code: string | null = null): ApiError =>
-  new ApiError({ status: 400, message, type: 'invalid_request_error', param, code });
+export const invalidRequest = (
+  message: string,
+  param: string | null = null,
+  code: string | null = null,
+): ApiError => new ApiError({ status: 400, message, type: 'invalid_request_error', param, code });
 
 export const invalidJson = (detail: string): ApiError =>
   new ApiError({

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/** The `switchyard` command. */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from './config/load.js';
+import { describeConfig } from './config/describe.js';
+import { announce, stopOnSignal, version } from './lifecycle.js';
+import { startGateway } from './main.js';
+
+const USAGE = `Usage: switchyard <command> [options]
+
+Commands:
+  start     Run the gateway. Without --config: the built-in demo (simulated providers, live demo).
+            --config FILE   switchyard.yaml (or SWITCHYARD_CONFIG)
+            --port N        listen port (overrides server.port and SWITCHYARD_PORT)
+            --host H        listen address (overrides server.host and SWITCHYARD_HOST)
+  check     Validate a config and print the resolved routes; exits 1 on errors.
+            --config FILE
+  simulate  Run simulated providers (OpenAI wire format) with scriptable faults.
+            --port N (default 4010)  --host H  --config FILE
+  help      This text.
+`;
+
+function portOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) > 65_535)
+    throw new ConfigError([`--port: expected 0-65535, got "${value}"`]);
+  return Number(value);
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+  });
+  const configPath = values.config ?? process.env.SWITCHYARD_CONFIG;
+  const port = portOption(values.port);
+  const overrides = {
+    ...(port !== undefined ? { port } : {}),
+    ...(values.host ? { host: values.host } : {}),
+  };
+  if (!configPath) {
+    const { runDemo } = await import('./demo/run-demo.js');
+    await runDemo({ overrides });
+    return;
+  }
+  const config = loadConfigFile(configPath, { overrides });
+  const gateway = await startGateway(config);
+  announce(config, gateway.url);
+  stopOnSignal(() => gateway.close());
+}
+
+function check(argv: string[]): void {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
+  const path = values.config ?? process.env.SWITCHYARD_CONFIG;
+  if (!path) throw new ConfigError(['--config: give the file to check']);
+  const config = loadConfigFile(path);
+  console.log(`${path}: OK\n`);
+  console.log(describeConfig(config));
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'check':
+      return check(rest);
+    case 'simulate': {
+      const { simulateCommand } = await import('./simulator/cli.js');
+      return simulateCommand(rest);
+    }
+    case '--version':
+    case 'version':
+      console.log(version());
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`switchyard: unknown command "${command}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`switchyard: ${error.message}`);
+  } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    console.error(`switchyard: ${error.message}\n\n${USAGE}`);
+  } else {
+    console.error('switchyard:', error);
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,36 @@
+import type { ResolvedConfig } from './types.js';
+
+const money = (n: number): string => `$${n.toFixed(2)}`;
+
+/** A human-readable summary of the resolved config, as printed by `switchyard check`. */
+export function describeConfig(config: ResolvedConfig): string {
+  const lines: string[] = [];
+  const { server } = config;
+  lines.push(`server: ${server.host}:${server.port}, body limit ${server.bodyLimitBytes} bytes`);
+  lines.push(
+    config.keys.length
+      ? `keys: ${config.keys.map((k) => k.name + (k.models ? ` (${[...k.models].join(', ')})` : '')).join(', ')}`
+      : 'keys: none (loopback only, any key accepted)',
+  );
+  lines.push('', 'providers:');
+  for (const p of config.providers.values()) {
+    lines.push(`  ${p.id}: ${p.protocol} ${p.baseUrl}${p.apiKey ? ' (key set)' : ' (no key)'}`);
+  }
+  lines.push('', 'routes:');
+  for (const route of config.routes.values()) {
+    const t = route.timeouts;
+    const r = route.retry;
+    lines.push(`  ${route.name}`);
+    route.targets.forEach((target, i) => {
+      const price = target.price
+        ? `  ${money(target.price.input)}/${money(target.price.output)} per 1M tokens`
+        : '';
+      lines.push(`    ${i + 1}. ${target.id}${price}`);
+    });
+    lines.push(
+      `    attempts ≤ ${r.maxAttempts}, retries/target ≤ ${r.maxRetriesPerTarget}, max wait ${r.maxRetryWaitMs} ms; ` +
+        `timeouts: connect ${t.connectMs}, first token ${t.firstTokenMs}, stall ${t.stallMs}, request ${t.requestMs} ms`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,210 @@
+/**
+ * Config loading: YAML text → `${ENV}` interpolation → schema → cross-references → the resolved config.
+ * Precedence: schema defaults < file < SWITCHYARD_* environment < command-line flags.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import type { ProtocolOptions, ProviderSettings } from '../providers/types.js';
+import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS } from './presets.js';
+import { configSchema, type ConfigFile } from './schema.js';
+import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** Variables for `${NAME}` and `${NAME:-default}`; defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Command-line overrides, which win over everything. */
+  overrides?: { host?: string; port?: number };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function loadConfigFile(path: string, options: LoadOptions = {}): ResolvedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${path}: ${(error as Error).message}`]);
+  }
+  return loadConfigText(text, options);
+}
+
+export function loadConfigText(text: string, options: LoadOptions = {}): ResolvedConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError([`YAML: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  return resolveConfig(raw, options);
+}
+
+export function resolveConfig(raw: unknown, options: LoadOptions = {}): ResolvedConfig {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  const interpolated = interpolate(raw, env, '', problems);
+  applyEnvironment(interpolated, env, problems);
+  const parsed = configSchema.safeParse(interpolated);
+  if (!parsed.success) throw new ConfigError([...problems, ...parsed.error.issues.map(formatIssue)]);
+  if (problems.length) throw new ConfigError(problems);
+  return resolve(parsed.data, options, problems);
+}
+
+function interpolate(
+  value: unknown,
+  env: LoadOptions['env'] & object,
+  path: string,
+  problems: string[],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (_match, name: string, fallback?: string) => {
+        const found = env[name];
+        if (found !== undefined && found !== '') return found;
+        if (fallback !== undefined) return fallback;
+        problems.push(`${path || '(root)'}: environment variable ${name} is not set`);
+        return '';
+      },
+    );
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`, problems));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value))
+      out[k] = interpolate(v, env, path ? `${path}.${k}` : k, problems);
+    return out;
+  }
+  return value;
+}
+
+/** SWITCHYARD_HOST, SWITCHYARD_PORT and SWITCHYARD_BODY_LIMIT_BYTES override the file's server section. */
+function applyEnvironment(
+  config: unknown,
+  env: Record<string, string | undefined>,
+  problems: string[],
+): void {
+  if (!config || typeof config !== 'object') return;
+  const root = config as Record<string, unknown>;
+  const server = (root.server ?? {}) as Record<string, unknown>;
+  const int = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v)) {
+      problems.push(`${name}: expected a whole number, got "${v}"`);
+      return undefined;
+    }
+    return Number(v);
+  };
+  if (env.SWITCHYARD_HOST) server.host = env.SWITCHYARD_HOST;
+  const port = int('SWITCHYARD_PORT');
+  if (port !== undefined) server.port = port;
+  const limit = int('SWITCHYARD_BODY_LIMIT_BYTES');
+  if (limit !== undefined) server.bodyLimitBytes = limit;
+  root.server = server;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  let path = '';
+  for (const key of issue.path) {
+    if (typeof key === 'number') path += `[${key}]`;
+    else path += path ? `.${String(key)}` : String(key);
+  }
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys')
+    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return `${path || '(root)'}: ${message}`;
+}
+
+function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): ResolvedConfig {
+  const providers = new Map<
+    string,
+    ProviderSettings & { region?: string; prices: ConfigFile['providers'][string]['prices'] }
+  >();
+  for (const [id, p] of Object.entries(file.providers)) {
+    const preset = PROVIDER_PRESETS[p.type];
+    const baseUrl = (p.baseUrl ?? preset.baseUrl)?.replace(/\/+$/, '');
+    if (!baseUrl) problems.push(`providers.${id}.baseUrl: required for type "${p.type}"`);
+    if (preset.requiresKey && !p.apiKey)
+      problems.push(`providers.${id}.apiKey: required for type "${p.type}"`);
+    const options: ProtocolOptions = { ...preset.options };
+    if (p.type === 'azure-openai')
+      options.query = { 'api-version': p.apiVersion ?? AZURE_DEFAULT_API_VERSION };
+    else if (p.apiVersion) options.apiVersion = p.apiVersion;
+    if (p.defaultMaxTokens) options.defaultMaxTokens = p.defaultMaxTokens;
+    providers.set(id, {
+      id,
+      protocol: preset.protocol,
+      baseUrl: baseUrl ?? '',
+      apiKey: p.apiKey || undefined,
+      headers: p.headers,
+      options,
+      ...(p.region ? { region: p.region } : {}),
+      prices: p.prices,
+    });
+  }
+
+  const routes = new Map<string, Route>();
+  for (const [name, r] of Object.entries(file.routes)) {
+    const targets: Target[] = [];
+    r.targets.forEach((t, i) => {
+      const provider = providers.get(t.provider);
+      if (!provider) {
+        const known = [...providers.keys()].map((k) => `"${k}"`).join(', ') || 'none';
+        problems.push(
+          `routes.${name}.targets[${i}].provider: unknown provider "${t.provider}" (known: ${known})`,
+        );
+        return;
+      }
+      const price = provider.prices[t.model];
+      targets.push({ id: `${t.provider}/${t.model}`, provider, model: t.model, ...(price ? { price } : {}) });
+    });
+    const seen = new Set<string>();
+    for (const t of targets) {
+      if (seen.has(t.id)) problems.push(`routes.${name}.targets: "${t.id}" is listed twice`);
+      seen.add(t.id);
+    }
+    routes.set(name, {
+      name,
+      targets,
+      timeouts: { ...file.defaults.timeouts, ...r.timeouts },
+      retry: { ...file.defaults.retry, ...r.retry },
+    });
+  }
+
+  const keys: GatewayKey[] = [];
+  const keyNames = new Set<string>();
+  file.keys.forEach((k, i) => {
+    if (keyNames.has(k.name)) problems.push(`keys[${i}].name: duplicate key name "${k.name}"`);
+    keyNames.add(k.name);
+    for (const m of k.models ?? []) {
+      if (!routes.has(m)) problems.push(`keys[${i}].models: unknown route "${m}"`);
+    }
+    keys.push({ name: k.name, key: k.key, ...(k.models ? { models: new Set(k.models) } : {}) });
+  });
+
+  const host = options.overrides?.host ?? file.server.host ?? (keys.length ? '0.0.0.0' : '127.0.0.1');
+  if (!keys.length && !LOOPBACK.has(host)) {
+    problems.push(
+      `server.host: "${host}" is not loopback; configure gateway keys before exposing the gateway`,
+    );
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    server: {
+      host,
+      port: options.overrides?.port ?? file.server.port,
+      bodyLimitBytes: file.server.bodyLimitBytes,
+    },
+    providers,
+    routes,
+    keys,
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * The one config schema: validation, defaults and types come from it. Unknown keys are rejected so a
+ * typo never silently does nothing. See docs/configuration.md for the reference.
+ */
+import { z } from 'zod';
+import { PROVIDER_TYPES } from './presets.js';
+
+const positiveMs = z.number().int().positive();
+const nonNegativeMs = z.number().int().nonnegative();
+
+export const timeoutsSchema = z
+  .object({
+    /** TCP (and TLS) connect, per attempt. */
+    connectMs: positiveMs.default(5_000),
+    /** From sending the request to the response headers, per attempt. */
+    headersMs: positiveMs.default(60_000),
+    /** From sending the request to the first content, reasoning or tool-call token, per attempt. */
+    firstTokenMs: positiveMs.default(30_000),
+    /** Longest gap between two output tokens; keep-alive comments do not reset it. */
+    stallMs: positiveMs.default(30_000),
+    /** One attempt, start to end. */
+    attemptMs: positiveMs.default(300_000),
+    /** The whole request: every attempt and every wait. Clients may lower it with x-switchyard-timeout-ms. */
+    requestMs: positiveMs.default(600_000),
+  })
+  .strict();
+
+export const retrySchema = z
+  .object({
+    /** Upstream attempts per request, retries and failovers together. */
+    maxAttempts: z.number().int().min(1).max(10).default(3),
+    /** Retries of the same target (within maxAttempts). */
+    maxRetriesPerTarget: z.number().int().min(0).max(5).default(1),
+    /** Full-jitter exponential backoff: U(0, min(cap, base·2^n)). */
+    backoffBaseMs: positiveMs.default(500),
+    backoffCapMs: positiveMs.default(8_000),
+    /** A server hint (retry-after) longer than this fails over at once instead of waiting. */
+    maxRetryWaitMs: nonNegativeMs.default(5_000),
+    /** Retry budget: retries may add at most this share of first attempts (plus a small floor). */
+    budgetRatio: z.number().min(0).max(1).default(0.2),
+    budgetFloorPerSecond: z.number().min(0).default(1),
+  })
+  .strict();
+
+const priceSchema = z
+  .object({
+    /** USD per million input tokens. */
+    input: z.number().nonnegative(),
+    /** USD per million output tokens. */
+    output: z.number().nonnegative(),
+    /** USD per million cached input tokens (defaults to input). */
+    cachedInput: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+const providerSchema = z
+  .object({
+    type: z.enum(PROVIDER_TYPES),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    apiKey: z.string().optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    region: z.string().optional(),
+    /** Azure OpenAI api-version query parameter. */
+    apiVersion: z.string().optional(),
+    /** Anthropic: max_tokens sent when the client gives none (the API requires one). */
+    defaultMaxTokens: z.number().int().positive().optional(),
+    prices: z.record(z.string(), priceSchema).default({}),
+  })
+  .strict();
+
+const targetObjectSchema = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+  })
+  .strict();
+
+/** A target is `provider/model` or `{provider, model}`. */
+const targetSchema = z.union([
+  z
+    .string()
+    .regex(/^[^/\s]+\/\S+$/, 'a target is "provider/model" or { provider, model }')
+    .transform((s) => {
+      const slash = s.indexOf('/');
+      return { provider: s.slice(0, slash), model: s.slice(slash + 1) };
+    }),
+  targetObjectSchema,
+]);
+
+/** Route-level overrides: the same fields, no defaults (the `defaults` section fills the rest). */
+const withoutDefaults = <T extends z.ZodRawShape>(shape: T) =>
+  z
+    .object(
+      Object.fromEntries(
+        Object.entries(shape).map(([k, v]) => [
+          k,
+          (v as unknown as z.ZodDefault<z.ZodType>).unwrap().optional(),
+        ]),
+      ) as { [K in keyof T]: z.ZodOptional<z.ZodType<z.output<T[K]>>> },
+    )
+    .strict();
+
+const routeSchema = z
+  .object({
+    targets: z.array(targetSchema).min(1, 'a route needs at least one target'),
+    timeouts: withoutDefaults(timeoutsSchema.shape).optional(),
+    retry: withoutDefaults(retrySchema.shape).optional(),
+  })
+  .strict();
+
+const keySchema = z
+  .object({
+    name: z.string().min(1),
+    key: z.string().min(8, 'gateway keys must be at least 8 characters'),
+    /** Public model names this key may use; all when absent. */
+    models: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().optional(),
+        port: z.number().int().min(0).max(65_535).default(4000),
+        /** Largest request body accepted, in bytes. */
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    defaults: z
+      .object({ timeouts: timeoutsSchema.prefault({}), retry: retrySchema.prefault({}) })
+      .strict()
+      .prefault({}),
+    providers: z.record(
+      z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
+      providerSchema,
+    ),
+    routes: z.record(z.string().min(1), routeSchema),
+    keys: z.array(keySchema).default([]),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigFile = z.output<typeof configSchema>;
+export type Timeouts = z.output<typeof timeoutsSchema>;
+export type RetrySettings = z.output<typeof retrySchema>;
+export type Price = z.output<typeof priceSchema>;

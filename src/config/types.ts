@@ -1,0 +1,41 @@
+import type { ProviderSettings } from '../providers/types.js';
+import type { Price, RetrySettings, Timeouts } from './schema.js';
+
+export type { Price, RetrySettings, Timeouts };
+
+/** A provider plus an upstream model: what one attempt calls. */
+export interface Target {
+  /** `provider/model`, unique within a route. */
+  id: string;
+  provider: ProviderSettings;
+  model: string;
+  price?: Price;
+}
+
+/** What a public model name resolves to. */
+export interface Route {
+  name: string;
+  targets: Target[];
+  timeouts: Timeouts;
+  retry: RetrySettings;
+}
+
+export interface GatewayKey {
+  name: string;
+  key: string;
+  /** Public model names this key may use; every route when undefined. */
+  models?: Set<string>;
+}
+
+export interface ServerSettings {
+  host: string;
+  port: number;
+  bodyLimitBytes: number;
+}
+
+export interface ResolvedConfig {
+  server: ServerSettings;
+  providers: Map<string, ProviderSettings>;
+  routes: Map<string, Route>;
+  keys: GatewayKey[];
+}

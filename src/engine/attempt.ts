@@ -1,0 +1,203 @@
+/**
+ * One attempt: one upstream call to one target, with its timeouts. Reports parts as they arrive and
+ * returns a classified outcome. Knows nothing of other attempts, retries or the client.
+ */
+import type { ChatCompletion, ChatRequest, Usage } from '../core/chat.js';
+import type { Clock } from '../core/clock.js';
+import { ApiError, timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
+import { SseParser } from '../core/sse.js';
+import { isOutputPart, type StreamPart } from '../core/stream.js';
+import type { Target, Timeouts } from '../config/types.js';
+import type { AttemptContext, ChatProtocol } from '../providers/types.js';
+import { UpstreamFailureError } from '../providers/types.js';
+import { Watchdog } from '../resilience/timers.js';
+import { UpstreamError, type UpstreamClient } from '../upstream/client.js';
+
+export interface AttemptDeps {
+  client: UpstreamClient;
+  clock: Clock;
+}
+
+export interface AttemptInput {
+  target: Target;
+  protocol: ChatProtocol;
+  ctx: AttemptContext;
+  request: ChatRequest;
+  timeouts: Timeouts;
+  /** Aborted when the client leaves or the request deadline passes. */
+  signal: AbortSignal;
+  /** Stream parts, in order; the first output part is the first token. Errors are not reported here. */
+  onPart?: (part: StreamPart) => void;
+  /** Backpressure from whoever consumes the parts. */
+  drained?: () => Promise<void> | undefined;
+}
+
+export type AttemptResult =
+  | { ok: true; completion?: ChatCompletion; usage?: Usage; ttftMs?: number; durationMs: number }
+  | { ok: false; failure: UpstreamFailure; usage?: Usage; ttftMs?: number; durationMs: number };
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promise<AttemptResult> {
+  return new Attempt(deps, input).run();
+}
+
+class Attempt {
+  private readonly controller = new AbortController();
+  private readonly watchdog: Watchdog;
+  private failure: UpstreamFailure | undefined;
+  private readonly start: number;
+  private firstTokenAt: number | undefined;
+  private usage: Usage | undefined;
+
+  constructor(
+    private readonly deps: AttemptDeps,
+    private readonly input: AttemptInput,
+  ) {
+    this.start = deps.clock.now();
+    this.watchdog = new Watchdog(deps.clock);
+  }
+
+  async run(): Promise<AttemptResult> {
+    const { signal } = this.input;
+    const onAbort = (): void =>
+      this.fail({ ...transportFailure('aborted', 'The request was cancelled.'), breaker: false });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.call();
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      return this.result(this.failure ?? failureOf(error));
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.watchdog.close();
+      if (!this.controller.signal.aborted) this.controller.abort();
+    }
+  }
+
+  private async call(): Promise<AttemptResult> {
+    const { protocol, ctx, request, timeouts } = this.input;
+    const spec = protocol.chatRequest(request, ctx);
+    const id = this.input.target.id;
+    this.watchdog.arm('total', timeouts.attemptMs, () =>
+      this.fail(timeoutFailure('attempt_timeout', `${id} did not finish within ${timeouts.attemptMs} ms.`)),
+    );
+    if (request.stream) {
+      this.watchdog.arm('first-token', timeouts.firstTokenMs, () =>
+        this.fail(
+          timeoutFailure(
+            'first_token_timeout',
+            `${id} sent no first token within ${timeouts.firstTokenMs} ms.`,
+          ),
+        ),
+      );
+    }
+    const response = await this.deps.client.send(spec, {
+      signal: this.controller.signal,
+      headersTimeoutMs: timeouts.headersMs,
+      connectTimeoutMs: timeouts.connectMs,
+    });
+    if (response.status < 200 || response.status >= 300) {
+      const body = await readLimited(response.body, ERROR_BODY_LIMIT);
+      return this.result(protocol.classifyError(response.status, response.headers, body, ctx));
+    }
+    if (!request.stream) {
+      const body = await response.body.text();
+      if (this.failure) return this.result(this.failure);
+      const completion = protocol.chatResponse(body, ctx);
+      const durationMs = this.deps.clock.now() - this.start;
+      return { ok: true, completion, ...(completion.usage ? { usage: completion.usage } : {}), durationMs };
+    }
+    const decoder = protocol.streamDecoder(ctx);
+    const emit = (part: StreamPart): void => this.part(part);
+    const parser = new SseParser((event) => {
+      if (!this.failure) decoder.event(event, emit);
+    });
+    for await (const chunk of response.body) {
+      parser.push(chunk as Buffer);
+      if (this.failure) break;
+      const wait = this.input.drained?.();
+      if (wait) await wait;
+    }
+    if (!this.failure) decoder.end(emit);
+    return this.failure ? this.result(this.failure) : this.success();
+  }
+
+  private part(part: StreamPart): void {
+    if (this.failure) return;
+    if (part.type === 'error') {
+      this.fail(part.failure);
+      return;
+    }
+    if (part.type === 'usage') this.usage = part.usage;
+    if (isOutputPart(part)) {
+      if (this.firstTokenAt === undefined) {
+        this.firstTokenAt = this.deps.clock.now();
+        this.watchdog.disarm('first-token');
+        const { stallMs } = this.input.timeouts;
+        this.watchdog.arm('stall', stallMs, () =>
+          this.fail(
+            timeoutFailure(
+              'stall_timeout',
+              `${this.input.target.id} stalled for ${stallMs} ms between tokens.`,
+            ),
+          ),
+        );
+      } else {
+        this.watchdog.touch('stall');
+      }
+    }
+    this.input.onPart?.(part);
+  }
+
+  private fail(failure: UpstreamFailure): void {
+    if (this.failure) return;
+    this.failure = failure;
+    this.controller.abort();
+  }
+
+  private success(): AttemptResult {
+    const durationMs = this.deps.clock.now() - this.start;
+    return {
+      ok: true,
+      durationMs,
+      ...(this.usage ? { usage: this.usage } : {}),
+      ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.start } : {}),
+    };
+  }
+
+  private result(failure: UpstreamFailure): AttemptResult {
+    return {
+      ok: false,
+      failure,
+      durationMs: this.deps.clock.now() - this.start,
+      ...(this.usage ? { usage: this.usage } : {}),
+      ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.start } : {}),
+    };
+  }
+}
+
+function failureOf(error: unknown): UpstreamFailure {
+  if (error instanceof UpstreamError || error instanceof UpstreamFailureError) return error.failure;
+  const code = (error as { code?: string }).code ?? (error as Error).name;
+  return transportFailure('connection_error', `The upstream connection failed (${code}).`);
+}
+
+async function readLimited(
+  body: AsyncIterable<unknown> & { destroy(): unknown },
+  limit: number,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    chunks.push(buf);
+    size += buf.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
+}

@@ -1,0 +1,243 @@
+/**
+ * The only place where routing, resilience and providers meet. For one request: walk the route's
+ * targets in order (active-passive), run attempts, classify each outcome, retry the same target after a
+ * jittered or hinted wait (within the retry budget and the request deadline), fail over otherwise, and
+ * hold the commit point of streams so that any failure before the first token stays invisible.
+ * See docs/failover.md.
+ */
+import type { Clock, Random } from '../core/clock.js';
+import { ApiError, type UpstreamFailure } from '../core/errors.js';
+import type { Route, Target } from '../config/types.js';
+import { chatProtocol } from '../providers/registry.js';
+import type { AttemptContext } from '../providers/types.js';
+import { decideWait } from '../resilience/backoff.js';
+import { Cooldowns } from '../resilience/cooldowns.js';
+import { Deadline } from '../resilience/deadline.js';
+import { RetryBudget } from '../resilience/retry-budget.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import { runAttempt, type AttemptResult } from './attempt.js';
+import { CommitGate } from './commit-gate.js';
+import { exhaustedError, fatalError } from './outcome-errors.js';
+import type { ChatCall, CompletionResult, ResponseMeta, StreamSink, TraceEntry } from './types.js';
+
+export interface EngineDeps {
+  client: UpstreamClient;
+  clock: Clock;
+  random: Random;
+  /** Shared by every request; keyed by target. */
+  budget?: RetryBudget;
+  cooldowns?: Cooldowns;
+}
+
+interface RequestState {
+  call: ChatCall;
+  trace: TraceEntry[];
+  attempts: number;
+  failures: { target: Target; failure: UpstreamFailure }[];
+  deadline: Deadline;
+  signal: AbortSignal;
+  gate?: CommitGate;
+  current?: Target;
+}
+
+export class Engine {
+  readonly cooldowns: Cooldowns;
+  private readonly budget: RetryBudget;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.cooldowns = deps.cooldowns ?? new Cooldowns(deps.clock);
+    this.budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
+  }
+
+  /** A non-streaming request: the first successful attempt's completion, or an ApiError. */
+  async complete(call: ChatCall): Promise<CompletionResult> {
+    const { state, result } = await this.execute(call, undefined);
+    return { completion: result.completion!, meta: this.meta(state) };
+  }
+
+  /** A streaming request, relayed into `sink`. Resolves when the stream has ended, one way or another. */
+  async stream(call: ChatCall, sink: StreamSink): Promise<void> {
+    let state: RequestState | undefined;
+    const gateFor = (s: RequestState): CommitGate => new CommitGate(sink, () => this.meta(s));
+    try {
+      const out = await this.execute(call, gateFor);
+      state = out.state;
+      state.gate!.finish();
+    } catch (error) {
+      if (error instanceof CommittedFailure) {
+        error.gate.fail(error.failure);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private async execute(
+    call: ChatCall,
+    gateFor: ((state: RequestState) => CommitGate) | undefined,
+  ): Promise<{ state: RequestState; result: Extract<AttemptResult, { ok: true }> }> {
+    const { route } = call;
+    const timeoutMs = Math.min(route.timeouts.requestMs, call.timeoutMs ?? Infinity);
+    const deadline = new Deadline(timeoutMs, this.deps.clock);
+    const state: RequestState = {
+      call,
+      trace: [],
+      attempts: 0,
+      failures: [],
+      deadline,
+      signal: AbortSignal.any([call.signal, deadline.signal()]),
+    };
+    if (gateFor) state.gate = gateFor(state);
+    try {
+      for (const target of this.plan(route, state)) {
+        const result = await this.tryTarget(target, state);
+        if (result) return { state, result };
+        if (state.attempts >= route.retry.maxAttempts || state.signal.aborted) break;
+      }
+    } finally {
+      deadline.dispose();
+    }
+    if (call.signal.aborted) throw clientGone();
+    throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs, this.cooldowns);
+  }
+
+  /** Targets in order, cooling ones skipped — unless every one is cooling: then all, in order (panic). */
+  private plan(route: Route, state: RequestState): Target[] {
+    const usable = route.targets.filter((t) => {
+      const cooling = this.cooldowns.active(t.id);
+      if (cooling) state.trace.push({ target: t.id, action: 'skip', result: `cooling:${cooling.reason}` });
+      return !cooling;
+    });
+    return usable.length ? usable : route.targets;
+  }
+
+  /** Attempts on one target: the first, then retries while the failure says so and time allows. */
+  private async tryTarget(
+    target: Target,
+    state: RequestState,
+  ): Promise<Extract<AttemptResult, { ok: true }> | undefined> {
+    const { route } = state.call;
+    const protocol = chatProtocol(target.provider.protocol);
+    if (!protocol) {
+      state.trace.push({
+        target: target.id,
+        action: 'skip',
+        result: `protocol ${target.provider.protocol} not available`,
+      });
+      return undefined;
+    }
+    const ctx: AttemptContext = {
+      provider: target.provider,
+      model: target.model,
+      publicModel: route.name,
+      requestId: state.call.requestId,
+    };
+    this.budget.recordRequest(target.id);
+    for (let retry = 0; ; retry++) {
+      if (state.attempts >= route.retry.maxAttempts || state.signal.aborted) return undefined;
+      state.attempts++;
+      state.current = target;
+      const remaining = state.deadline.remaining();
+      const gate = state.gate;
+      const result = await runAttempt(this.deps, {
+        target,
+        protocol,
+        ctx,
+        request: state.call.request,
+        timeouts: {
+          ...route.timeouts,
+          attemptMs: Math.max(1, Math.min(route.timeouts.attemptMs, remaining)),
+        },
+        signal: state.signal,
+        ...(gate ? { onPart: (p) => gate.part(p), drained: () => gate.drained() } : {}),
+      });
+      state.trace.push({
+        target: target.id,
+        action: 'attempt',
+        result: result.ok ? 'ok' : result.failure.reason,
+        ms: Math.round(result.durationMs),
+      });
+      if (result.ok) return result;
+      const { failure } = result;
+      if (gate?.committed) throw new CommittedFailure(gate, failure);
+      gate?.discard();
+      if (state.call.signal.aborted) throw clientGone();
+      state.failures.push({ target, failure });
+      if (failure.class === 'fatal') throw fatalError(failure, this.meta(state));
+      if (failure.cooldownMs) this.cooldowns.coolFor(target.id, failure.cooldownMs, failure.reason);
+      if (failure.class !== 'retry') return undefined;
+      if (retry >= route.retry.maxRetriesPerTarget || state.attempts >= route.retry.maxAttempts) {
+        this.coolForHint(target, failure);
+        return undefined;
+      }
+      const decision = decideWait({
+        retry,
+        hintMs: failure.retryAfterMs,
+        remainingMs: state.deadline.remaining(),
+        maxWaitMs: route.retry.maxRetryWaitMs,
+        random: this.deps.random,
+        backoff: { baseMs: route.retry.backoffBaseMs, capMs: route.retry.backoffCapMs },
+      });
+      if (decision.action === 'failover') {
+        this.coolForHint(target, failure);
+        state.trace.push({ target: target.id, action: 'skip', result: `no-retry:${decision.reason}` });
+        return undefined;
+      }
+      if (!this.budget.tryAcquireRetry(target.id)) {
+        state.trace.push({ target: target.id, action: 'skip', result: 'no-retry:budget' });
+        return undefined;
+      }
+      state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
+      await sleep(this.deps.clock, decision.ms, state.signal);
+    }
+  }
+
+  /** A rate-limited target with a known reset stays out of rotation until then. */
+  private coolForHint(target: Target, failure: UpstreamFailure): void {
+    if (failure.retryAfterMs) this.cooldowns.coolFor(target.id, failure.retryAfterMs, failure.reason);
+  }
+
+  private meta(state: RequestState): ResponseMeta {
+    const target = state.current?.id ?? state.call.route.targets[0]!.id;
+    const meta: ResponseMeta = { target, attempts: state.attempts, trace: state.trace };
+    const firstTarget = state.call.route.targets[0]!.id;
+    const lastFailure = state.failures.at(-1);
+    if (lastFailure && (target !== firstTarget || state.attempts > 1)) {
+      meta.fallbackReason = `${lastFailure.target.id}: ${lastFailure.failure.reason}`;
+    }
+    return meta;
+  }
+}
+
+class CommittedFailure extends Error {
+  constructor(
+    readonly gate: CommitGate,
+    readonly failure: UpstreamFailure,
+  ) {
+    super(failure.message);
+  }
+}
+
+function clientGone(): ApiError {
+  return new ApiError({
+    status: 499,
+    message: 'The client closed the request.',
+    type: 'invalid_request_error',
+    code: 'client_closed_request',
+  });
+}
+
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      resolve();
+    };
+    const timer = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,57 @@
+/** The errors a request ends with when no attempt succeeded, with headers saying what happened. */
+import { ApiError, type UpstreamFailure } from '../core/errors.js';
+import type { Target } from '../config/types.js';
+import type { Cooldowns } from '../resilience/cooldowns.js';
+import type { ResponseMeta } from './types.js';
+
+function headers(meta: ResponseMeta): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-switchyard-target': meta.target,
+    'x-switchyard-attempts': String(meta.attempts),
+    // The gateway already retried and failed over: an SDK retrying on top would only multiply load.
+    'x-should-retry': 'false',
+  };
+  if (meta.fallbackReason) h['x-switchyard-fallback-reason'] = meta.fallbackReason;
+  return h;
+}
+
+/** The request itself is at fault (or was refused): the upstream's status and message, secrets scrubbed. */
+export function fatalError(failure: UpstreamFailure, meta: ResponseMeta): ApiError {
+  return ApiError.fromFailure(failure, headers(meta));
+}
+
+/** Every target failed or was skipped: one clear error listing why. */
+export function exhaustedError(
+  failures: { target: Target; failure: UpstreamFailure }[],
+  meta: ResponseMeta,
+  deadlineExpired: boolean,
+  timeoutMs: number,
+  cooldowns: Cooldowns,
+): ApiError {
+  const h = headers(meta);
+  const reasons = failures.map((f) => `${f.target.id}: ${f.failure.reason} (${f.failure.message})`);
+  const skipped = meta.trace.filter((t) => t.action === 'skip').map((t) => `${t.target}: ${t.result}`);
+  const detail = [...reasons, ...skipped].join('; ') || 'no target could be tried';
+  if (deadlineExpired) {
+    return new ApiError({
+      status: 504,
+      message: `The request did not complete within its deadline of ${timeoutMs} ms. ${detail}`,
+      type: 'api_error',
+      code: 'deadline_exceeded',
+      headers: h,
+    });
+  }
+  const soonest = Math.min(...failures.map((f) => cooldowns.remaining(f.target.id)).filter((ms) => ms > 0));
+  if (Number.isFinite(soonest)) {
+    h['retry-after'] = String(Math.ceil(soonest / 1000));
+    h['retry-after-ms'] = String(Math.ceil(soonest));
+  }
+  const allRateLimited = failures.length > 0 && failures.every((f) => f.failure.status === 429);
+  return new ApiError({
+    status: allRateLimited ? 429 : 503,
+    message: `No provider could serve the request. ${detail}`,
+    type: allRateLimited ? 'rate_limit_error' : 'api_error',
+    code: allRateLimited ? 'rate_limit_exceeded' : 'all_targets_failed',
+    headers: h,
+  });
+}

@@ -1,0 +1,52 @@
+import type { ChatCompletion, ChatRequest } from '../core/chat.js';
+import type { UpstreamFailure } from '../core/errors.js';
+import type { StreamPart } from '../core/stream.js';
+import type { Route } from '../config/types.js';
+
+/** One line of the per-request decision trace: a target tried or skipped, and why. */
+export interface TraceEntry {
+  target: string;
+  action: 'attempt' | 'skip' | 'wait';
+  /** For attempts: `ok` or the failure reason; for skips and waits: why. */
+  result: string;
+  /** Milliseconds the attempt or the wait took. */
+  ms?: number;
+}
+
+/** What happened, told to the client in x-switchyard-* headers. */
+export interface ResponseMeta {
+  /** `provider/model` that answered (or last tried). */
+  target: string;
+  attempts: number;
+  /** Why the answer did not come from the first target, when it did not. */
+  fallbackReason?: string;
+  trace: TraceEntry[];
+}
+
+export interface ChatCall {
+  request: ChatRequest;
+  route: Route;
+  requestId: string;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  /** The client's own deadline (x-switchyard-timeout-ms), already validated. */
+  timeoutMs?: number;
+}
+
+/** Where a streamed answer goes once committed. Implemented by the HTTP layer. */
+export interface StreamSink {
+  /** The commit point: headers go out, with what happened so far. */
+  open(meta: ResponseMeta): void;
+  part(part: StreamPart): void;
+  /** A clean end (`[DONE]`). */
+  end(): void;
+  /** A failure after the commit point: an error event and no `[DONE]`. */
+  fail(failure: UpstreamFailure): void;
+  /** A promise while the client is not reading fast enough; undefined when writes can go on. */
+  drained(): Promise<void> | undefined;
+}
+
+export interface CompletionResult {
+  completion: ChatCompletion;
+  meta: ResponseMeta;
+}

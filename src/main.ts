@@ -1,0 +1,58 @@
+/** Composition root: config → upstream client, engine → HTTP server. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock, Random } from './core/clock.js';
+import type { ResolvedConfig } from './config/types.js';
+import { Engine } from './engine/engine.js';
+import { systemClock, systemRandom } from './resilience/system-clock.js';
+import { createGatewayServer } from './server/app.js';
+import { UpstreamClient } from './upstream/client.js';
+
+export interface Gateway {
+  /** e.g. http://127.0.0.1:4000 — the OpenAI base URL is `${url}/v1`. */
+  url: string;
+  port: number;
+  server: Server;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  clock?: Clock;
+  random?: Random;
+  onInternalError?: (error: unknown) => void;
+}
+
+export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const client = new UpstreamClient();
+  const engine = new Engine({
+    client,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? systemRandom,
+  });
+  const server = createGatewayServer({
+    config,
+    engine,
+    ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    server,
+    engine,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+import { openAIProtocol } from './openai/index.js';
+import type { ChatProtocol, ProtocolName } from './types.js';
+
+const protocols = new Map<ProtocolName, ChatProtocol>([['openai', openAIProtocol]]);
+
+/** The protocol implementation for a wire protocol name, or undefined if this build has none. */
+export function chatProtocol(name: ProtocolName): ChatProtocol | undefined {
+  return protocols.get(name);
+}

@@ -1,0 +1,110 @@
+/**
+ * The one interface every wire protocol implements. A protocol translates the canonical (OpenAI-shaped)
+ * request into its own HTTP request, and parses its responses, streams and errors back. It knows nothing
+ * of routing, retries or the HTTP server.
+ */
+import type { ChatCompletion, ChatRequest } from '../core/chat.js';
+import type { UpstreamFailure } from '../core/errors.js';
+import type { SseEvent } from '../core/sse.js';
+import type { PartSink } from '../core/stream.js';
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** A provider account as the protocol needs it, resolved from configuration. */
+export interface ProviderSettings {
+  /** The name the config gives the provider, e.g. `openai` or `anthropic-eu`. */
+  id: string;
+  protocol: ProtocolName;
+  /** Base URL including any version prefix, without a trailing slash, e.g. `https://api.openai.com/v1`. */
+  baseUrl: string;
+  /** The provider's secret. Never logged, never returned to a client. */
+  apiKey: string | undefined;
+  /** Extra headers sent with every request. */
+  headers: Record<string, string>;
+  /** Protocol options from the preset and the config (e.g. Azure's path template and api-version). */
+  options: ProtocolOptions;
+}
+
+export type ProtocolName = 'openai' | 'anthropic' | 'gemini';
+
+/** Options a protocol reads; presets are data that fill these in. */
+export interface ProtocolOptions {
+  /** Path of the chat endpoint under baseUrl; `{model}` is replaced by the upstream model. */
+  chatPath?: string;
+  /** Path of the embeddings endpoint under baseUrl; `{model}` is replaced by the upstream model. */
+  embeddingsPath?: string;
+  /** Query parameters added to every request (e.g. Azure `api-version`). */
+  query?: Record<string, string>;
+  /** Header that carries the key, and the prefix before it (OpenAI: `authorization`, `Bearer `). */
+  authHeader?: string;
+  authPrefix?: string;
+  /** Anthropic: the `anthropic-version` header value; default max_tokens when the client sends none. */
+  apiVersion?: string;
+  defaultMaxTokens?: number;
+  /** Whether the upstream accepts `stream_options.include_usage` (OpenAI-compatible servers mostly do). */
+  streamUsage?: boolean;
+}
+
+/** Everything a protocol needs to know about one attempt. */
+export interface AttemptContext {
+  provider: ProviderSettings;
+  /** The upstream model name. */
+  model: string;
+  /** The public model name the client asked for; responses carry it. */
+  publicModel: string;
+  /** The gateway's request id, for upstream correlation headers. */
+  requestId: string;
+}
+
+export interface UpstreamRequestSpec {
+  method: 'GET' | 'POST';
+  /** Absolute URL. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Parses one upstream stream, event by event, into canonical parts. Stateful: one per attempt. */
+export interface StreamDecoder {
+  event(event: SseEvent, emit: PartSink): void;
+  /**
+   * The upstream closed the stream. A stream that ended without its protocol's terminator (e.g. no
+   * `[DONE]`, no `message_stop`) must emit an error part: a cut stream is never a clean end.
+   */
+  end(emit: PartSink): void;
+}
+
+export interface ChatProtocol {
+  readonly name: ProtocolName;
+  /** Throws ApiError (400) for a parameter the target cannot honour. */
+  chatRequest(request: ChatRequest, ctx: AttemptContext): UpstreamRequestSpec;
+  /** Parses a 2xx JSON body; throws UpstreamFailureError when it is not a valid response. */
+  chatResponse(body: string, ctx: AttemptContext): ChatCompletion;
+  streamDecoder(ctx: AttemptContext): StreamDecoder;
+  /** Classifies a non-2xx response (body already read, possibly truncated). */
+  classifyError(status: number, headers: HeaderMap, body: string, ctx: AttemptContext): UpstreamFailure;
+}
+
+/** Thrown by protocols when a response cannot be understood. */
+export class UpstreamFailureError extends Error {
+  constructor(readonly failure: UpstreamFailure) {
+    super(failure.message);
+    this.name = 'UpstreamFailureError';
+  }
+}
+
+/** Removes every occurrence of the provider's secret (and common masked echoes of it) from upstream text. */
+export function scrubSecret(text: string, secret: string | undefined): string {
+  if (!secret || secret.length < 8) return text;
+  let out = text.split(secret).join('[redacted]');
+  // Providers echo masked keys such as "sk-te***...1234": drop any token that starts and ends like the key.
+  const head = secret.slice(0, 3);
+  const tail = secret.slice(-4);
+  out = out.replace(/\S+/g, (token) => {
+    const bare = token.replace(/[.,;:]+$/, '');
+    return bare.length >= 8 && bare.startsWith(head) && bare.endsWith(tail) && bare.includes('*')
+      ? '[redacted]' + token.slice(bare.length)
+      : token;
+  });
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * The HTTP surface. Layer order, written once (each layer adds or reads what is said):
+ *   1. request id    — reads `x-request-id` (if sane) or makes one; echoed on every response
+ *   2. routing       — path → handler; unknown path 404, wrong method 405 (with `allow`)
+ *   3. auth          — `/v1/*` only: gateway key → the caller's GatewayKey (401 otherwise)
+ *   4. body          — JSON bodies bounded by server.bodyLimitBytes (413), parsed (400)
+ *   5. handler       — validates (400 naming the field), resolves the model (404), runs the engine
+ *   6. errors        — anything thrown leaves as an OpenAI-shaped error; nothing internal leaks
+ * Client disconnect aborts the request's signal, which cancels every upstream attempt.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { methodNotAllowed, routeNotFound } from '../core/errors.js';
+import type { ResolvedConfig } from '../config/types.js';
+import type { Engine } from '../engine/engine.js';
+import { KeyAuthenticator } from './auth.js';
+import { handleChatCompletions } from './chat-handler.js';
+import { sendError, sendJson } from './respond.js';
+
+export interface GatewayServerDeps {
+  config: ResolvedConfig;
+  engine: Engine;
+  /** Told about unexpected errors (bugs), never about client or upstream errors. */
+  onInternalError?: (error: unknown) => void;
+}
+
+export interface RequestContext {
+  requestId: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+  deps: GatewayServerDeps;
+  auth: KeyAuthenticator;
+}
+
+type Handler = (ctx: RequestContext) => Promise<void> | void;
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function listModels(ctx: RequestContext): void {
+  const key = ctx.auth.authenticate(ctx.req.headers);
+  const created = Math.floor(Date.now() / 1000);
+  const data = [...ctx.deps.config.routes.keys()]
+    .filter((name) => !key?.models || key.models.has(name))
+    .map((id) => ({ id, object: 'model', created, owned_by: 'switchyard' }));
+  sendJson(ctx.res, 200, { object: 'list', data });
+}
+
+const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
+  '/v1/chat/completions': { POST: handleChatCompletions },
+  '/v1/models': { GET: listModels },
+  '/healthz': { GET: (ctx) => sendJson(ctx.res, 200, { status: 'ok' }) },
+  '/readyz': {
+    GET: (ctx) => sendJson(ctx.res, 200, { status: 'ready', routes: ctx.deps.config.routes.size }),
+  },
+};
+
+export function createGatewayServer(deps: GatewayServerDeps): Server {
+  const auth = new KeyAuthenticator(deps.config.keys);
+  const onInternalError =
+    deps.onInternalError ?? ((error) => console.error('switchyard: internal error', error));
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const ctx: RequestContext = { requestId, req, res, deps, auth };
+    let result: Promise<void> | void;
+    try {
+      result = dispatch(ctx);
+    } catch (error) {
+      sendError(res, error, onInternalError);
+      return;
+    }
+    if (result) result.catch((error: unknown) => sendError(res, error, onInternalError));
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+  return server;
+}
+
+function dispatch(ctx: RequestContext): Promise<void> | void {
+  const { req } = ctx;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const methods = ROUTES[path] ?? ROUTES[path.replace(/\/+$/, '')];
+  const method = req.method ?? 'GET';
+  if (!methods) throw routeNotFound(method, path);
+  const handler = methods[method];
+  if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));
+  return handler(ctx);
+}

@@ -1,0 +1,49 @@
+import type { ServerResponse } from 'node:http';
+import { ApiError } from '../core/errors.js';
+import type { ResponseMeta } from '../engine/types.js';
+
+/** Headers that tell the client which target answered and how. */
+export function metaHeaders(meta: ResponseMeta): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-switchyard-target': meta.target,
+    'x-switchyard-attempts': String(meta.attempts),
+  };
+  if (meta.fallbackReason) headers['x-switchyard-fallback-reason'] = meta.fallbackReason;
+  return headers;
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Every error leaves in OpenAI's shape. Anything unexpected becomes a 500 that says nothing internal. */
+export function sendError(res: ServerResponse, error: unknown, onUnexpected: (error: unknown) => void): void {
+  let apiError: ApiError;
+  if (error instanceof ApiError) {
+    apiError = error;
+  } else {
+    onUnexpected(error);
+    apiError = new ApiError({
+      status: 500,
+      message: 'The gateway hit an internal error; it has been logged.',
+      type: 'server_error',
+      code: 'internal_error',
+    });
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, apiError.status, apiError.toBody(), apiError.headers);
+}

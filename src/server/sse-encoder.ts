@@ -1,0 +1,114 @@
+/**
+ * The one SSE encoder: canonical stream parts → OpenAI `chat.completion.chunk` events.
+ * The role is folded into each choice's first chunk, so the first token goes out in one write.
+ */
+import type { Usage } from '../core/chat.js';
+import type { OpenAIErrorBody, UpstreamFailure } from '../core/errors.js';
+import type { StreamPart } from '../core/stream.js';
+
+interface Delta {
+  role?: 'assistant';
+  content?: string;
+  reasoning_content?: string;
+  refusal?: string;
+  tool_calls?: {
+    index: number;
+    id?: string;
+    type?: 'function';
+    function: { name?: string; arguments: string };
+  }[];
+}
+
+export class ChatChunkEncoder {
+  private readonly rolesSent = new Set<number>();
+  private usage: Usage | undefined;
+
+  constructor(
+    private readonly id: string,
+    private readonly model: string,
+    private readonly created: number,
+    private readonly includeUsage: boolean,
+  ) {}
+
+  /** The SSE text for one part; '' for parts held until the end (usage). */
+  part(part: StreamPart): string {
+    switch (part.type) {
+      case 'text':
+        return this.delta(part.choice, { content: part.text });
+      case 'reasoning':
+        return this.delta(part.choice, { reasoning_content: part.text });
+      case 'refusal':
+        return this.delta(part.choice, { refusal: part.text });
+      case 'tool-call': {
+        const call: NonNullable<Delta['tool_calls']>[number] = {
+          index: part.index,
+          function: { arguments: part.arguments },
+        };
+        if (part.id) {
+          call.id = part.id;
+          call.type = 'function';
+        }
+        if (part.name) call.function.name = part.name;
+        return this.delta(part.choice, { tool_calls: [call] });
+      }
+      case 'finish':
+        return this.event({
+          index: part.choice,
+          delta: this.withRole(part.choice, {}),
+          logprobs: null,
+          finish_reason: part.reason,
+        });
+      case 'usage':
+        this.usage = part.usage;
+        return '';
+      case 'error':
+        return ChatChunkEncoder.error(part.failure);
+    }
+  }
+
+  /** The end of a successful stream: the usage chunk if asked for, then `[DONE]`. */
+  end(): string {
+    let out = '';
+    if (this.includeUsage && this.usage) out += this.chunk([], this.usage);
+    return out + 'data: [DONE]\n\n';
+  }
+
+  /** An OpenAI-style error event; the stream then ends without `[DONE]`, so clients see it is incomplete. */
+  static error(failure: Pick<UpstreamFailure, 'message' | 'type' | 'code' | 'param'>): string {
+    const body: OpenAIErrorBody = {
+      error: { message: failure.message, type: failure.type, param: failure.param, code: failure.code },
+    };
+    return `data: ${JSON.stringify(body)}\n\n`;
+  }
+
+  private delta(choice: number, delta: Delta): string {
+    return this.event({
+      index: choice,
+      delta: this.withRole(choice, delta),
+      logprobs: null,
+      finish_reason: null,
+    });
+  }
+
+  private withRole(choice: number, delta: Delta): Delta {
+    if (this.rolesSent.has(choice)) return delta;
+    this.rolesSent.add(choice);
+    return { role: 'assistant', ...delta };
+  }
+
+  private event(choice: unknown): string {
+    return this.chunk([choice]);
+  }
+
+  private chunk(choices: unknown[], usage?: Usage): string {
+    const chunk: Record<string, unknown> = {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices,
+    };
+    if (usage) chunk.usage = usage;
+    return `data: ${JSON.stringify(chunk)}\n\n`;
+  }
+}

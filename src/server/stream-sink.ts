@@ -1,0 +1,61 @@
+import type { ServerResponse } from 'node:http';
+import type { UpstreamFailure } from '../core/errors.js';
+import type { StreamPart } from '../core/stream.js';
+import type { ResponseMeta, StreamSink } from '../engine/types.js';
+import { metaHeaders } from './respond.js';
+import { ChatChunkEncoder } from './sse-encoder.js';
+
+/** Writes a committed stream to the client as OpenAI SSE, chunk by chunk, with no batching. */
+export class SseResponseSink implements StreamSink {
+  private backpressure: Promise<void> | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly encoder: ChatChunkEncoder,
+    private readonly extraHeaders: Record<string, string>,
+  ) {}
+
+  open(meta: ResponseMeta): void {
+    this.res.writeHead(200, {
+      ...this.extraHeaders,
+      ...metaHeaders(meta),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    this.res.flushHeaders();
+  }
+
+  part(part: StreamPart): void {
+    const text = this.encoder.part(part);
+    if (text) this.write(text);
+  }
+
+  end(): void {
+    this.res.end(this.encoder.end());
+  }
+
+  fail(failure: UpstreamFailure): void {
+    this.res.end(ChatChunkEncoder.error(failure));
+  }
+
+  drained(): Promise<void> | undefined {
+    return this.backpressure;
+  }
+
+  private write(text: string): void {
+    if (this.res.write(text) || this.backpressure) return;
+    // Resolves on drain, or on close: a client that went away must not leave the relay waiting.
+    this.backpressure = new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        this.backpressure = undefined;
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The only code that talks HTTP to providers: one undici Pool per origin, keep-alive, no fetch.
+ * Transport errors come back classified as UpstreamFailures.
+ */
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
+import type { HeaderMap, UpstreamRequestSpec } from '../providers/types.js';
+
+export interface UpstreamResponse {
+  status: number;
+  headers: HeaderMap;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export interface SendOptions {
+  signal: AbortSignal;
+  headersTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export interface UpstreamClientOptions {
+  /** Connections per origin. */
+  connections?: number;
+  /** Idle keep-alive before a pooled socket is closed. */
+  keepAliveTimeoutMs?: number;
+}
+
+export class UpstreamError extends Error {
+  constructor(readonly failure: UpstreamFailure) {
+    super(failure.message);
+    this.name = 'UpstreamError';
+  }
+}
+
+export class UpstreamClient {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly options: UpstreamClientOptions = {}) {}
+
+  async send(spec: UpstreamRequestSpec, options: SendOptions): Promise<UpstreamResponse> {
+    const url = new URL(spec.url);
+    const pool = this.pool(url.origin, options.connectTimeoutMs);
+    try {
+      const response = await pool.request({
+        method: spec.method,
+        path: url.pathname + url.search,
+        headers: spec.headers,
+        body: spec.body ?? null,
+        signal: options.signal,
+        headersTimeout: options.headersTimeoutMs,
+        // The engine watches first-token and stall times itself; keep-alive bytes must not count.
+        bodyTimeout: 0,
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (error) {
+      throw new UpstreamError(classifyTransportError(error, url.origin));
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+
+  private pool(origin: string, connectTimeoutMs: number): Pool {
+    const key = `${origin}|${connectTimeoutMs}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: this.options.connections ?? 256,
+        keepAliveTimeout: this.options.keepAliveTimeoutMs ?? 30_000,
+        connect: { timeout: connectTimeoutMs },
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+}
+
+/** Maps undici and socket errors to classified failures. Never includes request headers (keys). */
+export function classifyTransportError(error: unknown, origin: string): UpstreamFailure {
+  const err = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  const code = err.code ?? err.cause?.code ?? err.name ?? 'unknown';
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return timeoutFailure('connect_timeout', `Timed out connecting to ${origin}.`);
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return timeoutFailure('headers_timeout', `${origin} sent no response headers in time.`);
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return transportFailure('connect_error', `Could not connect to ${origin} (${code}).`);
+    case 'UND_ERR_ABORTED':
+    case 'AbortError':
+      return { ...transportFailure('aborted', 'The upstream request was cancelled.'), breaker: false };
+    default:
+      return transportFailure('connection_error', `The connection to ${origin} failed (${code}).`);
+  }
+}

@@ -1,0 +1,89 @@
+/** Real sockets on loopback: simulated providers ← gateway ← the official OpenAI SDK. */
+import OpenAI from 'openai';
+import { request } from 'undici';
+import { resolveConfig } from '../src/config/load.js';
+import { startGateway, type Gateway } from '../src/main.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
+
+export const PRIMARY_KEY = 'sk-primary-secret-key-0001';
+export const BACKUP_KEY = 'sk-backup-secret-key-0002';
+
+export interface Harness {
+  gateway: Gateway;
+  primary: Simulator;
+  backup: Simulator;
+  client: OpenAI;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Extra raw config merged over the default (two providers, route `m` = primary then backup). */
+  config?: Record<string, unknown>;
+  routes?: Record<string, unknown>;
+  primary?: SimulatorOptions;
+  backup?: SimulatorOptions;
+  apiKey?: string;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const primary = await startSimulator({ apiKey: PRIMARY_KEY, ...options.primary });
+  const backup = await startSimulator({ apiKey: BACKUP_KEY, ...options.backup });
+  const config = resolveConfig(
+    {
+      server: { port: 0 },
+      defaults: {
+        timeouts: { firstTokenMs: 2_000, stallMs: 2_000, requestMs: 15_000 },
+        retry: { backoffBaseMs: 20, backoffCapMs: 100 },
+      },
+      providers: {
+        primary: { type: 'openai-compatible', baseUrl: `${primary.url}/v1`, apiKey: PRIMARY_KEY },
+        backup: { type: 'openai-compatible', baseUrl: `${backup.url}/v1`, apiKey: BACKUP_KEY },
+      },
+      routes: options.routes ?? {
+        m: { targets: ['primary/model-a', 'backup/model-b'] },
+        solo: { targets: ['primary/model-a'] },
+      },
+      ...options.config,
+    },
+    { env: {} },
+  );
+  const gateway = await startGateway(config);
+  const client = new OpenAI({
+    baseURL: `${gateway.url}/v1`,
+    apiKey: options.apiKey ?? 'any-key',
+    maxRetries: 0,
+  });
+  return {
+    gateway,
+    primary,
+    backup,
+    client,
+    async close() {
+      await gateway.close();
+      await Promise.all([primary.close(), backup.close()]);
+    },
+  };
+}
+
+/** A raw HTTP call, for what the SDK will not send (bad JSON, wrong methods, huge bodies). */
+export async function raw(
+  url: string,
+  init: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; headers?: Record<string, string>; body?: string } = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: () => unknown;
+}> {
+  const res = await request(url, {
+    method: init.method ?? 'POST',
+    headers: { 'content-type': 'application/json', ...init.headers },
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) as unknown };
+}
+
+export const userMessage = (content = 'Hello there'): OpenAI.Chat.ChatCompletionMessageParam[] => [
+  { role: 'user', content },
+];
