@@ -176,6 +176,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       targets,
       timeouts: { ...file.defaults.timeouts, ...r.timeouts },
       retry: { ...file.defaults.retry, ...r.retry },
+      dropUnsupportedParams: r.dropUnsupportedParams,
     });
   }
 

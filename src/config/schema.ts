@@ -105,6 +105,8 @@ const routeSchema = z
     targets: z.array(targetSchema).min(1, 'a route needs at least one target'),
     timeouts: withoutDefaults(timeoutsSchema.shape).optional(),
     retry: withoutDefaults(retrySchema.shape).optional(),
+    /** Drop request parameters a target cannot honour instead of answering 400. */
+    dropUnsupportedParams: z.boolean().default(false),
   })
   .strict();
 

@@ -18,6 +18,8 @@ export interface Route {
   targets: Target[];
   timeouts: Timeouts;
   retry: RetrySettings;
+  /** Drop request parameters a target cannot honour instead of answering 400. */
+  dropUnsupportedParams: boolean;
 }
 
 export interface GatewayKey {

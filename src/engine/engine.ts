@@ -131,6 +131,7 @@ export class Engine {
       model: target.model,
       publicModel: route.name,
       requestId: state.call.requestId,
+      dropUnsupported: route.dropUnsupportedParams,
     };
     this.budget.recordRequest(target.id);
     for (let retry = 0; ; retry++) {

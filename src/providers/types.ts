@@ -4,6 +4,7 @@
  * of routing, retries or the HTTP server.
  */
 import type { ChatCompletion, ChatRequest } from '../core/chat.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import type { UpstreamFailure } from '../core/errors.js';
 import type { SseEvent } from '../core/sse.js';
 import type { PartSink } from '../core/stream.js';
@@ -54,6 +55,11 @@ export interface AttemptContext {
   publicModel: string;
   /** The gateway's request id, for upstream correlation headers. */
   requestId: string;
+  /**
+   * When true, parameters this target cannot honour are dropped (route option `dropUnsupportedParams`);
+   * when false, the protocol throws a 400 ApiError naming the parameter and the target.
+   */
+  dropUnsupported: boolean;
 }
 
 export interface UpstreamRequestSpec {
@@ -83,6 +89,9 @@ export interface ChatProtocol {
   streamDecoder(ctx: AttemptContext): StreamDecoder;
   /** Classifies a non-2xx response (body already read, possibly truncated). */
   classifyError(status: number, headers: HeaderMap, body: string, ctx: AttemptContext): UpstreamFailure;
+  /** Embeddings, for protocols that have them. */
+  embeddingsRequest?(request: EmbeddingsRequest, ctx: AttemptContext): UpstreamRequestSpec;
+  embeddingsResponse?(body: string, ctx: AttemptContext): EmbeddingsResponse;
 }
 
 /** Thrown by protocols when a response cannot be understood. */

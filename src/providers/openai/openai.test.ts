@@ -19,6 +19,7 @@ const ctx: AttemptContext = {
   model: 'gpt-4o-2024-08-06',
   publicModel: 'gpt-4o',
   requestId: 'req-1',
+  dropUnsupported: false,
 };
 
 function decode(sse: string): StreamPart[] {
