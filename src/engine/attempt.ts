@@ -2,13 +2,13 @@
  * One attempt: one upstream call to one target, with its timeouts. Reports parts as they arrive and
  * returns a classified outcome. Knows nothing of other attempts, retries or the client.
  */
-import type { ChatCompletion, ChatRequest, Usage } from '../core/chat.js';
+import type { Usage } from '../core/chat.js';
 import type { Clock } from '../core/clock.js';
 import { ApiError, timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
 import { SseParser } from '../core/sse.js';
 import { isOutputPart, type StreamPart } from '../core/stream.js';
 import type { Target, Timeouts } from '../config/types.js';
-import type { AttemptContext, ChatProtocol } from '../providers/types.js';
+import type { HeaderMap, StreamDecoder, UpstreamRequestSpec } from '../providers/types.js';
 import { UpstreamFailureError } from '../providers/types.js';
 import { Watchdog } from '../resilience/timers.js';
 import { UpstreamError, type UpstreamClient } from '../upstream/client.js';
@@ -18,11 +18,20 @@ export interface AttemptDeps {
   clock: Clock;
 }
 
-export interface AttemptInput {
+/** How one kind of request (chat, embeddings) is sent and read; built by the protocol for one target. */
+export interface AttemptExchange<T> {
+  /** Throws ApiError when the target cannot take the request as it is (e.g. an unsupported parameter). */
+  request(): UpstreamRequestSpec;
+  classifyError(status: number, headers: HeaderMap, body: string): UpstreamFailure;
+  /** Non-streaming: parses a 2xx body; throws UpstreamFailureError when it is not a valid answer. */
+  parse?(body: string): T;
+  /** Streaming: a fresh decoder for this attempt. */
+  decoder?(): StreamDecoder;
+}
+
+export interface AttemptInput<T> {
   target: Target;
-  protocol: ChatProtocol;
-  ctx: AttemptContext;
-  request: ChatRequest;
+  exchange: AttemptExchange<T>;
   timeouts: Timeouts;
   /** Aborted when the client leaves or the request deadline passes. */
   signal: AbortSignal;
@@ -32,17 +41,17 @@ export interface AttemptInput {
   drained?: () => Promise<void> | undefined;
 }
 
-export type AttemptResult =
-  | { ok: true; completion?: ChatCompletion; usage?: Usage; ttftMs?: number; durationMs: number }
+export type AttemptResult<T> =
+  | { ok: true; value?: T; usage?: Usage; ttftMs?: number; durationMs: number }
   | { ok: false; failure: UpstreamFailure; usage?: Usage; ttftMs?: number; durationMs: number };
 
 const ERROR_BODY_LIMIT = 64 * 1024;
 
-export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promise<AttemptResult> {
+export async function runAttempt<T>(deps: AttemptDeps, input: AttemptInput<T>): Promise<AttemptResult<T>> {
   return new Attempt(deps, input).run();
 }
 
-class Attempt {
+class Attempt<T> {
   private readonly controller = new AbortController();
   private readonly watchdog: Watchdog;
   private failure: UpstreamFailure | undefined;
@@ -52,13 +61,13 @@ class Attempt {
 
   constructor(
     private readonly deps: AttemptDeps,
-    private readonly input: AttemptInput,
+    private readonly input: AttemptInput<T>,
   ) {
     this.start = deps.clock.now();
     this.watchdog = new Watchdog(deps.clock);
   }
 
-  async run(): Promise<AttemptResult> {
+  async run(): Promise<AttemptResult<T>> {
     const { signal } = this.input;
     const onAbort = (): void =>
       this.fail({ ...transportFailure('aborted', 'The request was cancelled.'), breaker: false });
@@ -76,14 +85,14 @@ class Attempt {
     }
   }
 
-  private async call(): Promise<AttemptResult> {
-    const { protocol, ctx, request, timeouts } = this.input;
-    const spec = protocol.chatRequest(request, ctx);
+  private async call(): Promise<AttemptResult<T>> {
+    const { exchange, timeouts } = this.input;
+    const spec = exchange.request();
     const id = this.input.target.id;
     this.watchdog.arm('total', timeouts.attemptMs, () =>
       this.fail(timeoutFailure('attempt_timeout', `${id} did not finish within ${timeouts.attemptMs} ms.`)),
     );
-    if (request.stream) {
+    if (exchange.decoder) {
       this.watchdog.arm('first-token', timeouts.firstTokenMs, () =>
         this.fail(
           timeoutFailure(
@@ -100,16 +109,16 @@ class Attempt {
     });
     if (response.status < 200 || response.status >= 300) {
       const body = await readLimited(response.body, ERROR_BODY_LIMIT);
-      return this.result(protocol.classifyError(response.status, response.headers, body, ctx));
+      return this.result(exchange.classifyError(response.status, response.headers, body));
     }
-    if (!request.stream) {
+    if (!exchange.decoder) {
       const body = await response.body.text();
       if (this.failure) return this.result(this.failure);
-      const completion = protocol.chatResponse(body, ctx);
-      const durationMs = this.deps.clock.now() - this.start;
-      return { ok: true, completion, ...(completion.usage ? { usage: completion.usage } : {}), durationMs };
+      const value = exchange.parse!(body);
+      const usage = (value as { usage?: Usage }).usage;
+      return { ok: true, value, ...(usage ? { usage } : {}), durationMs: this.deps.clock.now() - this.start };
     }
-    const decoder = protocol.streamDecoder(ctx);
+    const decoder = exchange.decoder();
     const emit = (part: StreamPart): void => this.part(part);
     const parser = new SseParser((event) => {
       if (!this.failure) decoder.event(event, emit);
@@ -157,7 +166,7 @@ class Attempt {
     this.controller.abort();
   }
 
-  private success(): AttemptResult {
+  private success(): AttemptResult<T> {
     const durationMs = this.deps.clock.now() - this.start;
     return {
       ok: true,
@@ -167,7 +176,7 @@ class Attempt {
     };
   }
 
-  private result(failure: UpstreamFailure): AttemptResult {
+  private result(failure: UpstreamFailure): AttemptResult<T> {
     return {
       ok: false,
       failure,

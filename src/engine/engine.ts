@@ -6,6 +6,7 @@
  * See docs/failover.md.
  */
 import type { Clock, Random } from '../core/clock.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import { ApiError, type UpstreamFailure } from '../core/errors.js';
 import type { Route, Target } from '../config/types.js';
 import { chatProtocol } from '../providers/registry.js';
@@ -17,7 +18,8 @@ import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { runAttempt, type AttemptResult } from './attempt.js';
 import { CommitGate } from './commit-gate.js';
-import { exhaustedError, fatalError } from './outcome-errors.js';
+import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
+import { exhaustedError, fatalError, translationFailure } from './outcome-errors.js';
 import type { ChatCall, CompletionResult, ResponseMeta, StreamSink, TraceEntry } from './types.js';
 
 export interface EngineDeps {
@@ -29,8 +31,11 @@ export interface EngineDeps {
   cooldowns?: Cooldowns;
 }
 
+/** What every kind of request needs to run: the route, the caller's signal and deadline. */
+export type RunCall = Omit<ChatCall, 'request'>;
+
 interface RequestState {
-  call: ChatCall;
+  call: RunCall;
   trace: TraceEntry[];
   attempts: number;
   failures: { target: Target; failure: UpstreamFailure }[];
@@ -39,6 +44,8 @@ interface RequestState {
   gate?: CommitGate;
   current?: Target;
 }
+
+type Success<T> = Extract<AttemptResult<T>, { ok: true }>;
 
 export class Engine {
   readonly cooldowns: Cooldowns;
@@ -49,33 +56,36 @@ export class Engine {
     this.budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
   }
 
-  /** A non-streaming request: the first successful attempt's completion, or an ApiError. */
+  /** A non-streaming chat request: the first successful attempt's completion, or an ApiError. */
   async complete(call: ChatCall): Promise<CompletionResult> {
-    const { state, result } = await this.execute(call, undefined);
-    return { completion: result.completion!, meta: this.meta(state) };
+    const { state, result } = await this.execute(call, chatOperation(call.request), undefined);
+    return { completion: result.value!, meta: this.meta(state) };
   }
 
-  /** A streaming request, relayed into `sink`. Resolves when the stream has ended, one way or another. */
+  async embed(
+    call: RunCall,
+    request: EmbeddingsRequest,
+  ): Promise<{ response: EmbeddingsResponse; meta: ResponseMeta }> {
+    const { state, result } = await this.execute(call, embeddingsOperation(request), undefined);
+    return { response: result.value!, meta: this.meta(state) };
+  }
+
+  /** A streaming chat request, relayed into `sink`. Resolves when the stream has ended, one way or another. */
   async stream(call: ChatCall, sink: StreamSink): Promise<void> {
-    let state: RequestState | undefined;
-    const gateFor = (s: RequestState): CommitGate => new CommitGate(sink, () => this.meta(s));
     try {
-      const out = await this.execute(call, gateFor);
-      state = out.state;
+      const { state } = await this.execute(call, chatOperation(call.request), sink);
       state.gate!.finish();
     } catch (error) {
-      if (error instanceof CommittedFailure) {
-        error.gate.fail(error.failure);
-        return;
-      }
-      throw error;
+      if (!(error instanceof CommittedFailure)) throw error;
+      error.gate.fail(error.failure);
     }
   }
 
-  private async execute(
-    call: ChatCall,
-    gateFor: ((state: RequestState) => CommitGate) | undefined,
-  ): Promise<{ state: RequestState; result: Extract<AttemptResult, { ok: true }> }> {
+  private async execute<T>(
+    call: RunCall,
+    operation: Operation<T>,
+    sink: StreamSink | undefined,
+  ): Promise<{ state: RequestState; result: Success<T> }> {
     const { route } = call;
     const timeoutMs = Math.min(route.timeouts.requestMs, call.timeoutMs ?? Infinity);
     const deadline = new Deadline(timeoutMs, this.deps.clock);
@@ -87,10 +97,10 @@ export class Engine {
       deadline,
       signal: AbortSignal.any([call.signal, deadline.signal()]),
     };
-    if (gateFor) state.gate = gateFor(state);
+    if (sink) state.gate = new CommitGate(sink, () => this.meta(state));
     try {
       for (const target of this.plan(route, state)) {
-        const result = await this.tryTarget(target, state);
+        const result = await this.tryTarget(target, operation, state);
         if (result) return { state, result };
         if (state.attempts >= route.retry.maxAttempts || state.signal.aborted) break;
       }
@@ -112,20 +122,13 @@ export class Engine {
   }
 
   /** Attempts on one target: the first, then retries while the failure says so and time allows. */
-  private async tryTarget(
+  private async tryTarget<T>(
     target: Target,
+    operation: Operation<T>,
     state: RequestState,
-  ): Promise<Extract<AttemptResult, { ok: true }> | undefined> {
+  ): Promise<Success<T> | undefined> {
     const { route } = state.call;
     const protocol = chatProtocol(target.provider.protocol);
-    if (!protocol) {
-      state.trace.push({
-        target: target.id,
-        action: 'skip',
-        result: `protocol ${target.provider.protocol} not available`,
-      });
-      return undefined;
-    }
     const ctx: AttemptContext = {
       provider: target.provider,
       model: target.model,
@@ -133,25 +136,41 @@ export class Engine {
       requestId: state.call.requestId,
       dropUnsupported: route.dropUnsupportedParams,
     };
+    const exchange = protocol && operation.exchange(protocol, ctx);
+    if (!exchange) {
+      state.trace.push({ target: target.id, action: 'skip', result: 'unsupported-operation' });
+      return undefined;
+    }
     this.budget.recordRequest(target.id);
     for (let retry = 0; ; retry++) {
       if (state.attempts >= route.retry.maxAttempts || state.signal.aborted) return undefined;
       state.attempts++;
       state.current = target;
-      const remaining = state.deadline.remaining();
       const gate = state.gate;
-      const result = await runAttempt(this.deps, {
-        target,
-        protocol,
-        ctx,
-        request: state.call.request,
-        timeouts: {
-          ...route.timeouts,
-          attemptMs: Math.max(1, Math.min(route.timeouts.attemptMs, remaining)),
-        },
-        signal: state.signal,
-        ...(gate ? { onPart: (p) => gate.part(p), drained: () => gate.drained() } : {}),
-      });
+      let result: AttemptResult<T>;
+      try {
+        result = await runAttempt(this.deps, {
+          target,
+          exchange,
+          timeouts: {
+            ...route.timeouts,
+            attemptMs: Math.max(1, Math.min(route.timeouts.attemptMs, state.deadline.remaining())),
+          },
+          signal: state.signal,
+          ...(gate ? { onPart: (p) => gate.part(p), drained: () => gate.drained() } : {}),
+        });
+      } catch (error) {
+        // The target cannot take this request as it is (e.g. a parameter it does not support).
+        if (!(error instanceof ApiError)) throw error;
+        state.attempts--;
+        state.failures.push({ target, failure: translationFailure(error) });
+        state.trace.push({
+          target: target.id,
+          action: 'skip',
+          result: `unsupported:${error.param ?? error.code}`,
+        });
+        return undefined;
+      }
       state.trace.push({
         target: target.id,
         action: 'attempt',
@@ -166,31 +185,43 @@ export class Engine {
       state.failures.push({ target, failure });
       if (failure.class === 'fatal') throw fatalError(failure, this.meta(state));
       if (failure.cooldownMs) this.cooldowns.coolFor(target.id, failure.cooldownMs, failure.reason);
-      if (failure.class !== 'retry') return undefined;
-      if (retry >= route.retry.maxRetriesPerTarget || state.attempts >= route.retry.maxAttempts) {
-        this.coolForHint(target, failure);
+      if (failure.class !== 'retry' || !(await this.waitToRetry(target, failure, retry, state)))
         return undefined;
-      }
-      const decision = decideWait({
-        retry,
-        hintMs: failure.retryAfterMs,
-        remainingMs: state.deadline.remaining(),
-        maxWaitMs: route.retry.maxRetryWaitMs,
-        random: this.deps.random,
-        backoff: { baseMs: route.retry.backoffBaseMs, capMs: route.retry.backoffCapMs },
-      });
-      if (decision.action === 'failover') {
-        this.coolForHint(target, failure);
-        state.trace.push({ target: target.id, action: 'skip', result: `no-retry:${decision.reason}` });
-        return undefined;
-      }
-      if (!this.budget.tryAcquireRetry(target.id)) {
-        state.trace.push({ target: target.id, action: 'skip', result: 'no-retry:budget' });
-        return undefined;
-      }
-      state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
-      await sleep(this.deps.clock, decision.ms, state.signal);
     }
+  }
+
+  /** Whether to retry the same target; if so, waits first. False means: fail over now. */
+  private async waitToRetry(
+    target: Target,
+    failure: UpstreamFailure,
+    retry: number,
+    state: RequestState,
+  ): Promise<boolean> {
+    const { retry: settings } = state.call.route;
+    if (retry >= settings.maxRetriesPerTarget || state.attempts >= settings.maxAttempts) {
+      this.coolForHint(target, failure);
+      return false;
+    }
+    const decision = decideWait({
+      retry,
+      hintMs: failure.retryAfterMs,
+      remainingMs: state.deadline.remaining(),
+      maxWaitMs: settings.maxRetryWaitMs,
+      random: this.deps.random,
+      backoff: { baseMs: settings.backoffBaseMs, capMs: settings.backoffCapMs },
+    });
+    if (decision.action === 'failover') {
+      this.coolForHint(target, failure);
+      state.trace.push({ target: target.id, action: 'skip', result: `no-retry:${decision.reason}` });
+      return false;
+    }
+    if (!this.budget.tryAcquireRetry(target.id)) {
+      state.trace.push({ target: target.id, action: 'skip', result: 'no-retry:budget' });
+      return false;
+    }
+    state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
+    await sleep(this.deps.clock, decision.ms, state.signal);
+    return !state.signal.aborted;
   }
 
   /** A rate-limited target with a known reset stays out of rotation until then. */
@@ -210,6 +241,7 @@ export class Engine {
   }
 }
 
+/** Thrown inside `execute` when an attempt fails after its stream was committed to the client. */
 class CommittedFailure extends Error {
   constructor(
     readonly gate: CommitGate,

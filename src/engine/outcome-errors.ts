@@ -20,6 +20,20 @@ export function fatalError(failure: UpstreamFailure, meta: ResponseMeta): ApiErr
   return ApiError.fromFailure(failure, headers(meta));
 }
 
+/** A target that cannot take the request as it is (its protocol refused a parameter). */
+export function translationFailure(error: ApiError): UpstreamFailure {
+  return {
+    class: 'failover',
+    reason: 'unsupported_parameter',
+    status: error.status,
+    type: error.type,
+    code: error.code,
+    param: error.param,
+    message: error.message,
+    breaker: false,
+  };
+}
+
 /** Every target failed or was skipped: one clear error listing why. */
 export function exhaustedError(
   failures: { target: Target; failure: UpstreamFailure }[],
@@ -46,9 +60,24 @@ export function exhaustedError(
     h['retry-after'] = String(Math.ceil(soonest / 1000));
     h['retry-after-ms'] = String(Math.ceil(soonest));
   }
+  if (failures.length > 0 && failures.every((f) => f.failure.reason === 'unsupported_parameter')) {
+    // No target can take the request as sent: the client's request is at fault, say which parameter.
+    const first = failures[0]!.failure;
+    return new ApiError({
+      status: first.status,
+      message: failures.map((f) => f.failure.message).join(' '),
+      type: first.type,
+      code: first.code,
+      param: first.param,
+      headers: h,
+    });
+  }
   const allRateLimited = failures.length > 0 && failures.every((f) => f.failure.status === 429);
+  // One kind of failure everywhere (e.g. every key rejected: 502) keeps its status; a mix is a 503.
+  const statuses = new Set(failures.map((f) => f.failure.status));
+  const shared = statuses.size === 1 ? failures[0]!.failure.status : 503;
   return new ApiError({
-    status: allRateLimited ? 429 : 503,
+    status: allRateLimited ? 429 : shared >= 500 ? shared : 503,
     message: `No provider could serve the request. ${detail}`,
     type: allRateLimited ? 'rate_limit_error' : 'api_error',
     code: allRateLimited ? 'rate_limit_exceeded' : 'all_targets_failed',

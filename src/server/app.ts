@@ -15,6 +15,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { Engine } from '../engine/engine.js';
 import { KeyAuthenticator } from './auth.js';
 import { handleChatCompletions } from './chat-handler.js';
+import { handleEmbeddings } from './embeddings-handler.js';
 import { sendError, sendJson } from './respond.js';
 
 export interface GatewayServerDeps {
@@ -47,6 +48,7 @@ function listModels(ctx: RequestContext): void {
 
 const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/v1/chat/completions': { POST: handleChatCompletions },
+  '/v1/embeddings': { POST: handleEmbeddings },
   '/v1/models': { GET: listModels },
   '/healthz': { GET: (ctx) => sendJson(ctx.res, 200, { status: 'ok' }) },
   '/readyz': {

@@ -1,4 +1,5 @@
 import type { ChatProtocol } from '../types.js';
+import { openAIEmbeddingsRequest, openAIEmbeddingsResponse } from './embeddings.js';
 import { classifyOpenAIError } from './errors.js';
 import { openAIChatRequest } from './request.js';
 import { openAIChatResponse } from './response.js';
@@ -11,4 +12,6 @@ export const openAIProtocol: ChatProtocol = {
   chatResponse: openAIChatResponse,
   streamDecoder: (ctx) => new OpenAIStreamDecoder(ctx),
   classifyError: (status, headers, body, ctx) => classifyOpenAIError(status, headers, body, ctx),
+  embeddingsRequest: openAIEmbeddingsRequest,
+  embeddingsResponse: openAIEmbeddingsResponse,
 };

@@ -1,0 +1,41 @@
+/** The kinds of request the engine runs, each as a recipe for one attempt on one target. */
+import type { ChatCompletion, ChatRequest } from '../core/chat.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
+import type { AttemptContext, ChatProtocol } from '../providers/types.js';
+import type { AttemptExchange } from './attempt.js';
+
+export interface Operation<T> {
+  /** Whether a streamed answer is relayed part by part (and held until its first token). */
+  stream: boolean;
+  /** The exchange for one target, or undefined if its protocol cannot serve this kind of request. */
+  exchange(protocol: ChatProtocol, ctx: AttemptContext): AttemptExchange<T> | undefined;
+}
+
+export function chatOperation(request: ChatRequest): Operation<ChatCompletion> {
+  const stream = request.stream === true;
+  return {
+    stream,
+    exchange: (protocol, ctx) => ({
+      request: () => protocol.chatRequest(request, ctx),
+      classifyError: (status, headers, body) => protocol.classifyError(status, headers, body, ctx),
+      ...(stream
+        ? { decoder: () => protocol.streamDecoder(ctx) }
+        : { parse: (body: string) => protocol.chatResponse(body, ctx) }),
+    }),
+  };
+}
+
+export function embeddingsOperation(request: EmbeddingsRequest): Operation<EmbeddingsResponse> {
+  return {
+    stream: false,
+    exchange: (protocol, ctx) => {
+      const { embeddingsRequest, embeddingsResponse } = protocol;
+      if (!embeddingsRequest || !embeddingsResponse) return undefined;
+      return {
+        request: () => embeddingsRequest.call(protocol, request, ctx),
+        classifyError: (status, headers, body) => protocol.classifyError(status, headers, body, ctx),
+        parse: (body: string) => embeddingsResponse.call(protocol, body, ctx),
+      };
+    },
+  };
+}
