@@ -1,0 +1,190 @@
+/**
+ * Chat Completions answers: the `chat.completion` object and the `chat.completion.chunk` stream
+ * (first chunk `delta: {role: "assistant", content: ""}`, tool-call deltas with `index`/`id`/`type`/
+ * `function.name` first and arguments in fragments, a finish chunk, the usage chunk with
+ * `choices: []` when `stream_options.include_usage`, then `data: [DONE]`).
+ */
+import { randomId } from '../random.js';
+import { sseFrame } from '../sse.js';
+import { countWords, estimateJsonTokens, replyWords, sampleObject } from '../text.js';
+import type { ModelBehavior } from '../types.js';
+import type { Json } from './openai-check.js';
+import type { ChatRequest } from './openai-chat-request.js';
+import type { Answer, Headers, ProtocolContext, StreamFrame } from './types.js';
+
+type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** One generated choice: text pieces (one per token) or tool calls. */
+interface Choice {
+  pieces: string[];
+  toolCalls: ToolCall[];
+  finish: FinishReason;
+  tokens: number;
+}
+
+export const SYSTEM_FINGERPRINT = 'fp_sim0001';
+const ARGUMENT_FRAGMENT = 8;
+
+/** Prompt tokens: words of every text content, 3 per message, 3 for the reply, tools by size. */
+export function promptTokens(request: ChatRequest): number {
+  let tokens = 3;
+  for (const message of request.messages) {
+    tokens += 3;
+    const content = message.content;
+    if (typeof content === 'string') tokens += countWords(content);
+    else if (Array.isArray(content)) {
+      for (const part of content as Json[]) tokens += typeof part.text === 'string' ? countWords(part.text) : 85;
+    }
+    if (message.tool_calls !== undefined) tokens += estimateJsonTokens(message.tool_calls);
+  }
+  if (request.tools !== null) tokens += estimateJsonTokens(request.tools);
+  return tokens;
+}
+
+function textChoice(request: ChatRequest, behavior: ModelBehavior, index: number): Choice {
+  let text = replyWords(behavior.replyTokens, index, behavior.replyText).join(' ');
+  let finish: FinishReason = 'stop';
+  const stopAt = Math.min(...request.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0));
+  if (Number.isFinite(stopAt)) text = text.slice(0, stopAt).trimEnd();
+  let pieces = text === '' ? [] : text.split(' ').map((word, i) => (i === 0 ? word : ` ${word}`));
+  if (request.maxTokens !== null && pieces.length > request.maxTokens) {
+    pieces = pieces.slice(0, request.maxTokens);
+    finish = 'length';
+  }
+  return { pieces, toolCalls: [], finish, tokens: pieces.length };
+}
+
+function toolChoice(request: ChatRequest, behavior: ModelBehavior, context: ProtocolContext): Choice | null {
+  const tools = request.tools ?? [];
+  const choice = request.toolChoice;
+  if (tools.length === 0 || choice === 'none') return null;
+  const named = typeof choice === 'object' ? tools.find((t) => t.name === choice.name) : undefined;
+  let count = named !== undefined ? 1 : behavior.toolCalls;
+  if (count <= 0 && choice === 'required') count = 1;
+  if (count <= 0) return null;
+  if (!request.parallelToolCalls) count = 1;
+  const toolCalls: ToolCall[] = [];
+  for (let i = 0; i < count; i++) {
+    const tool = named ?? tools[i % tools.length];
+    if (tool === undefined) break;
+    toolCalls.push({
+      id: `call_${randomId(context.random, 24)}`,
+      name: tool.name,
+      arguments: JSON.stringify(sampleObject(tool.parameters)),
+    });
+  }
+  const tokens = toolCalls.reduce((sum, call) => sum + 1 + fragments(call.arguments).length, 0);
+  return { pieces: [], toolCalls, finish: 'tool_calls', tokens };
+}
+
+function fragments(text: string): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += ARGUMENT_FRAGMENT) parts.push(text.slice(i, i + ARGUMENT_FRAGMENT));
+  return parts;
+}
+
+function usage(prompt: number, completion: number): Json {
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+function message(choice: Choice): Json {
+  if (choice.toolCalls.length > 0) {
+    return {
+      role: 'assistant',
+      content: null,
+      tool_calls: choice.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+      refusal: null,
+      annotations: [],
+    };
+  }
+  return { role: 'assistant', content: choice.pieces.join(''), refusal: null, annotations: [] };
+}
+
+/** Deltas of one choice: [delta, is-token, finish_reason]. */
+function deltas(choice: Choice): Array<[Json, boolean, FinishReason | null]> {
+  const out: Array<[Json, boolean, FinishReason | null]> = [];
+  if (choice.toolCalls.length === 0) {
+    out.push([{ role: 'assistant', content: '', refusal: null }, false, null]);
+    for (const piece of choice.pieces) out.push([{ content: piece }, true, null]);
+  }
+  choice.toolCalls.forEach((call, index) => {
+    const head = { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } };
+    out.push([index === 0 ? { role: 'assistant', content: null, tool_calls: [head], refusal: null } : { tool_calls: [head] }, true, null]);
+    for (const part of fragments(call.arguments)) out.push([{ tool_calls: [{ index, function: { arguments: part } }] }, true, null]);
+  });
+  out.push([{}, false, choice.finish]);
+  return out;
+}
+
+export interface ChatAnswerInput {
+  request: ChatRequest;
+  behavior: ModelBehavior;
+  context: ProtocolContext;
+  headers: Headers;
+}
+
+export function chatAnswer({ request, behavior, context, headers }: ChatAnswerInput): Answer {
+  const choices: Choice[] = [];
+  for (let i = 0; i < request.n; i++) {
+    choices.push(toolChoice(request, behavior, context) ?? textChoice(request, behavior, i));
+  }
+  const prompt = promptTokens(request);
+  const completion = choices.reduce((sum, c) => sum + c.tokens, 0);
+  const base = {
+    id: `chatcmpl-${randomId(context.random, 29)}`,
+    created: context.unixSeconds(),
+    model: request.model,
+  };
+  if (!request.stream) {
+    const body = {
+      ...base,
+      object: 'chat.completion',
+      choices: choices.map((c, index) => ({ index, message: message(c), logprobs: null, finish_reason: c.finish })),
+      usage: usage(prompt, completion),
+      service_tier: 'default',
+      system_fingerprint: SYSTEM_FINGERPRINT,
+    };
+    const tokens = Math.max(0, ...choices.map((c) => c.tokens));
+    return { kind: 'json', headers, body: JSON.stringify(body, null, 2), tokens };
+  }
+  const chunk = (choicesField: Json[], extra: Json = {}): string =>
+    sseFrame({
+      data: JSON.stringify({
+        ...base,
+        object: 'chat.completion.chunk',
+        service_tier: 'default',
+        system_fingerprint: SYSTEM_FINGERPRINT,
+        choices: choicesField,
+        ...(request.includeUsage ? { usage: null } : {}),
+        ...extra,
+      }),
+    });
+  const perChoice = choices.map((choice, index) =>
+    deltas(choice).map(([delta, token, finish]): StreamFrame => ({
+      text: chunk([{ index, delta, logprobs: null, finish_reason: finish }]),
+      token,
+    })),
+  );
+  const frames: StreamFrame[] = [];
+  const longest = Math.max(...perChoice.map((f) => f.length));
+  for (let step = 0; step < longest; step++) {
+    for (const list of perChoice) if (step < list.length) frames.push(list[step] as StreamFrame);
+  }
+  if (request.includeUsage) frames.push({ text: chunk([], { usage: usage(prompt, completion) }), token: false });
+  frames.push({ text: sseFrame({ data: '[DONE]' }), token: false, terminal: true });
+  return { kind: 'stream', headers, frames };
+}

@@ -1,0 +1,67 @@
+/**
+ * Deterministic generated content: reply words (one word = one token), a simple input token
+ * estimate, and tool-call arguments built from a JSON schema.
+ */
+
+const WORDS = [
+  'switchyard', 'routes', 'every', 'request', 'to', 'a', 'healthy', 'provider', 'and', 'streams',
+  'tokens', 'back', 'without', 'losing', 'the', 'thread', 'while', 'simulated', 'upstreams', 'fail',
+  'on', 'schedule', 'so', 'tests', 'can', 'watch', 'failover', 'happen', 'in', 'real', 'time',
+];
+
+/** `count` words; `offset` shifts the start so that parallel choices differ. */
+export function replyWords(count: number, offset = 0, fixedText: string | null = null): string[] {
+  if (fixedText !== null) return fixedText.split(' ').filter((w) => w !== '').slice(0, count);
+  const words: string[] = [];
+  for (let i = 0; i < count; i++) words.push(WORDS[(i + offset * 7) % WORDS.length] as string);
+  return words;
+}
+
+/** Words in a text: the simulator's token count (1 word = 1 token). */
+export function countWords(text: string): number {
+  const trimmed = text.trim();
+  return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
+}
+
+/** Token estimate for structured input (tool schemas, arguments): one token per 4 characters. */
+export function estimateJsonTokens(value: unknown): number {
+  return Math.ceil(JSON.stringify(value ?? null).length / 4);
+}
+
+type Schema = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Schema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A sample value for a JSON schema: "x" for strings, 1 for numbers, true, first enum value, … */
+export function sampleValue(schema: unknown, depth = 0): unknown {
+  if (!isObject(schema)) return 'x';
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  if ('const' in schema) return schema.const;
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+  switch (type) {
+    case 'number':
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    case 'array':
+      return depth > 4 ? [] : [sampleValue(schema.items, depth + 1)];
+    case 'object':
+      return depth > 4 ? {} : sampleObject(schema, depth + 1);
+    default:
+      return 'x';
+  }
+}
+
+/** A JSON object with a sample value for every property of an object schema. */
+export function sampleObject(schema: unknown, depth = 0): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  if (!isObject(schema) || !isObject(schema.properties)) return result;
+  for (const [name, property] of Object.entries(schema.properties)) {
+    result[name] = sampleValue(property, depth);
+  }
+  return result;
+}
