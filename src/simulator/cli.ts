@@ -26,7 +26,8 @@ export function loadSimulatorConfig(path: string): ConfigFile {
 }
 
 function parsePort(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new Error(`--port: expected 0-65535, got "${value}"`);
+  if (!/^\d+$/.test(value) || Number(value) > 65_535)
+    throw new Error(`--port: expected 0-65535, got "${value}"`);
   return Number(value);
 }
 
@@ -47,7 +48,9 @@ export function simulatorOptionsFromArgs(argv: string[]): SimulatorOptions {
 export async function simulateCommand(argv: string[]): Promise<void> {
   const sim = await startSimulator(simulatorOptionsFromArgs(argv));
   console.log(`Switchyard simulator listening on ${sim.url}`);
-  console.log(`  OpenAI base URL:  ${sim.url}/v1   (POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models)`);
+  console.log(
+    `  OpenAI base URL:  ${sim.url}/v1   (POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models)`,
+  );
   console.log('  Admin API:');
   console.log(`    GET  ${sim.url}/_sim/stats[?model=M]`);
   console.log(`    POST ${sim.url}/_sim/behavior   {"model": "*", "behavior": {...}}`);

@@ -131,24 +131,47 @@ describe('stats', () => {
 
 describe('admin API', () => {
   const post = (sim: Simulator, path: string, body?: unknown): Promise<Response> =>
-    fetch(`${sim.url}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${sim.url}${path}`, {
+      method: 'POST',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   it('sets behaviours and schedules, reports stats and resets', async () => {
     const { sim, client } = await start();
-    expect((await post(sim, '/_sim/behavior', { model: 'm', behavior: { fault: { kind: 'status', status: 503 } } })).status).toBe(200);
+    expect(
+      (
+        await post(sim, '/_sim/behavior', {
+          model: 'm',
+          behavior: { fault: { kind: 'status', status: 503 } },
+        })
+      ).status,
+    ).toBe(200);
     expect(await statusOf(client)).toBe(503);
-    const stats = (await (await fetch(`${sim.url}/_sim/stats?model=m`)).json()) as { requests: number; outcomes: { status: number } };
+    const stats = (await (await fetch(`${sim.url}/_sim/stats?model=m`)).json()) as {
+      requests: number;
+      outcomes: { status: number };
+    };
     expect(stats).toMatchObject({ requests: 1, outcomes: { status: 1 } });
     expect((await post(sim, '/_sim/reset')).status).toBe(200);
     expect(await statusOf(client)).toBe(200);
-    expect((await post(sim, '/_sim/schedule', { model: '*', phases: [{ durationMs: 60_000, fault: { kind: 'status', status: 502 } }] })).status).toBe(200);
+    expect(
+      (
+        await post(sim, '/_sim/schedule', {
+          model: '*',
+          phases: [{ durationMs: 60_000, fault: { kind: 'status', status: 502 } }],
+        })
+      ).status,
+    ).toBe(200);
     expect(await statusOf(client)).toBe(502);
     expect(sim.stats().requests).toBe(2);
   });
 
   it('rejects invalid admin payloads with the path of the problem', async () => {
     const { sim } = await start();
-    const response = await post(sim, '/_sim/behavior', { model: 'm', behavior: { fault: { kind: 'explode' } } });
+    const response = await post(sim, '/_sim/behavior', {
+      model: 'm',
+      behavior: { fault: { kind: 'explode' } },
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toContain('behavior.fault');
     expect((await post(sim, '/_sim/nothing', {})).status).toBe(404);
@@ -172,7 +195,10 @@ describe('CLI options', () => {
   it('reads a YAML config and lets flags win', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-'));
     const file = join(dir, 'sim.yaml');
-    writeFileSync(file, 'port: 5000\nseed: 3\ndefaultBehavior:\n  ttftMs: 20\nmodels:\n  gpt-4o:\n    fault: { kind: status, status: 503 }\n');
+    writeFileSync(
+      file,
+      'port: 5000\nseed: 3\ndefaultBehavior:\n  ttftMs: 20\nmodels:\n  gpt-4o:\n    fault: { kind: status, status: 503 }\n',
+    );
     const options = simulatorOptionsFromArgs(['--config', file, '--port', '0']);
     expect(options).toMatchObject({ port: 0, host: '127.0.0.1', seed: 3, defaultBehavior: { ttftMs: 20 } });
     expect(options.models?.['gpt-4o']?.fault).toEqual({ kind: 'status', status: 503 });

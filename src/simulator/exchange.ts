@@ -97,7 +97,9 @@ export class Exchange {
   async destroy(): Promise<void> {
     if (!this.alive) return;
     this.endedBySimulator = true;
-    const closed = new Promise<void>((resolve) => this.aborter.signal.addEventListener('abort', () => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      this.aborter.signal.addEventListener('abort', () => resolve()),
+    );
     await Promise.race([this.flushed, closed]);
     this.req.socket.destroy();
   }

@@ -77,7 +77,9 @@ describe('status faults', () => {
 
   it('500, 502 (an HTML page from the edge) and 503, also for streaming requests', async () => {
     withFault({ kind: 'status', status: 500 });
-    const e500 = (await failure(client.chat.completions.create({ model: 'm', messages, stream: true }))) as APIError;
+    const e500 = (await failure(
+      client.chat.completions.create({ model: 'm', messages, stream: true }),
+    )) as APIError;
     expect(e500).toBeInstanceOf(OpenAI.InternalServerError);
     expect(e500.type).toBe('server_error');
     withFault({ kind: 'status', status: 502 });
@@ -96,7 +98,9 @@ describe('connection faults', () => {
     withFault({ kind: 'hang' });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 80);
-    const error = await failure(client.chat.completions.create({ model: 'm', messages }, { signal: controller.signal }));
+    const error = await failure(
+      client.chat.completions.create({ model: 'm', messages }, { signal: controller.signal }),
+    );
     expect(error).toBeInstanceOf(OpenAI.APIUserAbortError);
     await until(() => sim.stats().cancelled === 1);
     expect(sim.stats('m')).toMatchObject({ requests: 1, inFlight: 0, cancelled: 1, outcomes: { hang: 1 } });
@@ -190,7 +194,9 @@ describe('keepalive', () => {
     expect(text.startsWith(': keep-alive\n\n')).toBe(true);
     expect(text.split(': keep-alive').length - 1).toBeGreaterThanOrEqual(3);
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
-    const { chunks, error } = await collect(await client.chat.completions.create({ model: 'm', messages, stream: true }));
+    const { chunks, error } = await collect(
+      await client.chat.completions.create({ model: 'm', messages, stream: true }),
+    );
     expect(error).toBeUndefined();
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
   });

@@ -49,7 +49,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats: (model?: string) => stats.snapshot(model),
   };
   const server = createServer(
-    createRequestHandler({ book, stats, protocols: PROTOCOLS, context, admin: controls, isClosing: () => closing }),
+    createRequestHandler({
+      book,
+      stats,
+      protocols: PROTOCOLS,
+      context,
+      admin: controls,
+      isClosing: () => closing,
+    }),
   );
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {

@@ -77,13 +77,21 @@ describe('chat completions (JSON)', () => {
 
   it('stops at a stop sequence, roughly', async () => {
     sim.setBehavior('stopper', { replyText: 'one two three four five' });
-    const data = await client.chat.completions.create({ model: 'stopper', messages: [user('hi')], stop: ['three'] });
+    const data = await client.chat.completions.create({
+      model: 'stopper',
+      messages: [user('hi')],
+      stop: ['three'],
+    });
     expect(data.choices[0]?.message.content).toBe('one two');
     expect(data.choices[0]?.finish_reason).toBe('stop');
   });
 
   it('answers one tool call with JSON arguments built from the schema', async () => {
-    const data = await client.chat.completions.create({ model: 'm', messages: [user('weather?')], tools: [weatherTool] });
+    const data = await client.chat.completions.create({
+      model: 'm',
+      messages: [user('weather?')],
+      tools: [weatherTool],
+    });
     const choice = data.choices[0]!;
     expect(choice.finish_reason).toBe('tool_calls');
     expect(choice.message.content).toBeNull();
@@ -92,7 +100,12 @@ describe('chat completions (JSON)', () => {
     expect(call?.id).toMatch(/^call_/);
     if (call?.type !== 'function') throw new Error('expected a function call');
     expect(call.function.name).toBe('get_weather');
-    expect(JSON.parse(call.function.arguments)).toEqual({ city: 'x', days: 1, unit: 'celsius', hourly: true });
+    expect(JSON.parse(call.function.arguments)).toEqual({
+      city: 'x',
+      days: 1,
+      unit: 'celsius',
+      hourly: true,
+    });
   });
 
   it('answers parallel tool calls, or one when parallel_tool_calls is false, or text with tool_choice none', async () => {
@@ -100,17 +113,33 @@ describe('chat completions (JSON)', () => {
     const messages = [user('both?')];
     const tools = [weatherTool, timeTool];
     const data = await client.chat.completions.create({ model: 'parallel', messages, tools });
-    const names = data.choices[0]?.message.tool_calls?.map((c) => (c.type === 'function' ? c.function.name : ''));
+    const names = data.choices[0]?.message.tool_calls?.map((c) =>
+      c.type === 'function' ? c.function.name : '',
+    );
     expect(names).toEqual(['get_weather', 'get_time', 'get_weather']);
-    const single = await client.chat.completions.create({ model: 'parallel', messages, tools, parallel_tool_calls: false });
+    const single = await client.chat.completions.create({
+      model: 'parallel',
+      messages,
+      tools,
+      parallel_tool_calls: false,
+    });
     expect(single.choices[0]?.message.tool_calls).toHaveLength(1);
-    const none = await client.chat.completions.create({ model: 'parallel', messages, tools, tool_choice: 'none' });
+    const none = await client.chat.completions.create({
+      model: 'parallel',
+      messages,
+      tools,
+      tool_choice: 'none',
+    });
     expect(none.choices[0]?.finish_reason).toBe('stop');
     expect(none.choices[0]?.message.tool_calls).toBeUndefined();
   });
 
   it('accepts a full tool round trip', async () => {
-    const first = await client.chat.completions.create({ model: 'm', messages: [user('weather?')], tools: [weatherTool] });
+    const first = await client.chat.completions.create({
+      model: 'm',
+      messages: [user('weather?')],
+      tools: [weatherTool],
+    });
     const message = first.choices[0]!.message;
     const calls = message.tool_calls ?? [];
     const data = await client.chat.completions.create({
@@ -119,7 +148,11 @@ describe('chat completions (JSON)', () => {
       messages: [
         user('weather?'),
         message,
-        ...calls.map((c): OpenAI.Chat.ChatCompletionMessageParam => ({ role: 'tool', tool_call_id: c.id, content: 'sunny' })),
+        ...calls.map((c): OpenAI.Chat.ChatCompletionMessageParam => ({
+          role: 'tool',
+          tool_call_id: c.id,
+          content: 'sunny',
+        })),
       ],
       tool_choice: 'none',
     });
@@ -196,7 +229,12 @@ describe('chat completions (stream)', () => {
   });
 
   it('streams n choices, each with its own index and finish_reason', async () => {
-    const stream = await client.chat.completions.create({ model: 'm', messages: [user('hi')], n: 2, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'm',
+      messages: [user('hi')],
+      n: 2,
+      stream: true,
+    });
     const finishes = new Map<number, string>();
     const texts = ['', ''];
     for await (const chunk of stream) {
@@ -205,16 +243,26 @@ describe('chat completions (stream)', () => {
         if (c.finish_reason) finishes.set(c.index, c.finish_reason);
       }
     }
-    expect(finishes).toEqual(new Map([[0, 'stop'], [1, 'stop']]));
+    expect(finishes).toEqual(
+      new Map([
+        [0, 'stop'],
+        [1, 'stop'],
+      ]),
+    );
     expect(texts[0]).not.toBe(texts[1]);
   });
 
   it('paces tokens by tokensPerSecond after the time to first token', async () => {
     sim.setBehavior('paced', { ttftMs: 60, tokensPerSecond: 50, replyTokens: 4 });
     const started = performance.now();
-    const stream = await client.chat.completions.create({ model: 'paced', messages: [user('hi')], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'paced',
+      messages: [user('hi')],
+      stream: true,
+    });
     const arrivals: number[] = [];
-    for await (const chunk of stream) if (chunk.choices[0]?.delta.content) arrivals.push(performance.now() - started);
+    for await (const chunk of stream)
+      if (chunk.choices[0]?.delta.content) arrivals.push(performance.now() - started);
     expect(arrivals[0]).toBeGreaterThanOrEqual(55);
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(3 * 20 - 10);
   });
@@ -222,7 +270,10 @@ describe('chat completions (stream)', () => {
 
 describe('embeddings and models', () => {
   it('returns deterministic unit vectors, base64 (the SDK default) and float', async () => {
-    const viaBase64 = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a b c', 'd'] });
+    const viaBase64 = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a b c', 'd'],
+    });
     const viaFloat = await client.embeddings.create({
       model: 'text-embedding-3-small',
       input: ['a b c', 'd'],
@@ -234,7 +285,12 @@ describe('embeddings and models', () => {
     const norm = Math.hypot(...viaFloat.data[1]!.embedding);
     expect(norm).toBeCloseTo(1, 4);
     expect(viaFloat.usage).toEqual({ prompt_tokens: 4, total_tokens: 4 });
-    const small = await client.embeddings.create({ model: 'e', input: 'x', dimensions: 8, encoding_format: 'float' });
+    const small = await client.embeddings.create({
+      model: 'e',
+      input: 'x',
+      dimensions: 8,
+      encoding_format: 'float',
+    });
     expect(small.data[0]?.embedding).toHaveLength(8);
   });
 
@@ -247,13 +303,21 @@ describe('embeddings and models', () => {
 
 describe('auth', () => {
   it('answers 401 with the real body, echoing a masked key', async () => {
-    const wrong = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'sk-wrong-abcdefghijklmnop9876', maxRetries: 0 });
-    const error = await wrong.chat.completions.create({ model: 'm', messages: [user('hi')] }).catch((e: unknown) => e);
+    const wrong = new OpenAI({
+      baseURL: `${sim.url}/v1`,
+      apiKey: 'sk-wrong-abcdefghijklmnop9876',
+      maxRetries: 0,
+    });
+    const error = await wrong.chat.completions
+      .create({ model: 'm', messages: [user('hi')] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     const apiError = error as InstanceType<typeof OpenAI.AuthenticationError>;
     expect(apiError.status).toBe(401);
     expect(apiError.code).toBe('invalid_api_key');
-    expect(apiError.message).toMatch(/Incorrect API key provided: sk-wr\*{20}9876\. You can find your API key at /);
+    expect(apiError.message).toMatch(
+      /Incorrect API key provided: sk-wr\*{20}9876\. You can find your API key at /,
+    );
     expect(apiError.message).not.toContain('abcdefghijklmnop');
   });
 
@@ -271,8 +335,12 @@ describe('strict models', () => {
     const strict = await startSimulator({ models: { 'gpt-4o': {} }, strictModels: true });
     try {
       const c = new OpenAI({ baseURL: `${strict.url}/v1`, apiKey: 'k', maxRetries: 0 });
-      await expect(c.chat.completions.create({ model: 'gpt-4o', messages: [user('hi')] })).resolves.toBeTruthy();
-      const error = await c.chat.completions.create({ model: 'gpt-5x', messages: [user('hi')] }).catch((e: unknown) => e);
+      await expect(
+        c.chat.completions.create({ model: 'gpt-4o', messages: [user('hi')] }),
+      ).resolves.toBeTruthy();
+      const error = await c.chat.completions
+        .create({ model: 'gpt-5x', messages: [user('hi')] })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.NotFoundError);
       expect((error as APIError).code).toBe('model_not_found');
       expect((await c.models.list()).data.map((m) => m.id)).toEqual(['gpt-4o']);

@@ -62,7 +62,11 @@ function errorAsStatus(fault: ErrorEventFault): StatusFault {
   return { kind: 'status', status: 500, message: fault.message, code: fault.code ?? undefined };
 }
 
-async function runJson(run: GenerationRun, answer: Answer & { kind: 'json' }, fault: Fault | null): Promise<void> {
+async function runJson(
+  run: GenerationRun,
+  answer: Answer & { kind: 'json' },
+  fault: Fault | null,
+): Promise<void> {
   const { exchange, faults, decision, model } = run;
   const { behavior } = decision;
   const generation = behavior.ttftMs + Math.max(0, answer.tokens - 1) * tokenInterval(behavior);
@@ -72,7 +76,8 @@ async function runJson(run: GenerationRun, answer: Answer & { kind: 'json' }, fa
     case 'error-event':
       return exchange.send(faults.status(errorAsStatus(fault), model));
     case 'malformed':
-      if (await exchange.sleep(generation)) exchange.send({ status: 200, headers: answer.headers, body: half });
+      if (await exchange.sleep(generation))
+        exchange.send({ status: 200, headers: answer.headers, body: half });
       return;
     case 'cut':
     case 'stall': {

@@ -50,7 +50,10 @@ export const phaseSchema: z.ZodType<FaultPhase> = z.strictObject({
 });
 
 export const behaviorRequestSchema = z.strictObject({ model: z.string().min(1), behavior: behaviorSchema });
-export const scheduleRequestSchema = z.strictObject({ model: z.string().min(1), phases: z.array(phaseSchema) });
+export const scheduleRequestSchema = z.strictObject({
+  model: z.string().min(1),
+  phases: z.array(phaseSchema),
+});
 
 /** The `--config` file of `switchyard simulate` (YAML or JSON). */
 export const configFileSchema = z.strictObject({

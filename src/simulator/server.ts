@@ -6,7 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ADMIN_PREFIX, handleAdmin, type AdminControls } from './admin.js';
 import type { BehaviorBook } from './behavior.js';
 import { Exchange } from './exchange.js';
-import type { PlainResponse, ProtocolContext, ProtocolModule, ProtocolRequest, RouteResult } from './protocols/types.js';
+import type {
+  PlainResponse,
+  ProtocolContext,
+  ProtocolModule,
+  ProtocolRequest,
+  RouteResult,
+} from './protocols/types.js';
 import { runGeneration } from './reply.js';
 import type { StatsBook } from './stats.js';
 
@@ -52,7 +58,9 @@ function route(deps: RequestPathDeps, request: ProtocolRequest): Routed {
     const result = protocol.handle(request, deps.context);
     if (result !== undefined) return { result, protocol };
   }
-  const notFound = deps.protocols.find((p) => p.notFound !== undefined)?.notFound?.(request.method, request.path);
+  const notFound = deps.protocols
+    .find((p) => p.notFound !== undefined)
+    ?.notFound?.(request.method, request.path);
   const response: PlainResponse = notFound ?? {
     status: 404,
     headers: { 'content-type': 'application/json' },
@@ -61,7 +69,9 @@ function route(deps: RequestPathDeps, request: ProtocolRequest): Routed {
   return { result: { type: 'respond', response, outcome: 'rejected' } };
 }
 
-export function createRequestHandler(deps: RequestPathDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestHandler(
+  deps: RequestPathDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     req.socket.setNoDelay(true);
     const url = new URL(req.url ?? '/', 'http://simulator');
@@ -74,7 +84,13 @@ export function createRequestHandler(deps: RequestPathDeps): (req: IncomingMessa
     const exchange = new Exchange(req, res, record, deps.isClosing);
     const body = await readBody(req);
     if (body === undefined || !exchange.alive) return;
-    const request: ProtocolRequest = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body };
+    const request: ProtocolRequest = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+    };
     const { result, protocol } = route(deps, request);
     if (result.model !== undefined) record.attachModel(result.model);
     if (result.type === 'respond' || protocol === undefined) {
@@ -83,7 +99,13 @@ export function createRequestHandler(deps: RequestPathDeps): (req: IncomingMessa
       return;
     }
     const decision = deps.book.decide(result.model);
-    await runGeneration({ exchange, faults: protocol.faults, decision, model: result.model, answer: result.answer });
+    await runGeneration({
+      exchange,
+      faults: protocol.faults,
+      decision,
+      model: result.model,
+      answer: result.answer,
+    });
   };
   return (req, res) => {
     serve(req, res).catch((error: unknown) => {

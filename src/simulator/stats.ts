@@ -2,7 +2,16 @@
 import type { ModelStats, Outcome, SimulatorStats } from './types.js';
 
 const OUTCOMES: readonly Outcome[] = [
-  'ok', 'rejected', 'status', 'hang', 'reset', 'cut', 'error-event', 'malformed', 'keepalive', 'stall',
+  'ok',
+  'rejected',
+  'status',
+  'hang',
+  'reset',
+  'cut',
+  'error-event',
+  'malformed',
+  'keepalive',
+  'stall',
 ];
 
 function emptyStats(): ModelStats {

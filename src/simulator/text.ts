@@ -4,14 +4,46 @@
  */
 
 const WORDS = [
-  'switchyard', 'routes', 'every', 'request', 'to', 'a', 'healthy', 'provider', 'and', 'streams',
-  'tokens', 'back', 'without', 'losing', 'the', 'thread', 'while', 'simulated', 'upstreams', 'fail',
-  'on', 'schedule', 'so', 'tests', 'can', 'watch', 'failover', 'happen', 'in', 'real', 'time',
+  'switchyard',
+  'routes',
+  'every',
+  'request',
+  'to',
+  'a',
+  'healthy',
+  'provider',
+  'and',
+  'streams',
+  'tokens',
+  'back',
+  'without',
+  'losing',
+  'the',
+  'thread',
+  'while',
+  'simulated',
+  'upstreams',
+  'fail',
+  'on',
+  'schedule',
+  'so',
+  'tests',
+  'can',
+  'watch',
+  'failover',
+  'happen',
+  'in',
+  'real',
+  'time',
 ];
 
 /** `count` words; `offset` shifts the start so that parallel choices differ. */
 export function replyWords(count: number, offset = 0, fixedText: string | null = null): string[] {
-  if (fixedText !== null) return fixedText.split(' ').filter((w) => w !== '').slice(0, count);
+  if (fixedText !== null)
+    return fixedText
+      .split(' ')
+      .filter((w) => w !== '')
+      .slice(0, count);
   const words: string[] = [];
   for (let i = 0; i < count; i++) words.push(WORDS[(i + offset * 7) % WORDS.length] as string);
   return words;

@@ -1,9 +1,21 @@
 /** `POST /v1/chat/completions` request validation, in the API's order and with its messages. */
 import {
-  expectNonEmptyArray, expectOneOf, expectRange, expectType, readModel, rejectUnknown, type Json,
+  expectNonEmptyArray,
+  expectOneOf,
+  expectRange,
+  expectType,
+  readModel,
+  rejectUnknown,
+  type Json,
 } from './openai-check.js';
 import { InvalidRequest } from './openai-errors.js';
-import { validateMessages, validateToolChoice, validateTools, type FunctionTool, type ToolChoice } from './openai-messages.js';
+import {
+  validateMessages,
+  validateToolChoice,
+  validateTools,
+  type FunctionTool,
+  type ToolChoice,
+} from './openai-messages.js';
 
 /** The simulator's own view of a validated chat request: only what it uses to answer. */
 export interface ChatRequest {
@@ -23,11 +35,42 @@ export interface ChatRequest {
 
 /** Every top-level parameter of the Chat Completions create request (API reference). */
 const KNOWN = new Set([
-  'messages', 'model', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs',
-  'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'moderation', 'n', 'parallel_tool_calls',
-  'prediction', 'presence_penalty', 'prompt_cache_key', 'prompt_cache_options', 'prompt_cache_retention',
-  'reasoning_effort', 'response_format', 'safety_identifier', 'seed', 'service_tier', 'stop', 'store', 'stream',
-  'stream_options', 'temperature', 'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user', 'verbosity',
+  'messages',
+  'model',
+  'audio',
+  'frequency_penalty',
+  'function_call',
+  'functions',
+  'logit_bias',
+  'logprobs',
+  'max_completion_tokens',
+  'max_tokens',
+  'metadata',
+  'modalities',
+  'moderation',
+  'n',
+  'parallel_tool_calls',
+  'prediction',
+  'presence_penalty',
+  'prompt_cache_key',
+  'prompt_cache_options',
+  'prompt_cache_retention',
+  'reasoning_effort',
+  'response_format',
+  'safety_identifier',
+  'seed',
+  'service_tier',
+  'stop',
+  'store',
+  'stream',
+  'stream_options',
+  'temperature',
+  'tool_choice',
+  'tools',
+  'top_logprobs',
+  'top_p',
+  'user',
+  'verbosity',
   'web_search_options',
 ]);
 
@@ -100,7 +143,10 @@ export function validateChatRequest(body: Json): ChatRequest {
   const stream = body.stream === true;
   const streamOptions = (body.stream_options ?? null) as Json | null;
   if (streamOptions !== null && !stream) {
-    throw new InvalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options');
+    throw new InvalidRequest(
+      "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+      'stream_options',
+    );
   }
   if (streamOptions?.include_usage !== undefined) {
     expectType(streamOptions.include_usage, 'boolean', 'stream_options.include_usage');
@@ -109,7 +155,8 @@ export function validateChatRequest(body: Json): ChatRequest {
   if (tools === null && body.parallel_tool_calls !== undefined && body.parallel_tool_calls !== null) {
     throw onlyWithTools('parallel_tool_calls');
   }
-  if (body.functions !== undefined && body.functions !== null) expectNonEmptyArray(body.functions, 'functions');
+  if (body.functions !== undefined && body.functions !== null)
+    expectNonEmptyArray(body.functions, 'functions');
   const maxTokens = (body.max_completion_tokens ?? body.max_tokens ?? null) as number | null;
   return {
     model,

@@ -39,7 +39,8 @@ export function promptTokens(request: ChatRequest): number {
     const content = message.content;
     if (typeof content === 'string') tokens += countWords(content);
     else if (Array.isArray(content)) {
-      for (const part of content as Json[]) tokens += typeof part.text === 'string' ? countWords(part.text) : 85;
+      for (const part of content as Json[])
+        tokens += typeof part.text === 'string' ? countWords(part.text) : 85;
     }
     if (message.tool_calls !== undefined) tokens += estimateJsonTokens(message.tool_calls);
   }
@@ -96,7 +97,10 @@ function usage(prompt: number, completion: number): Json {
     total_tokens: prompt + completion,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: {
-      reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0,
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
     },
   };
 }
@@ -106,7 +110,11 @@ function message(choice: Choice): Json {
     return {
       role: 'assistant',
       content: null,
-      tool_calls: choice.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+      tool_calls: choice.toolCalls.map((c) => ({
+        id: c.id,
+        type: 'function',
+        function: { name: c.name, arguments: c.arguments },
+      })),
       refusal: null,
       annotations: [],
     };
@@ -123,8 +131,15 @@ function deltas(choice: Choice): Array<[Json, boolean, FinishReason | null]> {
   }
   choice.toolCalls.forEach((call, index) => {
     const head = { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } };
-    out.push([index === 0 ? { role: 'assistant', content: null, tool_calls: [head], refusal: null } : { tool_calls: [head] }, true, null]);
-    for (const part of fragments(call.arguments)) out.push([{ tool_calls: [{ index, function: { arguments: part } }] }, true, null]);
+    out.push([
+      index === 0
+        ? { role: 'assistant', content: null, tool_calls: [head], refusal: null }
+        : { tool_calls: [head] },
+      true,
+      null,
+    ]);
+    for (const part of fragments(call.arguments))
+      out.push([{ tool_calls: [{ index, function: { arguments: part } }] }, true, null]);
   });
   out.push([{}, false, choice.finish]);
   return out;
@@ -153,7 +168,12 @@ export function chatAnswer({ request, behavior, context, headers }: ChatAnswerIn
     const body = {
       ...base,
       object: 'chat.completion',
-      choices: choices.map((c, index) => ({ index, message: message(c), logprobs: null, finish_reason: c.finish })),
+      choices: choices.map((c, index) => ({
+        index,
+        message: message(c),
+        logprobs: null,
+        finish_reason: c.finish,
+      })),
       usage: usage(prompt, completion),
       service_tier: 'default',
       system_fingerprint: SYSTEM_FINGERPRINT,
@@ -184,7 +204,8 @@ export function chatAnswer({ request, behavior, context, headers }: ChatAnswerIn
   for (let step = 0; step < longest; step++) {
     for (const list of perChoice) if (step < list.length) frames.push(list[step] as StreamFrame);
   }
-  if (request.includeUsage) frames.push({ text: chunk([], { usage: usage(prompt, completion) }), token: false });
+  if (request.includeUsage)
+    frames.push({ text: chunk([], { usage: usage(prompt, completion) }), token: false });
   frames.push({ text: sseFrame({ data: '[DONE]' }), token: false, terminal: true });
   return { kind: 'stream', headers, frames };
 }

@@ -56,7 +56,13 @@ export function expectType(value: unknown, expected: Expected, param: string): v
 }
 
 /** A number within [min, max] ("integer above maximum value", "decimal below minimum value", …). */
-export function expectRange(value: unknown, param: string, integer: boolean, min?: number, max?: number): void {
+export function expectRange(
+  value: unknown,
+  param: string,
+  integer: boolean,
+  min?: number,
+  max?: number,
+): void {
   expectType(value, integer ? 'integer' : 'decimal', param);
   const n = value as number;
   const kind = integer ? 'integer' : 'decimal';

@@ -2,7 +2,15 @@
 import { hashString, seededRandom } from '../random.js';
 import { countWords } from '../text.js';
 import type { ModelBehavior } from '../types.js';
-import { expectOneOf, expectRange, expectType, missing, readModel, rejectUnknown, type Json } from './openai-check.js';
+import {
+  expectOneOf,
+  expectRange,
+  expectType,
+  missing,
+  readModel,
+  rejectUnknown,
+  type Json,
+} from './openai-check.js';
 import { InvalidRequest } from './openai-errors.js';
 import type { Answer, Headers } from './types.js';
 
@@ -47,7 +55,8 @@ export function validateEmbeddingsRequest(body: Json): EmbeddingsRequest {
   if (body.encoding_format !== undefined && body.encoding_format !== null) {
     expectOneOf(body.encoding_format, ['float', 'base64'], 'encoding_format');
   }
-  if (body.dimensions !== undefined && body.dimensions !== null) expectRange(body.dimensions, 'dimensions', true, 1);
+  if (body.dimensions !== undefined && body.dimensions !== null)
+    expectRange(body.dimensions, 'dimensions', true, 1);
   if (body.user !== undefined && body.user !== null) expectType(body.user, 'string', 'user');
   return {
     model,
@@ -72,7 +81,11 @@ export function embed(model: string, input: string, dimensions: number): Float32
   return vector;
 }
 
-export function embeddingsAnswer(request: EmbeddingsRequest, behavior: ModelBehavior, headers: Headers): Answer {
+export function embeddingsAnswer(
+  request: EmbeddingsRequest,
+  behavior: ModelBehavior,
+  headers: Headers,
+): Answer {
   const dimensions = request.dimensions ?? behavior.embeddingDimensions;
   const data = request.inputs.map((input, index) => {
     const vector = embed(request.model, input.key, dimensions);
@@ -82,6 +95,11 @@ export function embeddingsAnswer(request: EmbeddingsRequest, behavior: ModelBeha
     return { object: 'embedding', index, embedding };
   });
   const tokens = request.inputs.reduce((sum, input) => sum + input.tokens, 0);
-  const body = { object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  const body = {
+    object: 'list',
+    data,
+    model: request.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
   return { kind: 'json', headers, body: JSON.stringify(body), tokens: 1 };
 }

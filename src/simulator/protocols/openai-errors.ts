@@ -47,7 +47,10 @@ export function maskKey(key: string): string {
 const KEYS_URL = 'https://platform.openai.com/account/api-keys';
 
 /** 401 for a missing or wrong `Authorization: Bearer` key, or undefined if the key is right. */
-export function checkAuth(authorization: string | undefined, apiKey: string | undefined): PlainResponse | undefined {
+export function checkAuth(
+  authorization: string | undefined,
+  apiKey: string | undefined,
+): PlainResponse | undefined {
   if (apiKey === undefined) return undefined;
   const match = /^Bearer\s+(.*)$/i.exec(authorization ?? '');
   const sent = match?.[1]?.trim() ?? '';
@@ -56,7 +59,7 @@ export function checkAuth(authorization: string | undefined, apiKey: string | un
     return errorResponse(401, {
       message:
         "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer " +
-        'auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you\'re ' +
+        "auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're " +
         'accessing the API from your browser and are prompted for a username and password. You can obtain an API ' +
         `key from ${KEYS_URL}.`,
       type: 'invalid_request_error',
@@ -104,26 +107,37 @@ function retryHeaders(fault: StatusFault): Headers {
 
 function rateLimited(fault: StatusFault, model: string): PlainResponse {
   if (fault.code === 'insufficient_quota') {
-    return errorResponse(429, {
-      message:
-        fault.message ??
-        'You exceeded your current quota, please check your plan and billing details. For more information on ' +
-          'this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
-      type: 'insufficient_quota',
-      param: null,
-      code: 'insufficient_quota',
-    }, retryHeaders(fault));
+    return errorResponse(
+      429,
+      {
+        message:
+          fault.message ??
+          'You exceeded your current quota, please check your plan and billing details. For more information on ' +
+            'this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+        type: 'insufficient_quota',
+        param: null,
+        code: 'insufficient_quota',
+      },
+      retryHeaders(fault),
+    );
   }
   const limit = fault.limit ?? 'tokens';
   const waitMs = fault.retryAfterMs ?? (fault.retryAfterSeconds ?? 1) * 1000;
-  const what = limit === 'tokens' ? 'tokens per min (TPM): Limit 30000000, Used 29999000, Requested 1500'
-    : 'requests per min (RPM): Limit 10000, Used 10000, Requested 1';
+  const what =
+    limit === 'tokens'
+      ? 'tokens per min (TPM): Limit 30000000, Used 29999000, Requested 1500'
+      : 'requests per min (RPM): Limit 10000, Used 10000, Requested 1';
   const message =
     `Rate limit reached for ${model} in organization org-simulator on ${what}. Please try again in ` +
     `${formatReset(waitMs)}. Visit https://platform.openai.com/account/rate-limits to learn more.`;
   return errorResponse(
     429,
-    { message: fault.message ?? message, type: limit, param: null, code: fault.code ?? 'rate_limit_exceeded' },
+    {
+      message: fault.message ?? message,
+      type: limit,
+      param: null,
+      code: fault.code ?? 'rate_limit_exceeded',
+    },
     { ...rateLimitHeaders(limit, waitMs), ...retryHeaders(fault) },
   );
 }
@@ -134,9 +148,21 @@ const CLOUDFLARE_502 =
 
 const DEFAULTS: Record<number, Omit<OpenAIError, 'param'>> = {
   400: { message: 'Bad request.', type: 'invalid_request_error', code: null },
-  401: { message: `Incorrect API key provided. You can find your API key at ${KEYS_URL}.`, type: 'invalid_request_error', code: 'invalid_api_key' },
-  403: { message: 'Country, region, or territory not supported', type: 'request_forbidden', code: 'unsupported_country_region_territory' },
-  500: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', code: null },
+  401: {
+    message: `Incorrect API key provided. You can find your API key at ${KEYS_URL}.`,
+    type: 'invalid_request_error',
+    code: 'invalid_api_key',
+  },
+  403: {
+    message: 'Country, region, or territory not supported',
+    type: 'request_forbidden',
+    code: 'unsupported_country_region_territory',
+  },
+  500: {
+    message: 'The server had an error while processing your request. Sorry about that!',
+    type: 'server_error',
+    code: null,
+  },
   503: { message: 'The server is overloaded or not ready yet.', type: 'server_error', code: null },
 };
 
@@ -144,18 +170,28 @@ const DEFAULTS: Record<number, Omit<OpenAIError, 'param'>> = {
 export function statusFault(fault: StatusFault, model: string): PlainResponse {
   if (fault.status === 429) return rateLimited(fault, model);
   if (fault.status === 502 && fault.message === undefined) {
-    return { status: 502, headers: { 'content-type': 'text/html', ...retryHeaders(fault) }, body: CLOUDFLARE_502 };
+    return {
+      status: 502,
+      headers: { 'content-type': 'text/html', ...retryHeaders(fault) },
+      body: CLOUDFLARE_502,
+    };
   }
   const fallback = DEFAULTS[fault.status] ?? {
-    message: fault.status === 404 ? `The model \`${model}\` does not exist or you do not have access to it.`
-      : `Simulated error with status ${fault.status}.`,
+    message:
+      fault.status === 404
+        ? `The model \`${model}\` does not exist or you do not have access to it.`
+        : `Simulated error with status ${fault.status}.`,
     type: fault.status >= 500 ? 'server_error' : 'invalid_request_error',
     code: fault.status === 404 ? 'model_not_found' : null,
   };
-  return errorResponse(fault.status, {
-    message: fault.message ?? fallback.message,
-    type: fallback.type,
-    param: null,
-    code: fault.code ?? fallback.code,
-  }, retryHeaders(fault));
+  return errorResponse(
+    fault.status,
+    {
+      message: fault.message ?? fallback.message,
+      type: fallback.type,
+      param: null,
+      code: fault.code ?? fallback.code,
+    },
+    retryHeaders(fault),
+  );
 }

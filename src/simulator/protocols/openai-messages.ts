@@ -3,7 +3,14 @@
  * including the pairing of assistant `tool_calls` with `tool` messages.
  */
 import {
-  describe, expectNonEmptyArray, expectOneOf, expectType, isJsonObject, listValues, missing, type Json,
+  describe,
+  expectNonEmptyArray,
+  expectOneOf,
+  expectType,
+  isJsonObject,
+  listValues,
+  missing,
+  type Json,
 } from './openai-check.js';
 import { InvalidRequest } from './openai-errors.js';
 
@@ -139,7 +146,11 @@ function validateSchema(name: string, parameters: unknown, param: string): void 
   expectType(parameters, 'object', param);
   const schema = parameters as Json;
   const invalid = (detail: string): InvalidRequest =>
-    new InvalidRequest(`Invalid schema for function '${name}': ${detail}`, param, 'invalid_function_parameters');
+    new InvalidRequest(
+      `Invalid schema for function '${name}': ${detail}`,
+      param,
+      'invalid_function_parameters',
+    );
   if (schema.type !== undefined && schema.type !== 'object') {
     throw invalid(`schema must be a JSON Schema of 'type: "object"', got 'type: "${String(schema.type)}"'.`);
   }

@@ -10,9 +10,21 @@ import { chatAnswer } from './openai-chat.js';
 import { validateChatRequest } from './openai-chat-request.js';
 import { embeddingsAnswer, validateEmbeddingsRequest } from './openai-embeddings.js';
 import {
-  checkAuth, errorResponse, InvalidRequest, invalidRequestResponse, rateLimitHeaders, statusFault,
+  checkAuth,
+  errorResponse,
+  InvalidRequest,
+  invalidRequestResponse,
+  rateLimitHeaders,
+  statusFault,
 } from './openai-errors.js';
-import type { Headers, PlainResponse, ProtocolContext, ProtocolModule, ProtocolRequest, RouteResult } from './types.js';
+import type {
+  Headers,
+  PlainResponse,
+  ProtocolContext,
+  ProtocolModule,
+  ProtocolRequest,
+  RouteResult,
+} from './types.js';
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
 const MODEL_CREATED = 1_715_367_049;
@@ -58,7 +70,12 @@ type Handler = (request: ProtocolRequest, context: ProtocolContext) => RouteResu
 function chat(request: ProtocolRequest, context: ProtocolContext): RouteResult {
   const chatRequest = validateChatRequest(parseBody(request.body));
   if (unknownModel(chatRequest.model, context)) {
-    return { type: 'respond', response: modelNotFound(chatRequest.model), outcome: 'rejected', model: chatRequest.model };
+    return {
+      type: 'respond',
+      response: modelNotFound(chatRequest.model),
+      outcome: 'rejected',
+      model: chatRequest.model,
+    };
   }
   const headers = answerHeaders(context, chatRequest.stream ? SSE_HEADERS : JSON_TYPE);
   return {
@@ -84,7 +101,11 @@ function embeddings(request: ProtocolRequest, context: ProtocolContext): RouteRe
 
 function models(_request: ProtocolRequest, context: ProtocolContext): RouteResult {
   const body = { object: 'list', data: listModels(context).map(modelObject) };
-  return { type: 'respond', outcome: 'ok', response: { status: 200, headers: answerHeaders(context, JSON_TYPE), body: JSON.stringify(body) } };
+  return {
+    type: 'respond',
+    outcome: 'ok',
+    response: { status: 200, headers: answerHeaders(context, JSON_TYPE), body: JSON.stringify(body) },
+  };
 }
 
 function model(request: ProtocolRequest, context: ProtocolContext): RouteResult {
@@ -92,7 +113,11 @@ function model(request: ProtocolRequest, context: ProtocolContext): RouteResult 
   if (!listModels(context).includes(id) && context.strictModels) {
     return { type: 'respond', response: modelNotFound(id), outcome: 'rejected', model: id };
   }
-  const response = { status: 200, headers: answerHeaders(context, JSON_TYPE), body: JSON.stringify(modelObject(id)) };
+  const response = {
+    status: 200,
+    headers: answerHeaders(context, JSON_TYPE),
+    body: JSON.stringify(modelObject(id)),
+  };
   return { type: 'respond', outcome: 'ok', response, model: id };
 }
 
@@ -123,7 +148,8 @@ export const openaiProtocol: ProtocolModule = {
   faults: {
     status: statusFault,
     streamError,
-    malformedFrame: () => sseFrame({ data: '{"id":"chatcmpl-malformed","object":"chat.completion.chunk","choices":[{"delta":' }),
+    malformedFrame: () =>
+      sseFrame({ data: '{"id":"chatcmpl-malformed","object":"chat.completion.chunk","choices":[{"delta":' }),
     keepaliveComment: sseComment('keep-alive'),
   },
   handle(request, context) {
@@ -135,11 +161,21 @@ export const openaiProtocol: ProtocolModule = {
       return handler(request, context);
     } catch (error) {
       if (!(error instanceof InvalidRequest)) throw error;
-      return { type: 'respond', response: invalidRequestResponse(error), outcome: 'rejected', model: modelOf(request) };
+      return {
+        type: 'respond',
+        response: invalidRequestResponse(error),
+        outcome: 'rejected',
+        model: modelOf(request),
+      };
     }
   },
   notFound(method, path) {
-    return errorResponse(404, { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null });
+    return errorResponse(404, {
+      message: `Invalid URL (${method} ${path})`,
+      type: 'invalid_request_error',
+      param: null,
+      code: null,
+    });
   },
 };
 
