@@ -124,6 +124,15 @@ describe('connection faults', () => {
     expect(sim.stats().cancelled).toBe(0);
   });
 
+  it('cut past the last chunk: every chunk arrives, then the socket closes without [DONE]', async () => {
+    withFault({ kind: 'cut', afterChunks: 1000 });
+    const { chunks, error } = await collect(
+      await client.chat.completions.create({ model: 'm', messages, stream: true }),
+    );
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+    expect(error).toBeInstanceOf(Error);
+  });
+
   it('cut: a JSON body is truncated mid-JSON, then the socket is destroyed', async () => {
     withFault({ kind: 'cut', afterChunks: 0 });
     const error = await failure(client.chat.completions.create({ model: 'm', messages }));
