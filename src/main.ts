@@ -6,6 +6,7 @@ import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import { createGatewayServer } from './server/app.js';
+import { jsonLinesRequestLogger, type RequestLogger } from './telemetry/request-log.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface Gateway {
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   clock?: Clock;
   random?: Random;
   onInternalError?: (error: unknown) => void;
+  /** Overrides `server.requestLog` (tests collect records this way). */
+  logger?: RequestLogger;
 }
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -30,9 +33,11 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     clock: options.clock ?? systemClock,
     random: options.random ?? systemRandom,
   });
+  const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
   const server = createGatewayServer({
     config,
     engine,
+    ...(logger ? { logger } : {}),
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
   });
   await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { request } from 'undici';
 import { resolveConfig } from '../src/config/load.js';
 import { startGateway, type Gateway } from '../src/main.js';
+import type { RequestLogger } from '../src/telemetry/request-log.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 
 export const PRIMARY_KEY = 'sk-primary-secret-key-0001';
@@ -23,6 +24,7 @@ export interface HarnessOptions {
   primary?: SimulatorOptions;
   backup?: SimulatorOptions;
   apiKey?: string;
+  logger?: RequestLogger;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -47,7 +49,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     { env: {} },
   );
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(config, options.logger ? { logger: options.logger } : {});
   const client = new OpenAI({
     baseURL: `${gateway.url}/v1`,
     apiKey: options.apiKey ?? 'any-key',

@@ -39,7 +39,12 @@ describe('config loading', () => {
     expect(route.targets[1]!.provider.protocol).toBe('anthropic');
     expect(route.retry.maxAttempts).toBe(3);
     expect(route.timeouts.firstTokenMs).toBe(30_000);
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000, bodyLimitBytes: 4 * 1024 * 1024 });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 4000,
+      bodyLimitBytes: 4 * 1024 * 1024,
+      requestLog: false,
+    });
   });
 
   it('names the path of an unknown provider in a target', () => {

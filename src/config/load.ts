@@ -203,6 +203,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       host,
       port: options.overrides?.port ?? file.server.port,
       bodyLimitBytes: file.server.bodyLimitBytes,
+      requestLog: file.server.requestLog,
     },
     providers,
     routes,

@@ -131,6 +131,8 @@ export const configSchema = z
           .int()
           .positive()
           .default(4 * 1024 * 1024),
+        /** Write one JSON line per model request (trace, attempts, cost) to stdout. */
+        requestLog: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

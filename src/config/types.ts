@@ -33,6 +33,7 @@ export interface ServerSettings {
   host: string;
   port: number;
   bodyLimitBytes: number;
+  requestLog: boolean;
 }
 
 export interface ResolvedConfig {

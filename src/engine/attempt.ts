@@ -42,8 +42,15 @@ export interface AttemptInput<T> {
 }
 
 export type AttemptResult<T> =
-  | { ok: true; value?: T; usage?: Usage; ttftMs?: number; durationMs: number }
-  | { ok: false; failure: UpstreamFailure; usage?: Usage; ttftMs?: number; durationMs: number };
+  | { ok: true; value?: T; usage?: Usage; ttftMs?: number; durationMs: number; outputParts: number }
+  | {
+      ok: false;
+      failure: UpstreamFailure;
+      usage?: Usage;
+      ttftMs?: number;
+      durationMs: number;
+      outputParts: number;
+    };
 
 const ERROR_BODY_LIMIT = 64 * 1024;
 
@@ -58,6 +65,8 @@ class Attempt<T> {
   private readonly start: number;
   private firstTokenAt: number | undefined;
   private usage: Usage | undefined;
+  /** Output parts received: a lower bound on the tokens an abandoned stream was billed for. */
+  private outputParts = 0;
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -116,7 +125,13 @@ class Attempt<T> {
       if (this.failure) return this.result(this.failure);
       const value = exchange.parse!(body);
       const usage = (value as { usage?: Usage }).usage;
-      return { ok: true, value, ...(usage ? { usage } : {}), durationMs: this.deps.clock.now() - this.start };
+      return {
+        ok: true,
+        value,
+        ...(usage ? { usage } : {}),
+        durationMs: this.deps.clock.now() - this.start,
+        outputParts: 0,
+      };
     }
     const decoder = exchange.decoder();
     const emit = (part: StreamPart): void => this.part(part);
@@ -141,6 +156,7 @@ class Attempt<T> {
     }
     if (part.type === 'usage') this.usage = part.usage;
     if (isOutputPart(part)) {
+      this.outputParts++;
       if (this.firstTokenAt === undefined) {
         this.firstTokenAt = this.deps.clock.now();
         this.watchdog.disarm('first-token');
@@ -171,6 +187,7 @@ class Attempt<T> {
     return {
       ok: true,
       durationMs,
+      outputParts: this.outputParts,
       ...(this.usage ? { usage: this.usage } : {}),
       ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.start } : {}),
     };
@@ -181,6 +198,7 @@ class Attempt<T> {
       ok: false,
       failure,
       durationMs: this.deps.clock.now() - this.start,
+      outputParts: this.outputParts,
       ...(this.usage ? { usage: this.usage } : {}),
       ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.start } : {}),
     };

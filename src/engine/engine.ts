@@ -16,6 +16,7 @@ import { Cooldowns } from '../resilience/cooldowns.js';
 import { Deadline } from '../resilience/deadline.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import { attemptTokens, costUsd, estimateTokens } from './accounting.js';
 import { runAttempt, type AttemptResult } from './attempt.js';
 import { CommitGate } from './commit-gate.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
@@ -31,8 +32,8 @@ export interface EngineDeps {
   cooldowns?: Cooldowns;
 }
 
-/** What every kind of request needs to run: the route, the caller's signal and deadline. */
-export type RunCall = Omit<ChatCall, 'request'>;
+/** What every kind of request needs to run: the route, the caller's signal and deadline, the body. */
+export type RunCall = Omit<ChatCall, 'request'> & { body: unknown };
 
 interface RequestState {
   call: RunCall;
@@ -43,6 +44,8 @@ interface RequestState {
   signal: AbortSignal;
   gate?: CommitGate;
   current?: Target;
+  /** Estimated prompt tokens, computed once if an attempt without usage needs it. */
+  promptTokens?: number;
 }
 
 type Success<T> = Extract<AttemptResult<T>, { ok: true }>;
@@ -58,22 +61,34 @@ export class Engine {
 
   /** A non-streaming chat request: the first successful attempt's completion, or an ApiError. */
   async complete(call: ChatCall): Promise<CompletionResult> {
-    const { state, result } = await this.execute(call, chatOperation(call.request), undefined);
+    const { state, result } = await this.execute(
+      { ...call, body: call.request },
+      chatOperation(call.request),
+      undefined,
+    );
     return { completion: result.value!, meta: this.meta(state) };
   }
 
   async embed(
-    call: RunCall,
+    call: Omit<RunCall, 'body'>,
     request: EmbeddingsRequest,
   ): Promise<{ response: EmbeddingsResponse; meta: ResponseMeta }> {
-    const { state, result } = await this.execute(call, embeddingsOperation(request), undefined);
+    const { state, result } = await this.execute(
+      { ...call, body: request },
+      embeddingsOperation(request),
+      undefined,
+    );
     return { response: result.value!, meta: this.meta(state) };
   }
 
   /** A streaming chat request, relayed into `sink`. Resolves when the stream has ended, one way or another. */
   async stream(call: ChatCall, sink: StreamSink): Promise<void> {
     try {
-      const { state } = await this.execute(call, chatOperation(call.request), sink);
+      const { state } = await this.execute(
+        { ...call, body: call.request },
+        chatOperation(call.request),
+        sink,
+      );
       state.gate!.finish();
     } catch (error) {
       if (!(error instanceof CommittedFailure)) throw error;
@@ -106,6 +121,7 @@ export class Engine {
       }
     } finally {
       deadline.dispose();
+      call.onSettled?.(this.meta(state));
     }
     if (call.signal.aborted) throw clientGone();
     throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs, this.cooldowns);
@@ -171,12 +187,7 @@ export class Engine {
         });
         return undefined;
       }
-      state.trace.push({
-        target: target.id,
-        action: 'attempt',
-        result: result.ok ? 'ok' : result.failure.reason,
-        ms: Math.round(result.durationMs),
-      });
+      state.trace.push(this.attemptEntry(target, result, state));
       if (result.ok) return result;
       const { failure } = result;
       if (gate?.committed) throw new CommittedFailure(gate, failure);
@@ -222,6 +233,22 @@ export class Engine {
     state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
     await sleep(this.deps.clock, decision.ms, state.signal);
     return !state.signal.aborted;
+  }
+
+  private attemptEntry(target: Target, result: AttemptResult<unknown>, state: RequestState): TraceEntry {
+    const entry: TraceEntry = {
+      target: target.id,
+      action: 'attempt',
+      result: result.ok ? 'ok' : result.failure.reason,
+      ms: Math.round(result.durationMs),
+    };
+    const tokens = attemptTokens(result, () => (state.promptTokens ??= estimateTokens(state.call.body)));
+    if (tokens) {
+      entry.tokens = tokens;
+      const cost = costUsd(tokens, target.price);
+      if (cost !== undefined) entry.costUsd = cost;
+    }
+    return entry;
   }
 
   /** A rate-limited target with a known reset stays out of rotation until then. */

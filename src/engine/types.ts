@@ -2,6 +2,7 @@ import type { ChatCompletion, ChatRequest } from '../core/chat.js';
 import type { UpstreamFailure } from '../core/errors.js';
 import type { StreamPart } from '../core/stream.js';
 import type { Route } from '../config/types.js';
+import type { AttemptTokens } from './accounting.js';
 
 /** One line of the per-request decision trace: a target tried or skipped, and why. */
 export interface TraceEntry {
@@ -11,6 +12,10 @@ export interface TraceEntry {
   result: string;
   /** Milliseconds the attempt or the wait took. */
   ms?: number;
+  /** Tokens the attempt consumed (exact from upstream usage, or estimated), when it was billed. */
+  tokens?: AttemptTokens;
+  /** USD at the target's configured price. */
+  costUsd?: number;
 }
 
 /** What happened, told to the client in x-switchyard-* headers. */
@@ -31,6 +36,8 @@ export interface ChatCall {
   signal: AbortSignal;
   /** The client's own deadline (x-switchyard-timeout-ms), already validated. */
   timeoutMs?: number;
+  /** Told what happened once the request is over, successful or not (request log, debug header). */
+  onSettled?: (meta: ResponseMeta) => void;
 }
 
 /** Where a streamed answer goes once committed. Implemented by the HTTP layer. */

@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { methodNotAllowed, routeNotFound } from '../core/errors.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Engine } from '../engine/engine.js';
+import type { RequestLogger } from '../telemetry/request-log.js';
 import { KeyAuthenticator } from './auth.js';
 import { handleChatCompletions } from './chat-handler.js';
 import { handleEmbeddings } from './embeddings-handler.js';
@@ -21,6 +22,8 @@ import { sendError, sendJson } from './respond.js';
 export interface GatewayServerDeps {
   config: ResolvedConfig;
   engine: Engine;
+  /** One record per model request (chat, embeddings), after the response. */
+  logger?: RequestLogger;
   /** Told about unexpected errors (bugs), never about client or upstream errors. */
   onInternalError?: (error: unknown) => void;
 }

@@ -1,8 +1,8 @@
 import type { EmbeddingsRequest } from '../core/embeddings.js';
-import { forbidden, invalidRequest, modelNotFound } from '../core/errors.js';
-import { CLIENT_TIMEOUT_HEADER, parseClientTimeout } from '../resilience/deadline.js';
+import { invalidRequest } from '../core/errors.js';
 import type { RequestContext } from './app.js';
 import { readJsonBody } from './body.js';
+import { startModelCall } from './model-call.js';
 import { metaHeaders, sendJson } from './respond.js';
 
 const isTokenArray = (v: unknown): boolean =>
@@ -43,23 +43,16 @@ function validateEmbeddings(body: unknown): EmbeddingsRequest {
 
 /** POST /v1/embeddings */
 export async function handleEmbeddings(ctx: RequestContext): Promise<void> {
-  const { req, res, deps, requestId } = ctx;
+  const { req, res, deps } = ctx;
   const key = ctx.auth.authenticate(req.headers);
   const request = validateEmbeddings(await readJsonBody(req, deps.config.server.bodyLimitBytes));
-  const route = deps.config.routes.get(request.model);
-  if (!route) throw modelNotFound(request.model);
-  if (key?.models && !key.models.has(route.name)) {
-    throw forbidden(`The key "${key.name}" may not use the model \`${route.name}\`.`);
+  const call = startModelCall(ctx, key, request.model, 'embeddings', false);
+  try {
+    const { response, meta } = await deps.engine.embed(call.run, request);
+    if (!res.destroyed) sendJson(res, 200, response, { ...metaHeaders(meta), ...call.headers(meta) });
+    call.settle(200);
+  } catch (error) {
+    call.settle((error as { status?: number }).status ?? 500, error);
+    throw error;
   }
-  const timeout = parseClientTimeout(req.headers[CLIENT_TIMEOUT_HEADER], route.timeouts.requestMs);
-  if (!timeout.ok) throw invalidRequest(timeout.message, CLIENT_TIMEOUT_HEADER);
-  const abort = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
-  const { response, meta } = await deps.engine.embed(
-    { route, requestId, signal: abort.signal, timeoutMs: timeout.timeoutMs },
-    request,
-  );
-  if (!res.destroyed) sendJson(res, 200, response, metaHeaders(meta));
 }

@@ -1,0 +1,83 @@
+/**
+ * What chat and embeddings requests share once the body is valid: the route (404), the key's access to
+ * it (403), the client's deadline header (400), cancellation when the client leaves, the request log,
+ * and the debug trace header.
+ */
+import { ApiError, forbidden, invalidRequest, modelNotFound } from '../core/errors.js';
+import type { GatewayKey, Route } from '../config/types.js';
+import type { RunCall } from '../engine/engine.js';
+import type { ResponseMeta } from '../engine/types.js';
+import { CLIENT_TIMEOUT_HEADER, parseClientTimeout } from '../resilience/deadline.js';
+import { formatTrace, totalCost } from '../telemetry/request-log.js';
+import type { RequestContext } from './app.js';
+
+export interface ModelCall {
+  route: Route;
+  /** Everything the engine needs but the request itself. */
+  run: Omit<RunCall, 'body'>;
+  /** Extra response headers (the trace, when asked for). */
+  headers(meta: ResponseMeta): Record<string, string>;
+  /** Logs the request once it is answered; errors get the trace header too. */
+  settle(status: number, error?: unknown): void;
+}
+
+export function startModelCall(
+  ctx: RequestContext,
+  key: GatewayKey | undefined,
+  model: string,
+  endpoint: 'chat' | 'embeddings',
+  stream: boolean,
+): ModelCall {
+  const { req, res, requestId, deps } = ctx;
+  const started = performance.now();
+  const route = deps.config.routes.get(model);
+  if (!route) throw modelNotFound(model);
+  if (key?.models && !key.models.has(route.name)) {
+    throw forbidden(`The key "${key.name}" may not use the model \`${route.name}\`.`);
+  }
+  const timeout = parseClientTimeout(req.headers[CLIENT_TIMEOUT_HEADER], route.timeouts.requestMs);
+  if (!timeout.ok) throw invalidRequest(timeout.message, CLIENT_TIMEOUT_HEADER);
+
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const wantsTrace = req.headers['x-switchyard-debug'] === 'trace';
+  let settled: ResponseMeta | undefined;
+  const headers = (meta: ResponseMeta): Record<string, string> =>
+    wantsTrace ? { 'x-switchyard-trace': formatTrace(meta) } : {};
+
+  return {
+    route,
+    run: {
+      route,
+      requestId,
+      signal: abort.signal,
+      timeoutMs: timeout.timeoutMs,
+      onSettled: (meta) => {
+        settled = meta;
+      },
+    },
+    headers,
+    settle(status, error) {
+      if (settled && error instanceof ApiError) Object.assign(error.headers, headers(settled));
+      if (!deps.logger) return;
+      const cost = settled ? totalCost(settled.trace) : undefined;
+      deps.logger.log({
+        time: new Date().toISOString(),
+        requestId,
+        ...(key ? { key: key.name } : {}),
+        model,
+        endpoint,
+        stream,
+        status,
+        ...(settled ? { target: settled.target } : {}),
+        attempts: settled?.attempts ?? 0,
+        ...(settled?.fallbackReason ? { fallbackReason: settled.fallbackReason } : {}),
+        durationMs: Math.round(performance.now() - started),
+        ...(cost !== undefined ? { costUsd: cost } : {}),
+        trace: settled?.trace ?? [],
+      });
+    },
+  };
+}
