@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from './core/clock.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
+import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { jsonLinesRequestLogger, type RequestLogger } from './telemetry/request-log.js';

@@ -205,6 +205,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       bodyLimitBytes: file.server.bodyLimitBytes,
       requestLog: file.server.requestLog,
     },
+    retryBudget: file.retryBudget,
     providers,
     routes,
     keys,

@@ -36,9 +36,6 @@ export const retrySchema = z
     backoffCapMs: positiveMs.default(8_000),
     /** A server hint (retry-after) longer than this fails over at once instead of waiting. */
     maxRetryWaitMs: nonNegativeMs.default(5_000),
-    /** Retry budget: retries may add at most this share of first attempts (plus a small floor). */
-    budgetRatio: z.number().min(0).max(1).default(0.2),
-    budgetFloorPerSecond: z.number().min(0).default(1),
   })
   .strict();
 
@@ -138,6 +135,14 @@ export const configSchema = z
       .prefault({}),
     defaults: z
       .object({ timeouts: timeoutsSchema.prefault({}), retry: retrySchema.prefault({}) })
+      .strict()
+      .prefault({}),
+    /** Per target, over a 10 s window: retries ≤ ratio × first attempts + floorPerSecond × 10. */
+    retryBudget: z
+      .object({
+        ratio: z.number().min(0).max(1).default(0.2),
+        floorPerSecond: z.number().min(0).default(1),
+      })
       .strict()
       .prefault({}),
     providers: z.record(

@@ -38,6 +38,7 @@ export interface ServerSettings {
 
 export interface ResolvedConfig {
   server: ServerSettings;
+  retryBudget: { ratio: number; floorPerSecond: number };
   providers: Map<string, ProviderSettings>;
   routes: Map<string, Route>;
   keys: GatewayKey[];

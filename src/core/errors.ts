@@ -155,8 +155,9 @@ export const transportFailure = (reason: string, message: string): UpstreamFailu
   breaker: true,
 });
 
+/** A target too slow to answer: fail over rather than wait on it again (it counts against its health). */
 export const timeoutFailure = (reason: string, message: string): UpstreamFailure => ({
-  class: 'retry',
+  class: 'failover',
   reason,
   status: 504,
   type: 'api_error',
