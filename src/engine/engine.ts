@@ -104,13 +104,21 @@ export class Engine {
     const { route } = call;
     const timeoutMs = Math.min(route.timeouts.requestMs, call.timeoutMs ?? Infinity);
     const deadline = new Deadline(timeoutMs, this.deps.clock);
+    // One signal for "stop now": the client left or the deadline passed. (Not AbortSignal.any, whose
+    // signals some Node 20 releases keep alive until the sources are collected.)
+    const linked = new AbortController();
+    const stop = (): void => linked.abort();
+    for (const source of [call.signal, deadline.signal()]) {
+      if (source.aborted) linked.abort();
+      else source.addEventListener('abort', stop, { once: true });
+    }
     const state: RequestState = {
       call,
       trace: [],
       attempts: 0,
       failures: [],
       deadline,
-      signal: AbortSignal.any([call.signal, deadline.signal()]),
+      signal: linked.signal,
     };
     if (sink) state.gate = new CommitGate(sink, () => this.meta(state));
     try {
@@ -120,6 +128,8 @@ export class Engine {
         if (state.attempts >= route.retry.maxAttempts || state.signal.aborted) break;
       }
     } finally {
+      call.signal.removeEventListener('abort', stop);
+      deadline.signal().removeEventListener('abort', stop);
       deadline.dispose();
       call.onSettled?.(this.meta(state));
     }
