@@ -1,7 +1,11 @@
+import { anthropicProtocol } from './anthropic/index.js';
 import { openAIProtocol } from './openai/index.js';
 import type { ChatProtocol, ProtocolName } from './types.js';
 
-const protocols = new Map<ProtocolName, ChatProtocol>([['openai', openAIProtocol]]);
+const protocols = new Map<ProtocolName, ChatProtocol>([
+  ['openai', openAIProtocol],
+  ['anthropic', anthropicProtocol],
+]);
 
 /** The protocol implementation for a wire protocol name, or undefined if this build has none. */
 export function chatProtocol(name: ProtocolName): ChatProtocol | undefined {
