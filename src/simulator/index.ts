@@ -9,6 +9,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { BehaviorBook } from './behavior.js';
+import { anthropicProtocol } from './protocols/anthropic.js';
+import { geminiProtocol } from './protocols/gemini.js';
 import { openaiProtocol } from './protocols/openai.js';
 import type { ProtocolContext, ProtocolModule } from './protocols/types.js';
 import { seededRandom } from './random.js';
@@ -20,7 +22,7 @@ export type * from './types.js';
 export { DEFAULT_BEHAVIOR } from './behavior.js';
 
 /** The wire protocols served, in routing order (their paths do not overlap). */
-export const PROTOCOLS: readonly ProtocolModule[] = [openaiProtocol];
+export const PROTOCOLS: readonly ProtocolModule[] = [openaiProtocol, anthropicProtocol, geminiProtocol];
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const seed = options.seed ?? 1;

@@ -97,3 +97,15 @@ export function sampleObject(schema: unknown, depth = 0): Record<string, unknown
   }
   return result;
 }
+
+/** Splits a text into fragments of `size` characters (streamed tool-call arguments). */
+export function fragments(text: string, size = 8): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
+  return parts;
+}
+
+/** Reply pieces, one per token: the first word bare, the others with a leading space. */
+export function replyPieces(text: string): string[] {
+  return text === '' ? [] : text.split(' ').map((word, i) => (i === 0 ? word : ` ${word}`));
+}

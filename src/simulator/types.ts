@@ -7,16 +7,18 @@
 /** A fault answered with an HTTP error status, in the protocol's real error shape. */
 export interface StatusFault {
   kind: 'status';
-  /** Any HTTP status. 429, 500, 502, 503 and 529 get the provider's real bodies. */
+  /** Any HTTP status, in the protocol's real error shape (Anthropic: 529 overloaded_error; Gemini: google.rpc.Status). */
   status: number;
   /**
    * Error code. For a 429 on the OpenAI protocol: `rate_limit_exceeded` (default) or
-   * `insufficient_quota` (out of credits: a 429 that must not be retried).
+   * `insufficient_quota` (out of credits: a 429 that must not be retried). Anthropic: put in
+   * `error.details.error_code` (e.g. `enforced_spend_limit_reached`, no retry-after). Gemini:
+   * `per-day` for the daily quota (QuotaFailure `GenerateRequestsPerDayPerProjectPerModel-FreeTier`).
    */
   code?: string;
   /** Replaces the realistic default message. */
   message?: string;
-  /** `retry-after` header, in seconds. */
+  /** `retry-after` header, in seconds (Gemini: also the RetryInfo `retryDelay`, default 7 s). */
   retryAfterSeconds?: number;
   /** `retry-after-ms` header (OpenAI), in milliseconds. */
   retryAfterMs?: number;
@@ -45,7 +47,10 @@ export interface ErrorEventFault {
   kind: 'error-event';
   afterChunks: number;
   message?: string;
-  /** Error type in the event, e.g. `server_error` (default). */
+  /**
+   * Error type in the event: OpenAI `server_error` (default); Anthropic `overloaded_error` (default);
+   * Gemini a status name, `INTERNAL` (default) or e.g. `UNAVAILABLE`.
+   */
   errorType?: string;
   code?: string | null;
 }
@@ -57,7 +62,8 @@ export interface MalformedFault {
 }
 
 /**
- * 200 headers, then only keep-alive comments (`: keep-alive`) every `intervalMs` — blank lines for
+ * 200 headers, then only keep-alive comments (`: keep-alive`; Anthropic: `event: ping` frames, its
+ * own keep-alive) every `intervalMs` — blank lines for
  * non-streaming requests, as DeepSeek does — for `durationMs` (then the normal answer follows) or
  * forever when `durationMs` is absent.
  */
@@ -155,7 +161,10 @@ export interface SimulatorOptions {
   host?: string;
   /** Default 0 (ephemeral). */
   port?: number;
-  /** If set, requests must carry it (OpenAI: `Authorization: Bearer KEY`), else 401 in the real shape. */
+  /**
+   * If set, requests must carry it (OpenAI: `Authorization: Bearer KEY`; Anthropic: `x-api-key` or
+   * Bearer; Gemini: `x-goog-api-key` or `?key=`), else the provider's real 401/400/403.
+   */
   apiKey?: string;
   defaultBehavior?: Partial<ModelBehavior>;
   /** Per upstream model name. With `strictModels`, the only models served. */
@@ -169,7 +178,10 @@ export interface SimulatorOptions {
 }
 
 export interface Simulator {
-  /** e.g. http://127.0.0.1:PORT (OpenAI base URL is `${url}/v1`). */
+  /**
+   * e.g. http://127.0.0.1:PORT. Base URLs: OpenAI `${url}/v1`; Anthropic SDK `${url}` (paths under
+   * `/v1/messages`); Gemini `${url}/v1beta` (the `@google/genai` SDK takes `${url}` and adds `v1beta`).
+   */
   url: string;
   port: number;
   /** Merges over the current behaviour; '*' = all models (a model's own settings still win). */

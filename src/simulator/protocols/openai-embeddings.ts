@@ -1,5 +1,5 @@
 /** `POST /v1/embeddings`: validation and deterministic unit vectors (float or base64 float32). */
-import { hashString, seededRandom } from '../random.js';
+import { embed } from '../embedding.js';
 import { countWords } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import {
@@ -64,21 +64,6 @@ export function validateEmbeddingsRequest(body: Json): EmbeddingsRequest {
     base64: body.encoding_format === 'base64',
     dimensions: (body.dimensions ?? null) as number | null,
   };
-}
-
-/** A deterministic unit vector for (model, input). */
-export function embed(model: string, input: string, dimensions: number): Float32Array {
-  const random = seededRandom(hashString(`${model}\u0000${input}`));
-  const vector = new Float32Array(dimensions);
-  let norm = 0;
-  for (let i = 0; i < dimensions; i++) {
-    const value = random() * 2 - 1;
-    vector[i] = value;
-    norm += value * value;
-  }
-  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (let i = 0; i < dimensions; i++) vector[i] = (vector[i] as number) * scale;
-  return vector;
 }
 
 export function embeddingsAnswer(

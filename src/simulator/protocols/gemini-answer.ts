@@ -1,0 +1,193 @@
+/**
+ * GenerateContentResponse answers: `candidates[{content:{role:'model', parts}, finishReason, index}]`,
+ * `usageMetadata`, `modelVersion`, `responseId`. Function calls are whole `functionCall` parts
+ * (no ids: the Gemini Developer API does not set `FunctionCall.id`). With `alt=sse` each chunk is a
+ * `data:` event holding a partial GenerateContentResponse; the last one carries `finishReason` and
+ * the full usage, and there is no terminator. It plays the terminator's role for the `afterChunks`
+ * faults, so a cut "past the end" ends the stream without a finishReason.
+ */
+import { randomId } from '../random.js';
+import { sseFrame } from '../sse.js';
+import { countWords, estimateJsonTokens, replyPieces, replyWords, sampleObject } from '../text.js';
+import type { ModelBehavior } from '../types.js';
+import type { Json } from './gemini-fields.js';
+import type { GenerateRequest } from './gemini-request.js';
+import type { Answer, Headers, ProtocolContext, StreamFrame } from './types.js';
+
+interface Candidate {
+  thoughts: string[];
+  pieces: string[];
+  calls: Json[];
+  finishReason: 'STOP' | 'MAX_TOKENS';
+  tokens: number;
+}
+
+const THOUGHT = '**Planning the answer** I will answer the request briefly.';
+
+export function promptTokens(request: GenerateRequest): number {
+  let tokens = countWords(request.systemText);
+  for (const content of request.contents) {
+    for (const part of content.parts as Json[]) {
+      tokens +=
+        typeof part.text === 'string'
+          ? countWords(part.text)
+          : part.inlineData !== undefined
+            ? 258
+            : estimateJsonTokens(part);
+    }
+  }
+  return tokens + (request.tools.length > 0 ? estimateJsonTokens(request.tools) : 0);
+}
+
+/** Gemini's OpenAPI-subset schemas spell types in capitals (`OBJECT`, `STRING`); JSON Schema does not. */
+function jsonSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(jsonSchema);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(schema)) {
+    out[key] =
+      key === 'type' && typeof value === 'string'
+        ? value.toLowerCase()
+        : key === 'enum'
+          ? value
+          : jsonSchema(value);
+  }
+  return out;
+}
+
+function calls(request: GenerateRequest, behavior: ModelBehavior): Json[] {
+  if (request.tools.length === 0 || request.mode === 'NONE') return [];
+  const usable =
+    request.allowed.length > 0
+      ? request.tools.filter((t) => request.allowed.includes(t.name))
+      : request.tools;
+  let count = behavior.toolCalls;
+  if (count <= 0 && request.mode === 'ANY') count = 1;
+  const out: Json[] = [];
+  for (let i = 0; i < count && usable.length > 0; i++) {
+    const tool = usable[i % usable.length];
+    if (tool !== undefined) out.push({ name: tool.name, args: sampleObject(jsonSchema(tool.schema)) });
+  }
+  return out;
+}
+
+function candidate(request: GenerateRequest, behavior: ModelBehavior, index: number): Candidate {
+  const thoughts = request.includeThoughts ? replyPieces(THOUGHT) : [];
+  const thinkingTokens = request.thinking ? replyPieces(THOUGHT).length : 0;
+  const functionCalls = calls(request, behavior);
+  if (functionCalls.length > 0) {
+    const tokens = functionCalls.reduce((sum, call) => sum + estimateJsonTokens(call), 0);
+    return {
+      thoughts,
+      pieces: [],
+      calls: functionCalls,
+      finishReason: 'STOP',
+      tokens: tokens + thinkingTokens,
+    };
+  }
+  let text = replyWords(behavior.replyTokens, index, behavior.replyText).join(' ');
+  const stops = request.stopSequences.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+  if (stops.length > 0) text = text.slice(0, Math.min(...stops)).trimEnd();
+  let pieces = replyPieces(text);
+  let finishReason: Candidate['finishReason'] = 'STOP';
+  if (request.maxOutputTokens !== null && pieces.length > request.maxOutputTokens) {
+    pieces = pieces.slice(0, request.maxOutputTokens);
+    finishReason = 'MAX_TOKENS';
+  }
+  return { thoughts, pieces, calls: [], finishReason, tokens: pieces.length + thinkingTokens };
+}
+
+function parts(c: Candidate, signature: string | null): Json[] {
+  const out: Json[] = [];
+  if (c.thoughts.length > 0) out.push({ text: c.thoughts.join(''), thought: true });
+  if (c.pieces.length > 0) out.push({ text: c.pieces.join('') });
+  c.calls.forEach((call, i) =>
+    out.push(
+      i === 0 && signature !== null
+        ? { functionCall: call, thoughtSignature: signature }
+        : { functionCall: call },
+    ),
+  );
+  return out;
+}
+
+export interface GenerateAnswerInput {
+  request: GenerateRequest;
+  behavior: ModelBehavior;
+  context: ProtocolContext;
+  model: string;
+  headers: Headers;
+  /** `sse` for `alt=sse`, `array` for a streamGenerateContent without it, `json` for generateContent. */
+  format: 'json' | 'sse' | 'array';
+}
+
+export function generateAnswer({
+  request,
+  behavior,
+  context,
+  model,
+  headers,
+  format,
+}: GenerateAnswerInput): Answer {
+  const candidates: Candidate[] = [];
+  for (let i = 0; i < request.candidateCount; i++) candidates.push(candidate(request, behavior, i));
+  const prompt = promptTokens(request);
+  const thoughtsTokens = request.thinking ? replyPieces(THOUGHT).length * candidates.length : 0;
+  const output = candidates.reduce((sum, c) => sum + c.tokens, 0) - thoughtsTokens;
+  const usage: Json = {
+    promptTokenCount: prompt,
+    candidatesTokenCount: output,
+    totalTokenCount: prompt + output + thoughtsTokens,
+    promptTokensDetails: [{ modality: 'TEXT', tokenCount: prompt }],
+    ...(thoughtsTokens > 0 ? { thoughtsTokenCount: thoughtsTokens } : {}),
+  };
+  const signature = request.thinking ? `Cs${randomId(context.random, 40)}` : null;
+  const base = { modelVersion: model, responseId: randomId(context.random, 22) };
+  if (format === 'json') {
+    const body = {
+      candidates: candidates.map((c, index) => ({
+        content: { parts: parts(c, signature), role: 'model' },
+        finishReason: c.finishReason,
+        index,
+      })),
+      usageMetadata: usage,
+      ...base,
+    };
+    const tokens = Math.max(0, ...candidates.map((c) => c.tokens));
+    return { kind: 'json', headers, body: JSON.stringify(body, null, 2), tokens };
+  }
+  const chunks: Array<{ data: Json; token: boolean; last?: boolean }> = [];
+  const partial = { promptTokenCount: prompt, totalTokenCount: prompt };
+  const chunk = (index: number, part: Json): Json => ({
+    candidates: [{ content: { parts: [part], role: 'model' }, index }],
+    usageMetadata: partial,
+    ...base,
+  });
+  candidates.forEach((c, index) => {
+    for (const piece of c.thoughts)
+      chunks.push({ data: chunk(index, { text: piece, thought: true }), token: true });
+    for (const piece of c.pieces) chunks.push({ data: chunk(index, { text: piece }), token: true });
+    for (const part of parts({ ...c, thoughts: [], pieces: [] }, signature))
+      chunks.push({ data: chunk(index, part), token: true });
+  });
+  const final = {
+    candidates: candidates.map((c, index) => ({
+      content: { parts: [{ text: '' }], role: 'model' },
+      finishReason: c.finishReason,
+      index,
+    })),
+    usageMetadata: usage,
+    ...base,
+  };
+  chunks.push({ data: final, token: false, last: true });
+  if (format === 'array') {
+    const body = JSON.stringify(chunks.map((c) => c.data));
+    return { kind: 'json', headers, body, tokens: chunks.length };
+  }
+  const frames: StreamFrame[] = chunks.map((c) => ({
+    text: sseFrame({ data: JSON.stringify(c.data) }),
+    token: c.token,
+    ...(c.last === true ? { terminal: true } : {}),
+  }));
+  return { kind: 'stream', headers, frames };
+}
