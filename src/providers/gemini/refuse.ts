@@ -1,0 +1,16 @@
+import { invalidRequest } from '../../core/errors.js';
+import type { AttemptContext } from '../types.js';
+
+/**
+ * A parameter this target cannot honour: throws the 400 naming the parameter and the target, or, when
+ * the route drops unsupported parameters, returns so the caller drops it.
+ */
+export function refuse(ctx: AttemptContext, param: string, what: string): void {
+  if (ctx.dropUnsupported) return;
+  throw invalidRequest(
+    `${what} is not supported by ${ctx.provider.id}/${ctx.model} (Gemini API). ` +
+      `Remove \`${param}\`, or set dropUnsupportedParams on the route to drop it.`,
+    param,
+    'unsupported_parameter',
+  );
+}
