@@ -13,10 +13,11 @@ beforeAll(async () => {
   });
 });
 afterAll(() => h.close());
-afterEach(() => {
+afterEach(async () => {
   h.primary.reset();
   h.backup.reset();
-  h.gateway.engine.cooldowns.clear();
+  // Each test starts with healthy targets: a fresh gateway would be slower; forgetting state is enough.
+  h.gateway.engine.health.reset?.();
 });
 
 async function collect(stream: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>): Promise<string> {

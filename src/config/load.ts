@@ -177,6 +177,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       timeouts: { ...file.defaults.timeouts, ...r.timeouts },
       retry: { ...file.defaults.retry, ...r.retry },
       dropUnsupportedParams: r.dropUnsupportedParams,
+      ...(r.hedge ? { hedge: r.hedge } : {}),
     });
   }
 

@@ -84,6 +84,21 @@ const targetSchema = z.union([
   targetObjectSchema,
 ]);
 
+/** Hedged requests (off unless a route has a `hedge` section). */
+export const hedgeSchema = z
+  .object({
+    /** Start the next target when no first token has come after this long. */
+    delayMs: positiveMs.default(800),
+    /** Use the primary target's measured p95 time to first token instead, once known (at least minDelayMs). */
+    delayFromP95: z.boolean().default(false),
+    minDelayMs: positiveMs.default(200),
+    /** Extra attempts in parallel per request. */
+    maxHedges: z.number().int().min(1).max(2).default(1),
+    /** Hedges of a route, as a share of its requests (on top of the retry budget). */
+    maxRatio: z.number().min(0).max(1).default(0.05),
+  })
+  .strict();
+
 /** Route-level overrides: the same fields, no defaults (the `defaults` section fills the rest). */
 const withoutDefaults = <T extends z.ZodRawShape>(shape: T) =>
   z
@@ -104,6 +119,7 @@ const routeSchema = z
     retry: withoutDefaults(retrySchema.shape).optional(),
     /** Drop request parameters a target cannot honour instead of answering 400. */
     dropUnsupportedParams: z.boolean().default(false),
+    hedge: hedgeSchema.optional(),
   })
   .strict();
 
@@ -159,3 +175,4 @@ export type ConfigFile = z.output<typeof configSchema>;
 export type Timeouts = z.output<typeof timeoutsSchema>;
 export type RetrySettings = z.output<typeof retrySchema>;
 export type Price = z.output<typeof priceSchema>;
+export type HedgeSettings = z.output<typeof hedgeSchema>;

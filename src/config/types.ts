@@ -1,7 +1,7 @@
 import type { ProviderSettings } from '../providers/types.js';
-import type { Price, RetrySettings, Timeouts } from './schema.js';
+import type { HedgeSettings, Price, RetrySettings, Timeouts } from './schema.js';
 
-export type { Price, RetrySettings, Timeouts };
+export type { HedgeSettings, Price, RetrySettings, Timeouts };
 
 /** A provider plus an upstream model: what one attempt calls. */
 export interface Target {
@@ -20,6 +20,8 @@ export interface Route {
   retry: RetrySettings;
   /** Drop request parameters a target cannot honour instead of answering 400. */
   dropUnsupportedParams: boolean;
+  /** Hedged requests; undefined = off. */
+  hedge?: HedgeSettings;
 }
 
 export interface GatewayKey {

@@ -1,27 +1,29 @@
 /**
  * The only place where routing, resilience and providers meet. For one request: walk the route's
- * targets in order (active-passive), run attempts, classify each outcome, retry the same target after a
- * jittered or hinted wait (within the retry budget and the request deadline), fail over otherwise, and
- * hold the commit point of streams so that any failure before the first token stays invisible.
- * See docs/failover.md.
+ * planned targets in order (active-passive), run each target's attempts, fail over when a target
+ * gives up, and — on routes that hedge — start the next target in parallel when no first token has
+ * come after the hedge delay; the first attempt to reach its first token wins and the others are
+ * cancelled at once. Streams are held at the commit point so that any failure before the first token
+ * stays invisible. See docs/failover.md.
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
-import { ApiError, type UpstreamFailure } from '../core/errors.js';
-import type { Route, Target } from '../config/types.js';
-import { chatProtocol } from '../providers/registry.js';
-import type { AttemptContext } from '../providers/types.js';
-import { decideWait } from '../resilience/backoff.js';
-import { Cooldowns } from '../resilience/cooldowns.js';
+import { ApiError } from '../core/errors.js';
+import type { Target } from '../config/types.js';
 import { Deadline } from '../resilience/deadline.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { attemptTokens, costUsd, estimateTokens } from './accounting.js';
-import { runAttempt, type AttemptResult } from './attempt.js';
 import { CommitGate } from './commit-gate.js';
+import { CooldownHealth } from './cooldown-health.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
-import { exhaustedError, fatalError, translationFailure } from './outcome-errors.js';
-import type { ChatCall, CompletionResult, ResponseMeta, StreamSink, TraceEntry } from './types.js';
+import type { TargetHealth } from './health.js';
+import { HedgePolicy } from './hedging.js';
+import { exhaustedError } from './outcome-errors.js';
+import type { RequestState, RunCall } from './request-state.js';
+import { CommittedFailure, runTarget, type RunnerDeps, type Success } from './target-runner.js';
+import type { ChatCall, CompletionResult, ResponseMeta, StreamSink } from './types.js';
+
+export type { RunCall };
 
 export interface EngineDeps {
   client: UpstreamClient;
@@ -29,34 +31,25 @@ export interface EngineDeps {
   random: Random;
   /** Shared by every request; keyed by target. */
   budget?: RetryBudget;
-  cooldowns?: Cooldowns;
+  health?: TargetHealth;
 }
 
-/** What every kind of request needs to run: the route, the caller's signal and deadline, the body. */
-export type RunCall = Omit<ChatCall, 'request'> & { body: unknown };
-
-interface RequestState {
-  call: RunCall;
-  trace: TraceEntry[];
-  attempts: number;
-  failures: { target: Target; failure: UpstreamFailure }[];
-  deadline: Deadline;
-  signal: AbortSignal;
-  gate?: CommitGate;
-  current?: Target;
-  /** Estimated prompt tokens, computed once if an attempt without usage needs it. */
-  promptTokens?: number;
+interface Racer<T> {
+  target: Target;
+  controller: AbortController;
+  done: Promise<{ racer: Racer<T>; result: Success<T> | undefined }>;
 }
-
-type Success<T> = Extract<AttemptResult<T>, { ok: true }>;
 
 export class Engine {
-  readonly cooldowns: Cooldowns;
-  private readonly budget: RetryBudget;
+  readonly health: TargetHealth;
+  private readonly runner: RunnerDeps;
+  private readonly hedges: HedgePolicy;
 
   constructor(private readonly deps: EngineDeps) {
-    this.cooldowns = deps.cooldowns ?? new Cooldowns(deps.clock);
-    this.budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
+    this.health = deps.health ?? new CooldownHealth(deps.clock);
+    const budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
+    this.runner = { ...deps, budget, health: this.health, meta: (s) => this.meta(s) };
+    this.hedges = new HedgePolicy({ clock: deps.clock, budget, health: this.health });
   }
 
   /** A non-streaming chat request: the first successful attempt's completion, or an ApiError. */
@@ -64,7 +57,6 @@ export class Engine {
     const { state, result } = await this.execute(
       { ...call, body: call.request },
       chatOperation(call.request),
-      undefined,
     );
     return { completion: result.value!, meta: this.meta(state) };
   }
@@ -73,33 +65,33 @@ export class Engine {
     call: Omit<RunCall, 'body'>,
     request: EmbeddingsRequest,
   ): Promise<{ response: EmbeddingsResponse; meta: ResponseMeta }> {
-    const { state, result } = await this.execute(
-      { ...call, body: request },
-      embeddingsOperation(request),
-      undefined,
-    );
+    const { state, result } = await this.execute({ ...call, body: request }, embeddingsOperation(request));
     return { response: result.value!, meta: this.meta(state) };
   }
 
   /** A streaming chat request, relayed into `sink`. Resolves when the stream has ended, one way or another. */
   async stream(call: ChatCall, sink: StreamSink): Promise<void> {
+    let gate: CommitGate | undefined;
     try {
-      const { state } = await this.execute(
+      const { result } = await this.execute(
         { ...call, body: call.request },
         chatOperation(call.request),
-        sink,
+        (state, onCommit) => {
+          gate = new CommitGate(sink, () => this.meta(state), onCommit);
+          return gate;
+        },
       );
-      state.gate!.finish();
+      gate!.finish(result.relay!);
     } catch (error) {
       if (!(error instanceof CommittedFailure)) throw error;
-      error.gate.fail(error.failure);
+      gate!.fail(error.failure);
     }
   }
 
   private async execute<T>(
     call: RunCall,
     operation: Operation<T>,
-    sink: StreamSink | undefined,
+    makeGate?: (state: RequestState, onCommit: (winner: Target) => void) => CommitGate,
   ): Promise<{ state: RequestState; result: Success<T> }> {
     const { route } = call;
     const timeoutMs = Math.min(route.timeouts.requestMs, call.timeoutMs ?? Infinity);
@@ -120,150 +112,83 @@ export class Engine {
       deadline,
       signal: linked.signal,
     };
-    if (sink) state.gate = new CommitGate(sink, () => this.meta(state));
+    const racers = new Set<Racer<T>>();
+    const cancelOthers = (winner?: Target): void => {
+      for (const r of racers) if (r.target !== winner) r.controller.abort();
+    };
+    if (makeGate) {
+      state.gate = makeGate(state, (winner) => {
+        state.current = winner;
+        cancelOthers(winner);
+      });
+    }
     try {
-      for (const target of this.plan(route, state)) {
-        const result = await this.tryTarget(target, operation, state);
-        if (result) return { state, result };
-        if (state.attempts >= route.retry.maxAttempts || state.signal.aborted) break;
-      }
+      const result = await this.race(operation, state, racers);
+      if (result) return { state, result };
     } finally {
+      cancelOthers();
       call.signal.removeEventListener('abort', stop);
       deadline.signal().removeEventListener('abort', stop);
       deadline.dispose();
       call.onSettled?.(this.meta(state));
     }
     if (call.signal.aborted) throw clientGone();
-    throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs, this.cooldowns);
+    throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs);
   }
 
-  /** Targets in order, cooling ones skipped — unless every one is cooling: then all, in order (panic). */
-  private plan(route: Route, state: RequestState): Target[] {
-    const usable = route.targets.filter((t) => {
-      const cooling = this.cooldowns.active(t.id);
-      if (cooling) state.trace.push({ target: t.id, action: 'skip', result: `cooling:${cooling.reason}` });
-      return !cooling;
-    });
-    return usable.length ? usable : route.targets;
-  }
-
-  /** Attempts on one target: the first, then retries while the failure says so and time allows. */
-  private async tryTarget<T>(
-    target: Target,
+  /**
+   * Runs the plan: one target at a time, the next when it gives up; with hedging, the next also when
+   * the running ones have produced no first token by the hedge delay.
+   */
+  private async race<T>(
     operation: Operation<T>,
     state: RequestState,
+    racers: Set<Racer<T>>,
   ): Promise<Success<T> | undefined> {
     const { route } = state.call;
-    const protocol = chatProtocol(target.provider.protocol);
-    const ctx: AttemptContext = {
-      provider: target.provider,
-      model: target.model,
-      publicModel: route.name,
-      requestId: state.call.requestId,
-      dropUnsupported: route.dropUnsupportedParams,
+    const queue = this.health.plan(route.targets, state.trace);
+    const hedge = this.hedges.start(route, state, queue[0]);
+    const launch = (): void => {
+      const target = queue.shift()!;
+      hedge.launched();
+      const controller = new AbortController();
+      const abort = (): void => controller.abort();
+      state.signal.addEventListener('abort', abort, { once: true });
+      const racer: Racer<T> = {
+        target,
+        controller,
+        done: runTarget(this.runner, target, operation, state, controller.signal)
+          .then((result) => ({ racer, result }))
+          .finally(() => state.signal.removeEventListener('abort', abort)),
+      };
+      racers.add(racer);
     };
-    const exchange = protocol && operation.exchange(protocol, ctx);
-    if (!exchange) {
-      state.trace.push({ target: target.id, action: 'skip', result: 'unsupported-operation' });
-      return undefined;
-    }
-    this.budget.recordRequest(target.id);
-    for (let retry = 0; ; retry++) {
-      if (state.attempts >= route.retry.maxAttempts || state.signal.aborted) return undefined;
-      state.attempts++;
-      state.current = target;
-      const gate = state.gate;
-      let result: AttemptResult<T>;
-      try {
-        result = await runAttempt(this.deps, {
-          target,
-          exchange,
-          timeouts: {
-            ...route.timeouts,
-            attemptMs: Math.max(1, Math.min(route.timeouts.attemptMs, state.deadline.remaining())),
-          },
-          signal: state.signal,
-          ...(gate ? { onPart: (p) => gate.part(p), drained: () => gate.drained() } : {}),
-        });
-      } catch (error) {
-        // The target cannot take this request as it is (e.g. a parameter it does not support).
-        if (!(error instanceof ApiError)) throw error;
-        state.attempts--;
-        state.failures.push({ target, failure: translationFailure(error) });
-        state.trace.push({
-          target: target.id,
-          action: 'skip',
-          result: `unsupported:${error.param ?? error.code}`,
-        });
-        return undefined;
+    launch();
+    while (racers.size) {
+      const hedgeDue = queue.length && !state.gate?.committed ? hedge.next() : undefined;
+      const settled = await Promise.race([
+        ...[...racers].map((r) => r.done),
+        ...(hedgeDue ? [hedgeDue] : []),
+      ]);
+      hedge.cancel();
+      if (settled === 'hedge') {
+        const room = !state.gate?.committed && queue.length && state.attempts < route.retry.maxAttempts;
+        if (room && hedge.allow()) {
+          state.trace.push({
+            target: queue[0]!.id,
+            action: 'hedge',
+            result: `no-first-token-after:${hedge.delayMs}ms`,
+          });
+          launch();
+        }
+        continue;
       }
-      state.trace.push(this.attemptEntry(target, result, state));
-      if (result.ok) return result;
-      const { failure } = result;
-      if (gate?.committed) throw new CommittedFailure(gate, failure);
-      gate?.discard();
-      if (state.call.signal.aborted) throw clientGone();
-      state.failures.push({ target, failure });
-      if (failure.class === 'fatal') throw fatalError(failure, this.meta(state));
-      if (failure.cooldownMs) this.cooldowns.coolFor(target.id, failure.cooldownMs, failure.reason);
-      if (failure.class !== 'retry' || !(await this.waitToRetry(target, failure, retry, state)))
-        return undefined;
+      racers.delete(settled.racer);
+      if (settled.result) return settled.result;
+      const exhausted = state.attempts >= route.retry.maxAttempts || state.signal.aborted;
+      if (!racers.size && queue.length && !exhausted) launch();
     }
-  }
-
-  /** Whether to retry the same target; if so, waits first. False means: fail over now. */
-  private async waitToRetry(
-    target: Target,
-    failure: UpstreamFailure,
-    retry: number,
-    state: RequestState,
-  ): Promise<boolean> {
-    const { retry: settings } = state.call.route;
-    if (retry >= settings.maxRetriesPerTarget || state.attempts >= settings.maxAttempts) {
-      this.coolForHint(target, failure);
-      return false;
-    }
-    const decision = decideWait({
-      retry,
-      hintMs: failure.retryAfterMs,
-      remainingMs: state.deadline.remaining(),
-      maxWaitMs: settings.maxRetryWaitMs,
-      random: this.deps.random,
-      backoff: { baseMs: settings.backoffBaseMs, capMs: settings.backoffCapMs },
-    });
-    if (decision.action === 'failover') {
-      this.coolForHint(target, failure);
-      state.trace.push({ target: target.id, action: 'skip', result: `no-retry:${decision.reason}` });
-      return false;
-    }
-    if (!this.budget.tryAcquireRetry(target.id)) {
-      state.trace.push({ target: target.id, action: 'skip', result: 'no-retry:budget' });
-      return false;
-    }
-    state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
-    await sleep(this.deps.clock, decision.ms, state.signal);
-    return !state.signal.aborted;
-  }
-
-  private attemptEntry(target: Target, result: AttemptResult<unknown>, state: RequestState): TraceEntry {
-    const entry: TraceEntry = {
-      target: target.id,
-      action: 'attempt',
-      result: result.ok ? 'ok' : result.failure.reason,
-      ms: Math.round(result.durationMs),
-    };
-    const tokens = attemptTokens(result, () => (state.promptTokens ??= estimateTokens(state.call.body)));
-    if (tokens) {
-      entry.tokens = tokens;
-      const cost = costUsd(tokens, target.price);
-      if (cost !== undefined) entry.costUsd = cost;
-    }
-    return entry;
-  }
-
-  /** A rate-limited target with a known reset stays out of rotation until then. */
-  private coolForHint(target: Target, failure: UpstreamFailure): void {
-    if (failure.retryAfterMs) this.cooldowns.coolFor(target.id, failure.retryAfterMs, failure.reason);
+    return undefined;
   }
 
   private meta(state: RequestState): ResponseMeta {
@@ -273,18 +198,10 @@ export class Engine {
     const lastFailure = state.failures.at(-1);
     if (lastFailure && (target !== firstTarget || state.attempts > 1)) {
       meta.fallbackReason = `${lastFailure.target.id}: ${lastFailure.failure.reason}`;
+    } else if (target !== firstTarget && state.trace.some((t) => t.action === 'hedge')) {
+      meta.fallbackReason = `${firstTarget}: hedged`;
     }
     return meta;
-  }
-}
-
-/** Thrown inside `execute` when an attempt fails after its stream was committed to the client. */
-class CommittedFailure extends Error {
-  constructor(
-    readonly gate: CommitGate,
-    readonly failure: UpstreamFailure,
-  ) {
-    super(failure.message);
   }
 }
 
@@ -294,20 +211,5 @@ function clientGone(): ApiError {
     message: 'The client closed the request.',
     type: 'invalid_request_error',
     code: 'client_closed_request',
-  });
-}
-
-function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = (): void => {
-      clock.clearTimeout(timer);
-      resolve();
-    };
-    const timer = clock.setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

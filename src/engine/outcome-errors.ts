@@ -1,7 +1,6 @@
 /** The errors a request ends with when no attempt succeeded, with headers saying what happened. */
 import { ApiError, type UpstreamFailure } from '../core/errors.js';
 import type { Target } from '../config/types.js';
-import type { Cooldowns } from '../resilience/cooldowns.js';
 import type { ResponseMeta } from './types.js';
 
 function headers(meta: ResponseMeta): Record<string, string> {
@@ -40,7 +39,6 @@ export function exhaustedError(
   meta: ResponseMeta,
   deadlineExpired: boolean,
   timeoutMs: number,
-  cooldowns: Cooldowns,
 ): ApiError {
   const h = headers(meta);
   const reasons = failures.map((f) => `${f.target.id}: ${f.failure.reason} (${f.failure.message})`);
@@ -55,7 +53,7 @@ export function exhaustedError(
       headers: h,
     });
   }
-  const soonest = Math.min(...failures.map((f) => cooldowns.remaining(f.target.id)).filter((ms) => ms > 0));
+  const soonest = Math.min(...failures.map((f) => f.failure.retryAfterMs ?? Infinity));
   if (Number.isFinite(soonest)) {
     h['retry-after'] = String(Math.ceil(soonest / 1000));
     h['retry-after-ms'] = String(Math.ceil(soonest));

@@ -7,7 +7,7 @@ import type { AttemptTokens } from './accounting.js';
 /** One line of the per-request decision trace: a target tried or skipped, and why. */
 export interface TraceEntry {
   target: string;
-  action: 'attempt' | 'skip' | 'wait';
+  action: 'attempt' | 'skip' | 'wait' | 'hedge';
   /** For attempts: `ok` or the failure reason; for skips and waits: why. */
   result: string;
   /** Milliseconds the attempt or the wait took. */

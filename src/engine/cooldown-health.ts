@@ -1,0 +1,48 @@
+/**
+ * The simplest TargetHealth: no breakers, only cooldowns. Bad keys, exhausted quotas and unknown
+ * models (failure.cooldownMs) and rate limits with a known reset (failure.retryAfterMs) keep a target
+ * out until then; if every target of a route is cooling, all are tried anyway, in order.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Target } from '../config/types.js';
+import { Cooldowns } from '../resilience/cooldowns.js';
+import type { Admission, AttemptOutcome, TargetHealth } from './health.js';
+import type { TraceEntry } from './types.js';
+
+const ADMITTED: Admission = { ok: true, release: () => undefined };
+
+export class CooldownHealth implements TargetHealth {
+  readonly cooldowns: Cooldowns;
+
+  constructor(clock: Pick<Clock, 'now'>) {
+    this.cooldowns = new Cooldowns(clock);
+  }
+
+  plan(targets: readonly Target[], trace: TraceEntry[]): Target[] {
+    const usable = targets.filter((t) => {
+      const cooling = this.cooldowns.active(t.id);
+      if (cooling) trace.push({ target: t.id, action: 'skip', result: `cooling:${cooling.reason}` });
+      return !cooling;
+    });
+    return usable.length ? usable : [...targets];
+  }
+
+  admit(): Admission {
+    return ADMITTED;
+  }
+
+  record(target: Target, outcome: AttemptOutcome): void {
+    const failure = outcome.failure;
+    if (!failure) return;
+    if (failure.cooldownMs) this.cooldowns.coolFor(target.id, failure.cooldownMs, failure.reason);
+    if (failure.retryAfterMs) this.cooldowns.coolFor(target.id, failure.retryAfterMs, failure.reason);
+  }
+
+  p95TtftMs(): number | undefined {
+    return undefined;
+  }
+
+  reset(): void {
+    this.cooldowns.clear();
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Attempts on one target for one request: the first, then retries of the same target while the
+ * failure says so, the retry budget allows and the deadline leaves time. Returns the successful
+ * attempt, or undefined when the request should move on to another target.
+ */
+import type { Clock, Random } from '../core/clock.js';
+import { ApiError, type UpstreamFailure } from '../core/errors.js';
+import type { Target } from '../config/types.js';
+import { chatProtocol } from '../providers/registry.js';
+import type { AttemptContext } from '../providers/types.js';
+import { decideWait } from '../resilience/backoff.js';
+import type { RetryBudget } from '../resilience/retry-budget.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import { attemptTokens, costUsd, estimateTokens } from './accounting.js';
+import { runAttempt, type AttemptResult } from './attempt.js';
+import type { AttemptRelay } from './commit-gate.js';
+import type { Operation } from './exchanges.js';
+import type { TargetHealth } from './health.js';
+import { fatalError, translationFailure } from './outcome-errors.js';
+import type { RequestState } from './request-state.js';
+import type { ResponseMeta, TraceEntry } from './types.js';
+
+export interface RunnerDeps {
+  client: UpstreamClient;
+  clock: Clock;
+  random: Random;
+  budget: RetryBudget;
+  health: TargetHealth;
+  meta(state: RequestState): ResponseMeta;
+}
+
+export type Success<T> = Extract<AttemptResult<T>, { ok: true }> & { relay?: AttemptRelay };
+
+/** Thrown when an attempt fails after its stream was committed to the client: nothing can hide it. */
+export class CommittedFailure extends Error {
+  constructor(readonly failure: UpstreamFailure) {
+    super(failure.message);
+  }
+}
+
+export async function runTarget<T>(
+  deps: RunnerDeps,
+  target: Target,
+  operation: Operation<T>,
+  state: RequestState,
+  signal: AbortSignal,
+): Promise<Success<T> | undefined> {
+  const { route } = state.call;
+  const protocol = chatProtocol(target.provider.protocol);
+  const ctx: AttemptContext = {
+    provider: target.provider,
+    model: target.model,
+    publicModel: route.name,
+    requestId: state.call.requestId,
+    dropUnsupported: route.dropUnsupportedParams,
+  };
+  const exchange = protocol && operation.exchange(protocol, ctx);
+  if (!exchange) {
+    state.trace.push({ target: target.id, action: 'skip', result: 'unsupported-operation' });
+    return undefined;
+  }
+  deps.budget.recordRequest(target.id);
+  for (let retry = 0; ; retry++) {
+    if (state.attempts >= route.retry.maxAttempts || signal.aborted) return undefined;
+    const admission = deps.health.admit(target);
+    if (!admission.ok) {
+      state.trace.push({ target: target.id, action: 'skip', result: admission.reason });
+      return undefined;
+    }
+    state.attempts++;
+    const relay = state.gate?.relay(target);
+    let result: AttemptResult<T>;
+    try {
+      result = await runAttempt(deps, {
+        target,
+        exchange,
+        timeouts: {
+          ...route.timeouts,
+          attemptMs: Math.max(1, Math.min(route.timeouts.attemptMs, state.deadline.remaining())),
+        },
+        signal,
+        ...(relay ? { onPart: (p) => relay.part(p), drained: () => relay.drained() } : {}),
+      });
+    } catch (error) {
+      admission.release();
+      // The target cannot take this request as it is (e.g. a parameter it does not support).
+      if (!(error instanceof ApiError)) throw error;
+      state.attempts--;
+      state.failures.push({ target, failure: translationFailure(error) });
+      state.trace.push({
+        target: target.id,
+        action: 'skip',
+        result: `unsupported:${error.param ?? error.code}`,
+      });
+      return undefined;
+    }
+    admission.release();
+    deps.health.record(target, {
+      ok: result.ok,
+      durationMs: result.durationMs,
+      ...(result.ok ? {} : { failure: result.failure }),
+      ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
+    });
+    state.trace.push(attemptEntry(target, result, state));
+    if (result.ok) {
+      if (relay?.lost) return undefined;
+      state.current = target;
+      return relay ? { ...result, relay } : result;
+    }
+    const { failure } = result;
+    if (relay?.won) {
+      state.current = target;
+      throw new CommittedFailure(failure);
+    }
+    if (signal.aborted) return undefined;
+    state.failures.push({ target, failure });
+    if (failure.class === 'fatal') {
+      state.current = target;
+      throw fatalError(failure, deps.meta(state));
+    }
+    if (failure.class !== 'retry' || !(await waitToRetry(deps, target, failure, retry, state, signal))) {
+      return undefined;
+    }
+  }
+}
+
+/** Whether to retry the same target; if so, waits first. False means: fail over now. */
+async function waitToRetry(
+  deps: RunnerDeps,
+  target: Target,
+  failure: UpstreamFailure,
+  retry: number,
+  state: RequestState,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { retry: settings } = state.call.route;
+  if (retry >= settings.maxRetriesPerTarget || state.attempts >= settings.maxAttempts) return false;
+  const decision = decideWait({
+    retry,
+    hintMs: failure.retryAfterMs,
+    remainingMs: state.deadline.remaining(),
+    maxWaitMs: settings.maxRetryWaitMs,
+    random: deps.random,
+    backoff: { baseMs: settings.backoffBaseMs, capMs: settings.backoffCapMs },
+  });
+  if (decision.action === 'failover') {
+    state.trace.push({ target: target.id, action: 'skip', result: `no-retry:${decision.reason}` });
+    return false;
+  }
+  if (!deps.budget.tryAcquireRetry(target.id)) {
+    state.trace.push({ target: target.id, action: 'skip', result: 'no-retry:budget' });
+    return false;
+  }
+  state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
+  await sleep(deps.clock, decision.ms, signal);
+  return !signal.aborted;
+}
+
+function attemptEntry(target: Target, result: AttemptResult<unknown>, state: RequestState): TraceEntry {
+  const entry: TraceEntry = {
+    target: target.id,
+    action: 'attempt',
+    result: result.ok ? 'ok' : result.failure.reason,
+    ms: Math.round(result.durationMs),
+  };
+  const tokens = attemptTokens(result, () => (state.promptTokens ??= estimateTokens(state.call.body)));
+  if (tokens) {
+    entry.tokens = tokens;
+    const cost = costUsd(tokens, target.price);
+    if (cost !== undefined) entry.costUsd = cost;
+  }
+  return entry;
+}
+
+export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      resolve();
+    };
+    const timer = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
