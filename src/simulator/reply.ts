@@ -48,12 +48,13 @@ function withoutLength(headers: Headers): Headers {
 async function keepAlive(exchange: Exchange, fault: KeepaliveFault, filler: string): Promise<boolean> {
   const started = performance.now();
   const interval = Math.max(1, fault.intervalMs);
+  // The first keep-alive goes out with the headers, as a queueing server's does; then one per interval.
   for (;;) {
+    if (!(await exchange.write(filler))) return false;
     const left = fault.durationMs === undefined ? interval : fault.durationMs - (performance.now() - started);
     if (left <= 0) return exchange.alive;
     if (!(await exchange.sleep(Math.min(interval, left)))) return false;
     if (fault.durationMs !== undefined && performance.now() - started >= fault.durationMs) return true;
-    if (!(await exchange.write(filler))) return false;
   }
 }
 
