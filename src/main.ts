@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from './core/clock.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
+import { healthFromConfig } from './engine/health-from-config.js';
 import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import { createGatewayServer } from './server/app.js';
@@ -29,11 +30,11 @@ export interface GatewayOptions {
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const client = new UpstreamClient();
-  const engine = new Engine({
-    client,
-    clock: options.clock ?? systemClock,
-    random: options.random ?? systemRandom,
-  });
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  const budget = new RetryBudget({ clock, ...config.retryBudget });
+  const health = healthFromConfig(config, clock, random);
+  const engine = new Engine({ client, clock, random, budget, health });
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
   const server = createGatewayServer({
     config,

@@ -164,7 +164,30 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
         return;
       }
       const price = provider.prices[t.model];
-      targets.push({ id: `${t.provider}/${t.model}`, provider, model: t.model, ...(price ? { price } : {}) });
+      const p = file.providers[t.provider]!;
+      targets.push({
+        id: `${t.provider}/${t.model}`,
+        provider,
+        model: t.model,
+        tier: ('tier' in t && t.tier) || 1,
+        ...(price ? { price } : {}),
+        ...(p.maxConcurrent
+          ? {
+              limits: {
+                maxConcurrent: p.maxConcurrent,
+                maxQueued: p.maxQueued,
+                queueTimeoutMs: p.queueTimeoutMs,
+              },
+            }
+          : {}),
+      });
+    });
+    targets.forEach((t, i) => {
+      if (i > 0 && t.tier < targets[i - 1]!.tier) {
+        problems.push(
+          `routes.${name}.targets[${i}].tier: tiers must not go back up (${t.tier} after ${targets[i - 1]!.tier})`,
+        );
+      }
     });
     const seen = new Set<string>();
     for (const t of targets) {
@@ -207,6 +230,10 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       requestLog: file.server.requestLog,
     },
     retryBudget: file.retryBudget,
+    breakers: file.breakers,
+    healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
+      p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
+    ),
     providers,
     routes,
     keys,

@@ -62,6 +62,15 @@ const providerSchema = z
     /** Anthropic: max_tokens sent when the client gives none (the API requires one). */
     defaultMaxTokens: z.number().int().positive().optional(),
     prices: z.record(z.string(), priceSchema).default({}),
+    /** Concurrent attempts per target of this provider; more wait in a bounded queue, then go elsewhere. */
+    maxConcurrent: z.number().int().positive().optional(),
+    maxQueued: z.number().int().nonnegative().default(0),
+    queueTimeoutMs: positiveMs.default(1_000),
+    /** Active health checks: a minimal request to each of the provider's targets every interval. */
+    healthCheck: z
+      .object({ intervalMs: z.number().int().min(1_000), timeoutMs: positiveMs.default(10_000) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -69,6 +78,8 @@ const targetObjectSchema = z
   .object({
     provider: z.string().min(1),
     model: z.string().min(1),
+    /** Degradation tier: 1 (default) is the premium tier; answers from a higher tier carry x-switchyard-degraded. */
+    tier: z.number().int().min(1).max(9).optional(),
   })
   .strict();
 
@@ -153,6 +164,26 @@ export const configSchema = z
       .object({ timeouts: timeoutsSchema.prefault({}), retry: retrySchema.prefault({}) })
       .strict()
       .prefault({}),
+    /** Circuit breakers, one per target; defaults in docs/configuration.md. */
+    breakers: z
+      .object({
+        enabled: z.boolean().default(true),
+        consecutiveFailures: z.number().int().positive().optional(),
+        failureRateThreshold: z.number().gt(0).max(1).optional(),
+        slowCallRateThreshold: z.number().gt(0).max(1).optional(),
+        minimumCalls: z.number().int().positive().optional(),
+        windowMs: positiveMs.optional(),
+        slowCallMs: positiveMs.optional(),
+        slowCallP95Multiple: z.number().nonnegative().optional(),
+        slowCallFloorMs: positiveMs.optional(),
+        openBaseMs: positiveMs.optional(),
+        openMaxMs: positiveMs.optional(),
+        halfOpenProbes: z.number().int().positive().optional(),
+        slowStartWindowMs: positiveMs.optional(),
+        panicThreshold: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Per target, over a 10 s window: retries ≤ ratio × first attempts + floorPerSecond × 10. */
     retryBudget: z
       .object({
@@ -176,3 +207,4 @@ export type Timeouts = z.output<typeof timeoutsSchema>;
 export type RetrySettings = z.output<typeof retrySchema>;
 export type Price = z.output<typeof priceSchema>;
 export type HedgeSettings = z.output<typeof hedgeSchema>;
+export type BreakerSettings = z.output<typeof configSchema>['breakers'];

@@ -1,7 +1,7 @@
 import type { ProviderSettings } from '../providers/types.js';
-import type { HedgeSettings, Price, RetrySettings, Timeouts } from './schema.js';
+import type { BreakerSettings, HedgeSettings, Price, RetrySettings, Timeouts } from './schema.js';
 
-export type { HedgeSettings, Price, RetrySettings, Timeouts };
+export type { BreakerSettings, HedgeSettings, Price, RetrySettings, Timeouts };
 
 /** A provider plus an upstream model: what one attempt calls. */
 export interface Target {
@@ -10,6 +10,10 @@ export interface Target {
   provider: ProviderSettings;
   model: string;
   price?: Price;
+  /** Degradation tier (1 = premium). */
+  tier: number;
+  /** Concurrency limit per target, from the provider. */
+  limits?: { maxConcurrent: number; maxQueued: number; queueTimeoutMs: number };
 }
 
 /** What a public model name resolves to. */
@@ -41,6 +45,9 @@ export interface ServerSettings {
 export interface ResolvedConfig {
   server: ServerSettings;
   retryBudget: { ratio: number; floorPerSecond: number };
+  breakers: BreakerSettings;
+  /** Providers with active health checks. */
+  healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;
   routes: Map<string, Route>;
   keys: GatewayKey[];

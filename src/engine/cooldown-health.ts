@@ -6,10 +6,8 @@
 import type { Clock } from '../core/clock.js';
 import type { Target } from '../config/types.js';
 import { Cooldowns } from '../resilience/cooldowns.js';
-import type { Admission, AttemptOutcome, TargetHealth } from './health.js';
+import type { Admission, AttemptOutcome, Plan, TargetHealth, TargetStatus } from './health.js';
 import type { TraceEntry } from './types.js';
-
-const ADMITTED: Admission = { ok: true, release: () => undefined };
 
 export class CooldownHealth implements TargetHealth {
   readonly cooldowns: Cooldowns;
@@ -18,24 +16,17 @@ export class CooldownHealth implements TargetHealth {
     this.cooldowns = new Cooldowns(clock);
   }
 
-  plan(targets: readonly Target[], trace: TraceEntry[]): Target[] {
+  plan(targets: readonly Target[], trace: TraceEntry[]): Plan {
     const usable = targets.filter((t) => {
       const cooling = this.cooldowns.active(t.id);
       if (cooling) trace.push({ target: t.id, action: 'skip', result: `cooling:${cooling.reason}` });
       return !cooling;
     });
-    return usable.length ? usable : [...targets];
+    return usable.length ? { targets: usable, panic: false } : { targets: [...targets], panic: true };
   }
 
-  admit(): Admission {
-    return ADMITTED;
-  }
-
-  record(target: Target, outcome: AttemptOutcome): void {
-    const failure = outcome.failure;
-    if (!failure) return;
-    if (failure.cooldownMs) this.cooldowns.coolFor(target.id, failure.cooldownMs, failure.reason);
-    if (failure.retryAfterMs) this.cooldowns.coolFor(target.id, failure.retryAfterMs, failure.reason);
+  admit(target: Target): Promise<Admission> {
+    return Promise.resolve({ ok: true, done: (outcome) => this.record(target, outcome) });
   }
 
   p95TtftMs(): number | undefined {
@@ -44,5 +35,21 @@ export class CooldownHealth implements TargetHealth {
 
   reset(): void {
     this.cooldowns.clear();
+  }
+
+  status(targets: readonly Target[]): TargetStatus[] {
+    return targets.map((t) => {
+      const cooling = this.cooldowns.active(t.id);
+      return cooling
+        ? { id: t.id, state: 'cooling', reason: cooling.reason, retryInMs: this.cooldowns.remaining(t.id) }
+        : { id: t.id, state: 'healthy' };
+    });
+  }
+
+  private record(target: Target, outcome: AttemptOutcome | undefined): void {
+    const failure = outcome?.failure;
+    if (!failure) return;
+    if (failure.cooldownMs) this.cooldowns.coolFor(target.id, failure.cooldownMs, failure.reason);
+    if (failure.retryAfterMs) this.cooldowns.coolFor(target.id, failure.retryAfterMs, failure.reason);
   }
 }

@@ -48,7 +48,7 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     this.health = deps.health ?? new CooldownHealth(deps.clock);
     const budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
-    this.runner = { ...deps, budget, health: this.health, meta: (s) => this.meta(s) };
+    this.runner = { ...deps, budget, health: this.health };
     this.hedges = new HedgePolicy({ clock: deps.clock, budget, health: this.health });
   }
 
@@ -111,6 +111,7 @@ export class Engine {
       failures: [],
       deadline,
       signal: linked.signal,
+      panic: false,
     };
     const racers = new Set<Racer<T>>();
     const cancelOthers = (winner?: Target): void => {
@@ -146,7 +147,9 @@ export class Engine {
     racers: Set<Racer<T>>,
   ): Promise<Success<T> | undefined> {
     const { route } = state.call;
-    const queue = this.health.plan(route.targets, state.trace);
+    const plan = this.health.plan(route.targets, state.trace);
+    const queue = plan.targets;
+    state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);
     const launch = (): void => {
       const target = queue.shift()!;
@@ -194,6 +197,7 @@ export class Engine {
   private meta(state: RequestState): ResponseMeta {
     const target = state.current?.id ?? state.call.route.targets[0]!.id;
     const meta: ResponseMeta = { target, attempts: state.attempts, trace: state.trace };
+    if (state.current && state.current.tier > 1) meta.degradedTier = state.current.tier;
     const firstTarget = state.call.route.targets[0]!.id;
     const lastFailure = state.failures.at(-1);
     if (lastFailure && (target !== firstTarget || state.attempts > 1)) {

@@ -1,13 +1,11 @@
 /**
  * The engine's view of target health: which targets a request may try and in what order, whether an
  * attempt may start now, and what each attempt's outcome says about its target. The engine reports;
- * the health implementation decides (breakers, cooldowns, slow start).
+ * the health implementation decides (breakers, cooldowns, slow start, concurrency limits).
  */
 import type { UpstreamFailure } from '../core/errors.js';
 import type { Target } from '../config/types.js';
 import type { TraceEntry } from './types.js';
-
-export type Admission = { ok: true; release(): void } | { ok: false; reason: string };
 
 export interface AttemptOutcome {
   ok: boolean;
@@ -16,15 +14,33 @@ export interface AttemptOutcome {
   durationMs: number;
 }
 
+/** Permission for one attempt. `done` must be called once: with the outcome, or undefined if it never ran. */
+export type Admission =
+  { ok: true; done(outcome: AttemptOutcome | undefined): void } | { ok: false; reason: string };
+
+export interface Plan {
+  targets: Target[];
+  /** Too few targets are healthy: every target is tried, least bad first, breakers notwithstanding. */
+  panic: boolean;
+}
+
 export interface TargetHealth {
   /** The targets a request should try, in order; skipped ones are traced with the reason. */
-  plan(targets: readonly Target[], trace: TraceEntry[]): Target[];
-  /** Asked right before an attempt; a refusal skips the target for this request. */
-  admit(target: Target): Admission;
-  /** Every attempt's outcome, success or failure (cancellations included, for the health to ignore). */
-  record(target: Target, outcome: AttemptOutcome): void;
+  plan(targets: readonly Target[], trace: TraceEntry[]): Plan;
+  /** Asked right before an attempt (may wait briefly for a concurrency slot); a refusal skips the target. */
+  admit(target: Target, opts: { panic: boolean; signal: AbortSignal }): Promise<Admission>;
   /** The target's recent p95 time to first token, when known (for hedging). */
   p95TtftMs(target: Target): number | undefined;
+  /** Each target's state for the status endpoint. */
+  status(targets: readonly Target[]): TargetStatus[];
+  /** A synthetic health check's result (active health checks). */
+  probeResult?(target: Target, ok: boolean): void;
   /** Forgets everything learned (operators, tests). */
   reset?(): void;
+}
+
+export interface TargetStatus {
+  id: string;
+  state: 'closed' | 'open' | 'half-open' | 'cooling' | 'healthy';
+  [detail: string]: unknown;
 }

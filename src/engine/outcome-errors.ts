@@ -3,20 +3,12 @@ import { ApiError, type UpstreamFailure } from '../core/errors.js';
 import type { Target } from '../config/types.js';
 import type { ResponseMeta } from './types.js';
 
-function headers(meta: ResponseMeta): Record<string, string> {
-  const h: Record<string, string> = {
-    'x-switchyard-target': meta.target,
-    'x-switchyard-attempts': String(meta.attempts),
-    // The gateway already retried and failed over: an SDK retrying on top would only multiply load.
-    'x-should-retry': 'false',
-  };
-  if (meta.fallbackReason) h['x-switchyard-fallback-reason'] = meta.fallbackReason;
-  return h;
-}
+/** The gateway already retried and failed over: an SDK retrying on top would only multiply load. */
+const terminal = (): Record<string, string> => ({ 'x-should-retry': 'false' });
 
 /** The request itself is at fault (or was refused): the upstream's status and message, secrets scrubbed. */
-export function fatalError(failure: UpstreamFailure, meta: ResponseMeta): ApiError {
-  return ApiError.fromFailure(failure, headers(meta));
+export function fatalError(failure: UpstreamFailure): ApiError {
+  return ApiError.fromFailure(failure, terminal());
 }
 
 /** A target that cannot take the request as it is (its protocol refused a parameter). */
@@ -40,7 +32,7 @@ export function exhaustedError(
   deadlineExpired: boolean,
   timeoutMs: number,
 ): ApiError {
-  const h = headers(meta);
+  const h = terminal();
   const reasons = failures.map((f) => `${f.target.id}: ${f.failure.reason} (${f.failure.message})`);
   const skipped = meta.trace.filter((t) => t.action === 'skip').map((t) => `${t.target}: ${t.result}`);
   const detail = [...reasons, ...skipped].join('; ') || 'no target could be tried';

@@ -18,7 +18,7 @@ import type { Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
 import type { RequestState } from './request-state.js';
-import type { ResponseMeta, TraceEntry } from './types.js';
+import type { TraceEntry } from './types.js';
 
 export interface RunnerDeps {
   client: UpstreamClient;
@@ -26,7 +26,6 @@ export interface RunnerDeps {
   random: Random;
   budget: RetryBudget;
   health: TargetHealth;
-  meta(state: RequestState): ResponseMeta;
 }
 
 export type Success<T> = Extract<AttemptResult<T>, { ok: true }> & { relay?: AttemptRelay };
@@ -62,7 +61,7 @@ export async function runTarget<T>(
   deps.budget.recordRequest(target.id);
   for (let retry = 0; ; retry++) {
     if (state.attempts >= route.retry.maxAttempts || signal.aborted) return undefined;
-    const admission = deps.health.admit(target);
+    const admission = await deps.health.admit(target, { panic: state.panic, signal });
     if (!admission.ok) {
       state.trace.push({ target: target.id, action: 'skip', result: admission.reason });
       return undefined;
@@ -82,7 +81,7 @@ export async function runTarget<T>(
         ...(relay ? { onPart: (p) => relay.part(p), drained: () => relay.drained() } : {}),
       });
     } catch (error) {
-      admission.release();
+      admission.done(undefined);
       // The target cannot take this request as it is (e.g. a parameter it does not support).
       if (!(error instanceof ApiError)) throw error;
       state.attempts--;
@@ -94,8 +93,7 @@ export async function runTarget<T>(
       });
       return undefined;
     }
-    admission.release();
-    deps.health.record(target, {
+    admission.done({
       ok: result.ok,
       durationMs: result.durationMs,
       ...(result.ok ? {} : { failure: result.failure }),
@@ -116,7 +114,7 @@ export async function runTarget<T>(
     state.failures.push({ target, failure });
     if (failure.class === 'fatal') {
       state.current = target;
-      throw fatalError(failure, deps.meta(state));
+      throw fatalError(failure);
     }
     if (failure.class !== 'retry' || !(await waitToRetry(deps, target, failure, retry, state, signal))) {
       return undefined;

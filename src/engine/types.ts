@@ -25,6 +25,8 @@ export interface ResponseMeta {
   attempts: number;
   /** Why the answer did not come from the first target, when it did not. */
   fallbackReason?: string;
+  /** The answering target's degradation tier, when it is not the first (premium) tier. */
+  degradedTier?: number;
   trace: TraceEntry[];
 }
 

@@ -18,6 +18,7 @@ import { KeyAuthenticator } from './auth.js';
 import { handleChatCompletions } from './chat-handler.js';
 import { handleEmbeddings } from './embeddings-handler.js';
 import { sendError, sendJson } from './respond.js';
+import { handleStatus } from './status.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -53,6 +54,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/v1/chat/completions': { POST: handleChatCompletions },
   '/v1/embeddings': { POST: handleEmbeddings },
   '/v1/models': { GET: listModels },
+  '/v1/switchyard/status': { GET: handleStatus },
   '/healthz': { GET: (ctx) => sendJson(ctx.res, 200, { status: 'ok' }) },
   '/readyz': {
     GET: (ctx) => sendJson(ctx.res, 200, { status: 'ready', routes: ctx.deps.config.routes.size }),

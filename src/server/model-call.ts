@@ -10,6 +10,7 @@ import type { ResponseMeta } from '../engine/types.js';
 import { CLIENT_TIMEOUT_HEADER, parseClientTimeout } from '../resilience/deadline.js';
 import { formatTrace, totalCost } from '../telemetry/request-log.js';
 import type { RequestContext } from './app.js';
+import { metaHeaders } from './respond.js';
 
 export interface ModelCall {
   route: Route;
@@ -60,7 +61,8 @@ export function startModelCall(
     },
     headers,
     settle(status, error) {
-      if (settled && error instanceof ApiError) Object.assign(error.headers, headers(settled));
+      if (settled && error instanceof ApiError)
+        Object.assign(error.headers, metaHeaders(settled), headers(settled));
       if (!deps.logger) return;
       const cost = settled ? totalCost(settled.trace) : undefined;
       deps.logger.log({

@@ -9,6 +9,7 @@ export function metaHeaders(meta: ResponseMeta): Record<string, string> {
     'x-switchyard-attempts': String(meta.attempts),
   };
   if (meta.fallbackReason) headers['x-switchyard-fallback-reason'] = meta.fallbackReason;
+  if (meta.degradedTier) headers['x-switchyard-degraded'] = `tier-${meta.degradedTier}`;
   return headers;
 }
 
