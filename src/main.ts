@@ -5,6 +5,7 @@ import type { Clock, Random } from './core/clock.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
 import { healthFromConfig } from './engine/health-from-config.js';
+import { HealthMonitor } from './engine/health-monitor.js';
 import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import { createGatewayServer } from './server/app.js';
@@ -16,7 +17,10 @@ export interface Gateway {
   url: string;
   port: number;
   server: Server;
+  config: ResolvedConfig;
   engine: Engine;
+  /** Active health checks (providers with `healthCheck`). */
+  monitor: HealthMonitor;
   close(): Promise<void>;
 }
 
@@ -35,6 +39,8 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const budget = new RetryBudget({ clock, ...config.retryBudget });
   const health = healthFromConfig(config, clock, random);
   const engine = new Engine({ client, clock, random, budget, health });
+  const monitor = new HealthMonitor({ client, clock, health });
+  monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
   const server = createGatewayServer({
     config,
@@ -55,8 +61,11 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     port,
     server,
+    config,
     engine,
+    monitor,
     async close() {
+      monitor.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await client.close();

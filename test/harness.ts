@@ -25,6 +25,8 @@ export interface HarnessOptions {
   backup?: SimulatorOptions;
   apiKey?: string;
   logger?: RequestLogger;
+  /** Extra settings merged into the two providers' config. */
+  providers?: { primary?: Record<string, unknown>; backup?: Record<string, unknown> };
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -38,8 +40,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         retry: { backoffBaseMs: 20, backoffCapMs: 100 },
       },
       providers: {
-        primary: { type: 'openai-compatible', baseUrl: `${primary.url}/v1`, apiKey: PRIMARY_KEY },
-        backup: { type: 'openai-compatible', baseUrl: `${backup.url}/v1`, apiKey: BACKUP_KEY },
+        primary: {
+          type: 'openai-compatible',
+          baseUrl: `${primary.url}/v1`,
+          apiKey: PRIMARY_KEY,
+          ...options.providers?.primary,
+        },
+        backup: {
+          type: 'openai-compatible',
+          baseUrl: `${backup.url}/v1`,
+          apiKey: BACKUP_KEY,
+          ...options.providers?.backup,
+        },
       },
       routes: options.routes ?? {
         m: { targets: ['primary/model-a', 'backup/model-b'] },
