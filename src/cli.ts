@@ -15,7 +15,7 @@ Commands:
             --host H        listen address (overrides server.host and SWITCHYARD_HOST)
   check     Validate a config and print the resolved routes; exits 1 on errors.
             --config FILE
-  simulate  Run simulated providers (OpenAI wire format) with scriptable faults.
+  simulate  Run simulated providers (OpenAI, Anthropic, Gemini wire formats) with scriptable faults.
             --port N (default 4010)  --host H  --config FILE
   help      This text.
 `;
