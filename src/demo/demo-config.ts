@@ -14,7 +14,8 @@ export function demoConfig(
   return resolveConfig(
     {
       server: { port: 4000 },
-      defaults: { timeouts: { firstTokenMs: 1_500, stallMs: 2_000, requestMs: 30_000 } },
+      defaults: { timeouts: { firstTokenMs: 3_000, stallMs: 2_000, requestMs: 30_000 } },
+      breakers: { openBaseMs: 2_000, openMaxMs: 5_000, slowStartWindowMs: 4_000, halfOpenProbes: 2 },
       providers: {
         primary: {
           type: 'openai-compatible',
@@ -28,7 +29,10 @@ export function demoConfig(
         },
       },
       routes: {
-        'gpt-4o-mini': { targets: ['primary/gpt-4o-mini', 'backup/mistral-small-latest'] },
+        'gpt-4o-mini': {
+          targets: ['primary/gpt-4o-mini', { provider: 'backup', model: 'mistral-small-latest', tier: 2 }],
+          hedge: { delayMs: 500, maxRatio: 0.5 },
+        },
         'mistral-small': { targets: ['backup/mistral-small-latest'] },
       },
     },

@@ -14,7 +14,9 @@ interface DemoOptions {
 }
 
 const MODEL = 'gpt-4o-mini';
+const PRIMARY = 'gpt-4o-mini';
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const primary = await startSimulator({
@@ -40,35 +42,64 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   console.log(`\n${bold('The gateway keeps serving.')} Try it:\n`);
   console.log(`  curl ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\`);
   console.log(`    -d '{"model":"${MODEL}","messages":[{"role":"user","content":"Hello"}]}'\n`);
+  console.log(`  Target states: curl ${gateway.url}/v1/switchyard/status`);
   console.log(`  Or point the OpenAI SDK at baseURL ${gateway.url}/v1 (any API key). Ctrl-C stops.`);
 }
 
 async function liveDemo(base: string, primary: Simulator): Promise<void> {
   console.log(
-    `\n${bold('Live demo')}: route "${MODEL}" = primary/gpt-4o-mini, then backup/mistral-small-latest\n`,
+    `\n${bold('Live demo')}: route "${MODEL}" = primary/${PRIMARY}, then backup/mistral-small-latest (tier 2)\n`,
   );
   await show('1. a plain request', base, false);
   await show('2. a streamed request', base, true);
-  primary.schedule('gpt-4o-mini', [{ durationMs: 1_500, fault: { kind: 'status', status: 503 } }]);
-  console.log('   … the primary now answers 503 for 1.5 s (a provider outage)');
-  await show('3. during the outage', base, false);
-  await show('4. streamed during the outage', base, true);
-  primary.schedule('gpt-4o-mini', [{ durationMs: 1_500, behavior: { ttftMs: 5_000 } }]);
-  console.log('   … the primary is now slow: 5 s to its first token (the demo route allows 1.5 s)');
-  await show('5. a slow first token', base, true);
-  primary.schedule('gpt-4o-mini', [{ durationMs: 1_500, fault: { kind: 'cut', afterChunks: 0 } }]);
-  console.log('   … the primary now drops streams before the first token');
-  await show('6. a stream cut before the first token', base, true);
-  primary.schedule('gpt-4o-mini', []);
-  console.log('   … the primary has recovered');
-  await show('7. after recovery', base, false);
+
+  note('the primary is now slow: 5 s to its first token; the route hedges after 500 ms');
+  primary.schedule(PRIMARY, [{ durationMs: 1_000, behavior: { ttftMs: 5_000 } }]);
+  await show('3. a slow first token', base, true);
+  await sleep(1_000);
+
+  note('the primary now drops streams before their first token');
+  primary.schedule(PRIMARY, [{ durationMs: 1_000, fault: { kind: 'cut', afterChunks: 0 } }]);
+  await show('4. a stream cut before its first token', base, true);
+  await sleep(1_000);
+
+  note('the primary now answers 503 (an outage)');
+  primary.schedule(PRIMARY, [{ fault: { kind: 'status', status: 503 } }]);
+  for (let i = 0; i < 4; i++) await show(`${5 + i}. during the outage`, base, i % 2 === 1);
+  await showBreaker(base);
+
+  note('the primary has recovered; its breaker lets a few probes through, then ramps traffic back');
+  primary.schedule(PRIMARY, []);
+  await sleep(2_500);
+  for (const label of ['9. right after recovery', '10. four seconds later']) {
+    let served = 0;
+    for (let i = 0; i < 20; i++) if ((await call(base, false)).target === `primary/${PRIMARY}`) served++;
+    console.log(`${bold(label.padEnd(40))} → the primary served ${served} of 20 requests`);
+    await sleep(4_000);
+  }
+  await showBreaker(base);
 }
 
-async function show(label: string, base: string, stream: boolean): Promise<void> {
+function note(text: string): void {
+  console.log(`   … ${text}`);
+}
+
+interface CallResult {
+  status: number;
+  target: string;
+  attempts: string;
+  reason: string;
+  trace: string;
+  ms: number;
+  firstChunkMs: number | undefined;
+  text: string;
+}
+
+async function call(base: string, stream: boolean): Promise<CallResult> {
   const started = performance.now();
   const res = await request(`${base}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-switchyard-debug': 'trace' },
     body: JSON.stringify({
       model: MODEL,
       stream,
@@ -78,33 +109,51 @@ async function show(label: string, base: string, stream: boolean): Promise<void>
   });
   let firstChunkMs: number | undefined;
   let text = '';
-  let chunks = 0;
-  let clean = !stream;
   for await (const data of res.body) {
     firstChunkMs ??= performance.now() - started;
     text += (data as Buffer).toString('utf8');
-    chunks++;
   }
-  const ms = Math.round(performance.now() - started);
   const h = res.headers;
-  const target = String(h['x-switchyard-target'] ?? '-');
-  const attempts = String(h['x-switchyard-attempts'] ?? '-');
-  const reason = h['x-switchyard-fallback-reason']
-    ? `, fell back because ${String(h['x-switchyard-fallback-reason'])}`
-    : '';
+  return {
+    status: res.statusCode,
+    target: String(h['x-switchyard-target'] ?? '-'),
+    attempts: String(h['x-switchyard-attempts'] ?? '-'),
+    reason: h['x-switchyard-fallback-reason'] ? String(h['x-switchyard-fallback-reason']) : '',
+    trace: String(h['x-switchyard-trace'] ?? ''),
+    ms: Math.round(performance.now() - started),
+    firstChunkMs,
+    text,
+  };
+}
+
+async function show(label: string, base: string, stream: boolean): Promise<void> {
+  const r = await call(base, stream);
   let summary: string;
-  if (res.statusCode !== 200) {
-    summary = `HTTP ${res.statusCode}: ${text.slice(0, 160)}`;
+  if (r.status !== 200) {
+    summary = `HTTP ${r.status}: ${r.text.slice(0, 160)}`;
   } else if (stream) {
-    clean = text.trimEnd().endsWith('data: [DONE]');
-    const content = [...text.matchAll(/"content":"([^"]*)"/g)].map((m) => m[1]).join('');
-    summary = `first bytes after ${Math.round(firstChunkMs ?? ms)} ms, ${chunks} writes, ${clean ? 'ended with [DONE]' : 'INCOMPLETE'}: "${content.slice(0, 48)}…"`;
+    const clean = r.text.trimEnd().endsWith('data: [DONE]');
+    summary = `stream: first bytes after ${Math.round(r.firstChunkMs ?? r.ms)} ms, ${clean ? 'ended with [DONE]' : 'INCOMPLETE'}`;
   } else {
-    const body = JSON.parse(text) as { choices: { message: { content: string } }[] };
+    const body = JSON.parse(r.text) as { choices: { message: { content: string } }[] };
     summary = `"${(body.choices[0]?.message.content ?? '').slice(0, 48)}…"`;
   }
+  const why = r.reason ? `, because ${r.reason}` : '';
   console.log(
-    `${bold(label.padEnd(40))} → ${res.statusCode} from ${target} in ${ms} ms (attempts ${attempts}${reason})`,
+    `${bold(label.padEnd(40))} → ${r.status} from ${r.target} in ${r.ms} ms (attempts ${r.attempts}${why})`,
   );
   console.log(`${' '.repeat(43)}${summary}`);
+  console.log(`${' '.repeat(43)}trace: ${r.trace}`);
+}
+
+async function showBreaker(base: string): Promise<void> {
+  const res = await request(`${base}/v1/switchyard/status`);
+  const status = (await res.body.json()) as {
+    targets: { id: string; state: string; trippedBy?: string | null }[];
+  };
+  const t = status.targets.find((x) => x.id === `primary/${PRIMARY}`);
+  if (t)
+    console.log(
+      `${' '.repeat(43)}breaker of ${t.id}: ${t.state}${t.trippedBy ? ` (tripped by ${t.trippedBy})` : ''}`,
+    );
 }
