@@ -258,3 +258,27 @@ describe('failover across providers', () => {
     }
   });
 });
+
+describe('embeddings across providers', () => {
+  it('Gemini serves /v1/embeddings in the OpenAI shape, floats and base64', async () => {
+    const floats = await client.embeddings.create({
+      model: 'gemini',
+      input: ['a', 'b'],
+      encoding_format: 'float',
+    });
+    expect(floats.data.map((d) => d.index)).toEqual([0, 1]);
+    expect(Array.isArray(floats.data[0]!.embedding)).toBe(true);
+    // The SDK asks for base64 by default and decodes it back to floats.
+    const decoded = await client.embeddings.create({ model: 'gemini', input: 'a' });
+    expect(decoded.data[0]!.embedding).toHaveLength(floats.data[0]!.embedding.length);
+    expect(decoded.data[0]!.embedding[0]).toBeCloseTo(floats.data[0]!.embedding[0]!, 5);
+  });
+
+  it('a route whose targets cannot embed is a 400 naming them', async () => {
+    const err = (await client.embeddings
+      .create({ model: 'claude', input: 'a' })
+      .catch((e: unknown) => e)) as APIError;
+    expect(err.status).toBe(400);
+    expect(err.message).toContain('anthropic/claude-sonnet-4-5');
+  });
+});

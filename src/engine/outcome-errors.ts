@@ -50,6 +50,17 @@ export function exhaustedError(
     h['retry-after'] = String(Math.ceil(soonest / 1000));
     h['retry-after-ms'] = String(Math.ceil(soonest));
   }
+  const skips = meta.trace.filter((t) => t.action === 'skip');
+  if (failures.length === 0 && skips.length > 0 && skips.every((t) => t.result === 'unsupported-operation')) {
+    return new ApiError({
+      status: 400,
+      message: `No target of this model supports this endpoint (${skips.map((t) => t.target).join(', ')}).`,
+      type: 'invalid_request_error',
+      code: 'unsupported_endpoint',
+      param: 'model',
+      headers: h,
+    });
+  }
   if (failures.length > 0 && failures.every((f) => f.failure.reason === 'unsupported_parameter')) {
     // No target can take the request as sent: the client's request is at fault, say which parameter.
     const first = failures[0]!.failure;
