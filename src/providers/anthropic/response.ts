@@ -2,16 +2,10 @@
  * A Messages API response → an OpenAI chat completion (platform.claude.com/docs/en/api/messages/create).
  */
 import type { ChatCompletion, ResponseMessage, ToolCall } from '../../core/chat.js';
-import { transportFailure } from '../../core/errors.js';
 import type { AttemptContext } from '../types.js';
-import { UpstreamFailureError } from '../types.js';
+import { invalidResponse, parseJsonObject } from '../upstream-body.js';
 import { JSON_TOOL, finishReason, openAIUsage } from './mapping.js';
 import type { MessageBody } from './wire.js';
-
-const invalid = (detail: string): UpstreamFailureError =>
-  new UpstreamFailureError(
-    transportFailure('invalid_upstream_response', `The upstream returned an invalid response: ${detail}`),
-  );
 
 /**
  * Text blocks are joined into `content`, thinking blocks into `reasoning_content` (redacted thinking
@@ -25,7 +19,8 @@ export function anthropicChatResponse(body: string, ctx: AttemptContext): ChatCo
   const toolCalls: ToolCall[] = [];
   let jsonAnswer = false;
   for (const block of message.content ?? []) {
-    if (typeof block !== 'object' || block === null) throw invalid('a content block is not an object');
+    if (typeof block !== 'object' || block === null)
+      throw invalidResponse('a content block is not an object');
     if (block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
     else if (block.type === 'thinking' && typeof block.thinking === 'string') thinking.push(block.thinking);
     else if (block.type === 'tool_use' && block.name === JSON_TOOL) {
@@ -33,7 +28,7 @@ export function anthropicChatResponse(body: string, ctx: AttemptContext): ChatCo
       jsonAnswer = true;
     } else if (block.type === 'tool_use') {
       if (typeof block.id !== 'string' || typeof block.name !== 'string')
-        throw invalid('a tool_use block lacks its id or name');
+        throw invalidResponse('a tool_use block lacks its id or name');
       toolCalls.push({
         id: block.id,
         type: 'function',
@@ -62,19 +57,12 @@ export function anthropicChatResponse(body: string, ctx: AttemptContext): ChatCo
 }
 
 function parse(body: string): MessageBody {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw invalid('the body is not valid JSON (truncated?)');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw invalid('the body is not a JSON object');
+  const parsed = parseJsonObject(body);
   const message = parsed as MessageBody;
-  if (message.type === 'error') throw invalid('a 2xx response carried an error object');
-  if (!Array.isArray(message.content)) throw invalid('`content` is missing');
+  if (message.type === 'error') throw invalidResponse('a 2xx response carried an error object');
+  if (!Array.isArray(message.content)) throw invalidResponse('`content` is missing');
   if (message.usage !== undefined && (typeof message.usage !== 'object' || message.usage === null)) {
-    throw invalid('`usage` is not an object');
+    throw invalidResponse('`usage` is not an object');
   }
   return message;
 }

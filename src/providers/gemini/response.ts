@@ -4,8 +4,8 @@
  * reasoning_content, functionCall parts the tool_calls.
  */
 import type { ChatChoice, ChatCompletion, ToolCall } from '../../core/chat.js';
-import { transportFailure } from '../../core/errors.js';
 import type { AttemptContext } from '../types.js';
+import { invalidResponse, parseJsonObject } from '../upstream-body.js';
 import { UpstreamFailureError } from '../types.js';
 import { classifyStreamError } from './errors.js';
 import {
@@ -17,20 +17,8 @@ import {
 } from './mapping.js';
 import type { Candidate, GenerateContentResponse, LogprobsCandidate, LogprobsResult } from './wire.js';
 
-const invalid = (detail: string): UpstreamFailureError =>
-  new UpstreamFailureError(
-    transportFailure('invalid_upstream_response', `The upstream returned an invalid response: ${detail}`),
-  );
-
 export function geminiChatResponse(body: string, ctx: AttemptContext): ChatCompletion {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw invalid('the body is not valid JSON (truncated?)');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw invalid('the body is not a JSON object');
+  const parsed = parseJsonObject(body);
   const response = parsed as GenerateContentResponse;
   if (response.error !== undefined) throw new UpstreamFailureError(classifyStreamError(body, ctx));
   const candidates = Array.isArray(response.candidates) ? response.candidates : [];
@@ -42,7 +30,7 @@ export function geminiChatResponse(body: string, ctx: AttemptContext): ChatCompl
     // The prompt itself was blocked: no candidates, a policy outcome rather than an error (reference §3 row 29).
     choices = [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' }];
   } else {
-    throw invalid('no candidates and no promptFeedback.blockReason');
+    throw invalidResponse('no candidates and no promptFeedback.blockReason');
   }
   const completion: ChatCompletion = {
     id: `chatcmpl-${responseId ?? ctx.requestId}`,
