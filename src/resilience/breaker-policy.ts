@@ -151,10 +151,15 @@ export class ProbeRound {
   #failures = 0;
   #slow = 0;
 
+  readonly maxFailures: number;
+
+  /** At least one probe must succeed: a round of one probe tolerates no failure. */
   constructor(
     readonly size: number,
-    readonly maxFailures: number,
-  ) {}
+    maxFailures: number,
+  ) {
+    this.maxFailures = Math.min(maxFailures, Math.max(0, size - 1));
+  }
 
   hasRoom(): boolean {
     return this.#issued < this.size;

@@ -279,6 +279,14 @@ describe('CircuitBreaker: half-open', () => {
     expect(breaker.state).toBe('open');
   });
 
+  it('reopens when the only probe of a one-probe round fails', () => {
+    const { clock, breaker, grant, trip } = setup({ halfOpenProbes: 1 });
+    trip();
+    clock.advance(30_000);
+    breaker.onFailure(grant(), err503());
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', trippedBy: 'consecutive' });
+  });
+
   it('reopens as slow-calls on one slow probe', () => {
     const { clock, breaker, grant, trip } = setup({ slowCallP95Multiple: 0, slowCallMs: 1_000 });
     trip();
