@@ -5,6 +5,7 @@ import { startHarness, userMessage, type Harness } from './harness.js';
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
+    config: { breakers: { minimumCalls: 4 } },
     routes: {
       hedged: {
         targets: ['primary/model-a', 'backup/model-b'],
@@ -82,4 +83,31 @@ describe('hedged requests', () => {
     expect(h.backup.stats('model-d').requests).toBe(1);
     expect(h.primary.stats('model-c').requests).toBe(4);
   });
+
+  it('a target that keeps losing to hedges trips its breaker as slow, so later requests skip it at once', async () => {
+    h.primary.setBehavior('model-a', { ttftMs: 2_000 });
+    for (let i = 1; i <= 4; i++) {
+      const stream = await h.client.chat.completions.create({
+        model: 'hedged',
+        messages: userMessage(),
+        stream: true,
+      });
+      for await (const _ of stream);
+      const expected =
+        i < 4 ? { state: 'closed', callsInWindow: i } : { state: 'open', trippedBy: 'slow-calls' };
+      await expect.poll(() => primaryState()).toMatchObject(expected);
+    }
+    const { response } = await h.client.chat.completions
+      .create({ model: 'hedged', messages: userMessage() }, { headers: { 'x-switchyard-debug': 'trace' } })
+      .withResponse();
+    expect(response.headers.get('x-switchyard-trace')).toMatch(/^primary\/model-a skip breaker:open/);
+    expect(h.primary.stats('model-a').requests).toBe(4);
+  });
 });
+
+async function primaryState(): Promise<Record<string, unknown> | undefined> {
+  const status = (await (await fetch(`${h.gateway.url}/v1/switchyard/status`)).json()) as {
+    targets: { id: string }[];
+  };
+  return status.targets.find((t) => t.id === 'primary/model-a');
+}

@@ -20,6 +20,7 @@ const BILLED_FAILURES = new Set([
   'stall_timeout',
   'attempt_timeout',
   'aborted',
+  'lost_race',
   'stream_cut',
   'malformed_chunk',
   'upstream_stream_error',

@@ -13,6 +13,17 @@ import { UpstreamFailureError } from '../providers/types.js';
 import { Watchdog } from '../resilience/timers.js';
 import { UpstreamError, type UpstreamClient } from '../upstream/client.js';
 
+/** The abort reason when an attempt is cancelled because another attempt of the request won. */
+export const LOST_RACE: unique symbol = Symbol('lost-race');
+
+/** An attempt cancelled before its answer (streams: before the first token). */
+export interface Cancellation {
+  /** Another attempt of the same request (a hedge, or the hedged one) won. */
+  lostRace: boolean;
+  /** Streams: how long it had waited for a first token, a lower bound on its TTFT. */
+  noFirstTokenAfterMs?: number;
+}
+
 export interface AttemptDeps {
   client: UpstreamClient;
   clock: Clock;
@@ -48,6 +59,7 @@ export type AttemptResult<T> =
       failure: UpstreamFailure;
       usage?: Usage;
       ttftMs?: number;
+      cancelled?: Cancellation;
       durationMs: number;
       outputParts: number;
     };
@@ -67,6 +79,8 @@ class Attempt<T> {
   private usage: Usage | undefined;
   /** Output parts received: a lower bound on the tokens an abandoned stream was billed for. */
   private outputParts = 0;
+  /** Set when the request's signal aborted this attempt: whether it lost the race to another. */
+  private cancelled: boolean | undefined;
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -78,8 +92,17 @@ class Attempt<T> {
 
   async run(): Promise<AttemptResult<T>> {
     const { signal } = this.input;
-    const onAbort = (): void =>
-      this.fail({ ...transportFailure('aborted', 'The request was cancelled.'), breaker: false });
+    const onAbort = (): void => {
+      const lost = signal.reason === LOST_RACE;
+      this.fail({
+        ...transportFailure(
+          lost ? 'lost_race' : 'aborted',
+          lost ? 'Cancelled: another attempt answered first.' : 'The request was cancelled.',
+        ),
+        breaker: false,
+      });
+      this.cancelled = lost;
+    };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -194,13 +217,24 @@ class Attempt<T> {
   }
 
   private result(failure: UpstreamFailure): AttemptResult<T> {
+    const durationMs = this.deps.clock.now() - this.start;
     return {
       ok: false,
       failure,
-      durationMs: this.deps.clock.now() - this.start,
+      durationMs,
+      ...(failure === this.failure ? this.cancellation(durationMs) : {}),
       outputParts: this.outputParts,
       ...(this.usage ? { usage: this.usage } : {}),
       ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.start } : {}),
+    };
+  }
+
+  /** Set only for a cancellation that came before the answer (streams: before the first token). */
+  private cancellation(waitedMs: number): { cancelled?: Cancellation } {
+    if (this.cancelled === undefined || this.firstTokenAt !== undefined) return {};
+    const stream = this.input.exchange.decoder !== undefined;
+    return {
+      cancelled: { lostRace: this.cancelled, ...(stream ? { noFirstTokenAfterMs: waitedMs } : {}) },
     };
   }
 }

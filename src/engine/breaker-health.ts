@@ -71,6 +71,7 @@ export class BreakerHealth implements TargetHealth {
       done: (outcome) => {
         release?.();
         if (!outcome) breaker.release(grant);
+        else if (outcome.cancelled) breaker.onCancelled(grant, outcome.cancelled);
         else if (outcome.ok)
           breaker.onSuccess(grant, outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {});
         else

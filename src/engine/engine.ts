@@ -13,6 +13,7 @@ import type { Target } from '../config/types.js';
 import { Deadline } from '../resilience/deadline.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import { LOST_RACE } from './attempt.js';
 import { CommitGate } from './commit-gate.js';
 import { CooldownHealth } from './cooldown-health.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
@@ -115,7 +116,7 @@ export class Engine {
     };
     const racers = new Set<Racer<T>>();
     const cancelOthers = (winner?: Target): void => {
-      for (const r of racers) if (r.target !== winner) r.controller.abort();
+      for (const r of racers) if (r.target !== winner) r.controller.abort(winner ? LOST_RACE : undefined);
     };
     if (makeGate) {
       state.gate = makeGate(state, (winner) => {
@@ -187,7 +188,10 @@ export class Engine {
         continue;
       }
       racers.delete(settled.racer);
-      if (settled.result) return settled.result;
+      if (settled.result) {
+        for (const loser of racers) loser.controller.abort(LOST_RACE);
+        return settled.result;
+      }
       const exhausted = state.attempts >= route.retry.maxAttempts || state.signal.aborted;
       if (!racers.size && queue.length && !exhausted) launch();
     }

@@ -4,6 +4,7 @@
  * the health implementation decides (breakers, cooldowns, slow start, concurrency limits).
  */
 import type { UpstreamFailure } from '../core/errors.js';
+import type { Cancellation } from './attempt.js';
 import type { Target } from '../config/types.js';
 import type { TraceEntry } from './types.js';
 
@@ -11,6 +12,8 @@ export interface AttemptOutcome {
   ok: boolean;
   failure?: UpstreamFailure;
   ttftMs?: number;
+  /** Cancelled before its answer: a lost race, or the client left. */
+  cancelled?: Cancellation;
   durationMs: number;
 }
 

@@ -98,6 +98,7 @@ export async function runTarget<T>(
       durationMs: result.durationMs,
       ...(result.ok ? {} : { failure: result.failure }),
       ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
+      ...(!result.ok && result.cancelled ? { cancelled: result.cancelled } : {}),
     });
     state.trace.push(attemptEntry(target, result, state));
     if (result.ok) {

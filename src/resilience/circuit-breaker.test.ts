@@ -113,6 +113,28 @@ describe('CircuitBreaker: tripping', () => {
     expect(breaker.snapshot().trippedBy).toBe('consecutive');
   });
 
+  it('counts an attempt that lost to a hedge as slow, a cancelled one only past the slow threshold', () => {
+    const { breaker, grant } = setup({ slowCallP95Multiple: 0, slowCallMs: 1_000, minimumCalls: 4 });
+    breaker.onCancelled(grant(), { lostRace: false, noFirstTokenAfterMs: 900 }); // client left early
+    breaker.onCancelled(grant(), { lostRace: false }); // non-streaming: no TTFT evidence
+    expect(breaker.snapshot()).toMatchObject({ callsInWindow: 0 });
+    breaker.onCancelled(grant(), { lostRace: false, noFirstTokenAfterMs: 1_500 });
+    breaker.onCancelled(grant(), { lostRace: true, noFirstTokenAfterMs: 400 });
+    breaker.onCancelled(grant(), { lostRace: true });
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', callsInWindow: 3, slowCallRate: 1 });
+    expect(breaker.snapshot().consecutiveFailures).toBe(0);
+    breaker.onCancelled(grant(), { lostRace: true });
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', trippedBy: 'slow-calls' });
+  });
+
+  it('reopens as slow-calls when a half-open probe loses to a hedge', () => {
+    const { clock, breaker, grant, trip } = setup();
+    trip();
+    clock.advance(30_000);
+    breaker.onCancelled(grant(), { lostRace: true });
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', trippedBy: 'slow-calls' });
+  });
+
   it('adapts the slow threshold to 2 × p95 TTFT, within floor and ceiling', () => {
     const { breaker, ok } = setup();
     expect(breaker.slowCallThresholdMs()).toBe(30_000); // not warm yet

@@ -117,6 +117,21 @@ export class CircuitBreaker {
     if (trip) this.#trip(trip);
   }
 
+  /**
+   * The attempt was cancelled before its answer. Lost to a hedge: it was slower than the hedge delay
+   * plus the winner's TTFT, a slow call (not a failure); otherwise (the client left) it is slow only if
+   * it waited past the slow-call threshold for a first token, else no verdict. Without this a route
+   * that hedges would never eject a slow target: each winning hedge cancels the slow attempt.
+   */
+  onCancelled(grant: Grant, cancel: { lostRace: boolean; noFirstTokenAfterMs?: number }): void {
+    if (!this.#settle(grant)) return;
+    const slow = cancel.lostRace || (cancel.noFirstTokenAfterMs ?? 0) > this.slowCallThresholdMs();
+    if (!slow || !this.#current(grant)) return this.#unsettledProbe(grant);
+    if (this.#state !== 'closed') return this.#probeResult(grant, false, true);
+    const trip = this.#detector.record({ failed: false, slow: true });
+    if (trip) this.#trip(trip);
+  }
+
   /** The granted attempt never ran or ended without a verdict (e.g. no concurrency slot). */
   release(grant: Grant): void {
     if (this.#settle(grant)) this.#unsettledProbe(grant);
