@@ -1,6 +1,7 @@
 /** Issue 2: the OpenAI-compatible surface, through the official SDK, over real sockets. */
 import OpenAI, { APIError } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKUP_KEY, PRIMARY_KEY, raw, startHarness, userMessage, type Harness } from './harness.js';
 
 let h: Harness;
@@ -214,6 +215,28 @@ describe('provider secrets', () => {
 });
 
 describe('client disconnect', () => {
+  it('a client that leaves mid-body is neither an internal error nor sent upstream', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const before = h.primary.stats().requests;
+      const { port } = new URL(h.gateway.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
+          'content-length: 1000\r\n\r\n{"model":"m","mess',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(errors).not.toHaveBeenCalled();
+      expect(h.primary.stats().requests).toBe(before);
+      await h.client.chat.completions.create({ model: 'm', messages: userMessage() });
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
   it('cancels the upstream call', async () => {
     h.primary.setBehavior('model-a', { tokensPerSecond: 20, replyTokens: 200 });
     try {

@@ -135,6 +135,15 @@ export const payloadTooLarge = (limitBytes: number): ApiError =>
     code: 'request_too_large',
   });
 
+/** The client went away before the answer (nginx's 499); nobody reads it, but logs do. */
+export const clientClosedRequest = (): ApiError =>
+  new ApiError({
+    status: 499,
+    message: 'The client closed the request.',
+    type: 'invalid_request_error',
+    code: 'client_closed_request',
+  });
+
 export const unsupportedMediaType = (contentType: string): ApiError =>
   new ApiError({
     status: 415,

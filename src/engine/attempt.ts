@@ -105,15 +105,20 @@ class Attempt<T> {
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
+    // A normal return has consumed the upstream body (or failed, which aborts): only an exception can
+    // leave a request behind. (No abort on the happy path: each one builds a DOMException.)
+    let returned = false;
     try {
-      return await this.call();
+      const result = await this.call();
+      returned = true;
+      return result;
     } catch (error) {
       if (error instanceof ApiError) throw error;
       return this.result(this.failure ?? failureOf(error));
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.watchdog.close();
-      if (!this.controller.signal.aborted) this.controller.abort();
+      if (!returned && !this.controller.signal.aborted) this.controller.abort();
     }
   }
 

@@ -8,7 +8,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
-import { ApiError } from '../core/errors.js';
+import { clientClosedRequest } from '../core/errors.js';
 import type { Target } from '../config/types.js';
 import { Deadline } from '../resilience/deadline.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
@@ -37,7 +37,8 @@ export interface EngineDeps {
 
 interface Racer<T> {
   target: Target;
-  controller: AbortController;
+  /** Only on routes that hedge, where racers can lose: a lone racer lives and dies with the request. */
+  controller: AbortController | undefined;
   done: Promise<{ racer: Racer<T>; result: Success<T> | undefined }>;
 }
 
@@ -101,10 +102,9 @@ export class Engine {
     // signals some Node 20 releases keep alive until the sources are collected.)
     const linked = new AbortController();
     const stop = (): void => linked.abort();
-    for (const source of [call.signal, deadline.signal()]) {
-      if (source.aborted) linked.abort();
-      else source.addEventListener('abort', stop, { once: true });
-    }
+    if (call.signal.aborted) linked.abort();
+    else call.signal.addEventListener('abort', stop, { once: true });
+    deadline.abortOnExpiry(linked);
     const state: RequestState = {
       call,
       trace: [],
@@ -116,7 +116,7 @@ export class Engine {
     };
     const racers = new Set<Racer<T>>();
     const cancelOthers = (winner?: Target): void => {
-      for (const r of racers) if (r.target !== winner) r.controller.abort(winner ? LOST_RACE : undefined);
+      for (const r of racers) if (r.target !== winner) r.controller?.abort(winner ? LOST_RACE : undefined);
     };
     if (makeGate) {
       state.gate = makeGate(state, (winner) => {
@@ -130,11 +130,10 @@ export class Engine {
     } finally {
       cancelOthers();
       call.signal.removeEventListener('abort', stop);
-      deadline.signal().removeEventListener('abort', stop);
       deadline.dispose();
       call.onSettled?.(this.meta(state));
     }
-    if (call.signal.aborted) throw clientGone();
+    if (call.signal.aborted) throw clientClosedRequest();
     throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs);
   }
 
@@ -155,15 +154,17 @@ export class Engine {
     const launch = (): void => {
       const target = queue.shift()!;
       hedge.launched();
-      const controller = new AbortController();
-      const abort = (): void => controller.abort();
-      state.signal.addEventListener('abort', abort, { once: true });
+      // Each racer of a hedging route gets its own signal, so that it can lose; otherwise the one
+      // racer at a time simply runs on the request's signal (one AbortController fewer per request).
+      const controller = route.hedge ? new AbortController() : undefined;
+      const abort = (): void => controller!.abort();
+      if (controller) state.signal.addEventListener('abort', abort, { once: true });
       const racer: Racer<T> = {
         target,
         controller,
-        done: runTarget(this.runner, target, operation, state, controller.signal)
-          .then((result) => ({ racer, result }))
-          .finally(() => state.signal.removeEventListener('abort', abort)),
+        done: runTarget(this.runner, target, operation, state, controller?.signal ?? state.signal)
+          .finally(() => controller && state.signal.removeEventListener('abort', abort))
+          .then((result) => ({ racer, result })),
       };
       racers.add(racer);
     };
@@ -189,7 +190,7 @@ export class Engine {
       }
       racers.delete(settled.racer);
       if (settled.result) {
-        for (const loser of racers) loser.controller.abort(LOST_RACE);
+        for (const loser of racers) loser.controller?.abort(LOST_RACE);
         return settled.result;
       }
       const exhausted = state.attempts >= route.retry.maxAttempts || state.signal.aborted;
@@ -211,13 +212,4 @@ export class Engine {
     }
     return meta;
   }
-}
-
-function clientGone(): ApiError {
-  return new ApiError({
-    status: 499,
-    message: 'The client closed the request.',
-    type: 'invalid_request_error',
-    code: 'client_closed_request',
-  });
 }

@@ -33,49 +33,55 @@ describe('Deadline', () => {
     expect(() => new Deadline(Number.NaN, new ManualClock())).toThrow(RangeError);
   });
 
-  it('aborts its signal with DeadlineExceededError when the deadline passes', () => {
+  it('aborts the controller with DeadlineExceededError when the deadline passes', () => {
     const clock = new ManualClock();
     const d = new Deadline(2_000, clock);
     clock.advance(500);
-    const signal = d.signal();
-    expect(d.signal()).toBe(signal);
+    const controller = new AbortController();
+    d.abortOnExpiry(controller);
+    d.abortOnExpiry(controller); // one timer, not two
+    expect(clock.pendingTimers()).toBe(1);
     clock.advance(1_499);
-    expect(signal.aborted).toBe(false);
+    expect(controller.signal.aborted).toBe(false);
     clock.advance(1);
-    expect(signal.aborted).toBe(true);
-    expect(signal.reason).toBeInstanceOf(DeadlineExceededError);
-    expect((signal.reason as DeadlineExceededError).timeoutMs).toBe(2_000);
+    expect(controller.signal.aborted).toBe(true);
+    expect(controller.signal.reason).toBeInstanceOf(DeadlineExceededError);
+    expect((controller.signal.reason as DeadlineExceededError).timeoutMs).toBe(2_000);
     expect(clock.pendingTimers()).toBe(0);
   });
 
-  it('returns an already-aborted signal once expired, without a timer', () => {
+  it('aborts at once, without a timer, when already expired', () => {
     const clock = new ManualClock();
     const d = new Deadline(10, clock);
     clock.advance(10);
-    expect(d.signal().aborted).toBe(true);
+    const controller = new AbortController();
+    d.abortOnExpiry(controller);
+    expect(controller.signal.aborted).toBe(true);
     expect(clock.pendingTimers()).toBe(0);
   });
 
-  it('dispose clears the timer, so the signal never aborts', () => {
+  it('dispose clears the timer, so the controller is never aborted', () => {
     const clock = new ManualClock();
     const d = new Deadline(1_000, clock);
-    const signal = d.signal();
+    const controller = new AbortController();
+    d.abortOnExpiry(controller);
     expect(clock.pendingTimers()).toBe(1);
     d.dispose();
     d.dispose();
     expect(clock.pendingTimers()).toBe(0);
     clock.advance(5_000);
-    expect(signal.aborted).toBe(false);
+    expect(controller.signal.aborted).toBe(false);
   });
 
-  it('a signal asked for after dispose never arms a timer', () => {
+  it('arms nothing after dispose', () => {
     const clock = new ManualClock();
     const d = new Deadline(1_000, clock);
     d.dispose();
-    const signal = d.signal();
+    const controller = new AbortController();
+    d.abortOnExpiry(controller);
     expect(clock.pendingTimers()).toBe(0);
     clock.advance(2_000);
-    expect(signal.aborted).toBe(false);
+    expect(controller.signal.aborted).toBe(false);
   });
 });
 

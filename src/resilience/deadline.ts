@@ -22,7 +22,6 @@ export class Deadline {
   /** Clock time (monotonic ms) at which it passes. */
   readonly expiresAt: number;
   readonly #clock: Clock;
-  #controller: AbortController | undefined;
   #timer: TimerHandle | undefined;
   #disposed = false;
 
@@ -53,26 +52,21 @@ export class Deadline {
   }
 
   /**
-   * A signal that aborts, with a DeadlineExceededError as reason, when the deadline passes. Created on
-   * first call, the same signal every time. After `dispose()` it never aborts.
+   * Aborts `controller`, with a DeadlineExceededError as reason, when the deadline passes (at once if it
+   * has). One controller per deadline: the request's own, so no extra signal to link. After `dispose()`
+   * it never fires.
    */
-  signal(): AbortSignal {
-    if (this.#controller !== undefined) return this.#controller.signal;
-    const controller = new AbortController();
-    this.#controller = controller;
-    if (this.#disposed) return controller.signal;
-    if (this.expired()) {
-      controller.abort(new DeadlineExceededError(this.timeoutMs));
-    } else {
-      this.#timer = this.#clock.setTimeout(() => {
-        this.#timer = undefined;
-        controller.abort(new DeadlineExceededError(this.timeoutMs));
-      }, this.remaining());
-    }
-    return controller.signal;
+  abortOnExpiry(controller: AbortController): void {
+    if (this.#disposed || this.#timer !== undefined) return;
+    const expire = (): void => controller.abort(new DeadlineExceededError(this.timeoutMs));
+    if (this.expired()) return expire();
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      expire();
+    }, this.remaining());
   }
 
-  /** Clears the timer behind `signal()`; call when the request ends. Idempotent. */
+  /** Clears the timer behind `abortOnExpiry()`; call when the request ends. Idempotent. */
   dispose(): void {
     this.#disposed = true;
     if (this.#timer !== undefined) {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { invalidJson, payloadTooLarge, unsupportedMediaType } from '../core/errors.js';
+import { clientClosedRequest, invalidJson, payloadTooLarge, unsupportedMediaType } from '../core/errors.js';
 
 /** Reads and parses a JSON body, refusing bodies over the limit before reading them where possible. */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
@@ -16,21 +16,48 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     req.resume();
     throw payloadTooLarge(limitBytes);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) {
-      req.resume();
-      throw payloadTooLarge(limitBytes);
-    }
-    chunks.push(chunk);
-  }
-  const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  const text = await readText(req, limitBytes);
   if (text.trim() === '') throw invalidJson('the body is empty');
   try {
     return JSON.parse(text);
   } catch (error) {
     throw invalidJson((error as Error).message);
   }
+}
+
+/** The body as text; rejects past the limit (draining the rest) or when the client goes away first. */
+function readText(req: IncomingMessage, limitBytes: number): Promise<string> {
+  // Events, not `for await`: the async iterator costs a few promises and an object per request.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        cleanup();
+        req.resume();
+        reject(payloadTooLarge(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    };
+    const onGone = (): void => {
+      cleanup();
+      reject(clientClosedRequest());
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onGone);
+      req.off('close', onGone);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onGone);
+    req.on('close', onGone);
+  });
 }

@@ -33,18 +33,22 @@ export class UpstreamError extends Error {
   }
 }
 
+/** Distinct upstream URLs are few (targets × endpoints): parse each once, not per request. */
+const MAX_CACHED_URLS = 1_000;
+
 export class UpstreamClient {
   private readonly pools = new Map<string, Pool>();
+  private readonly urls = new Map<string, { origin: string; path: string }>();
 
   constructor(private readonly options: UpstreamClientOptions = {}) {}
 
   async send(spec: UpstreamRequestSpec, options: SendOptions): Promise<UpstreamResponse> {
-    const url = new URL(spec.url);
+    const url = this.parse(spec.url);
     const pool = this.pool(url.origin, options.connectTimeoutMs);
     try {
       const response = await pool.request({
         method: spec.method,
-        path: url.pathname + url.search,
+        path: url.path,
         headers: spec.headers,
         body: spec.body ?? null,
         signal: options.signal,
@@ -62,6 +66,17 @@ export class UpstreamClient {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy()));
+  }
+
+  private parse(href: string): { origin: string; path: string } {
+    let url = this.urls.get(href);
+    if (!url) {
+      const parsed = new URL(href);
+      url = { origin: parsed.origin, path: parsed.pathname + parsed.search };
+      if (this.urls.size >= MAX_CACHED_URLS) this.urls.clear();
+      this.urls.set(href, url);
+    }
+    return url;
   }
 
   private pool(origin: string, connectTimeoutMs: number): Pool {
