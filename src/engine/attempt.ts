@@ -11,7 +11,7 @@ import type { Target, Timeouts } from '../config/types.js';
 import type { HeaderMap, StreamDecoder, UpstreamRequestSpec } from '../providers/types.js';
 import { UpstreamFailureError } from '../providers/types.js';
 import { Watchdog } from '../resilience/timers.js';
-import { UpstreamError, type UpstreamClient } from '../upstream/client.js';
+import { UpstreamCancel, UpstreamError, type UpstreamClient } from '../upstream/client.js';
 
 /** The abort reason when an attempt is cancelled because another attempt of the request won. */
 export const LOST_RACE: unique symbol = Symbol('lost-race');
@@ -71,7 +71,7 @@ export async function runAttempt<T>(deps: AttemptDeps, input: AttemptInput<T>): 
 }
 
 class Attempt<T> {
-  private readonly controller = new AbortController();
+  private readonly upstream = new UpstreamCancel();
   private readonly watchdog: Watchdog;
   private failure: UpstreamFailure | undefined;
   private readonly start: number;
@@ -105,8 +105,8 @@ class Attempt<T> {
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
-    // A normal return has consumed the upstream body (or failed, which aborts): only an exception can
-    // leave a request behind. (No abort on the happy path: each one builds a DOMException.)
+    // A normal return has consumed the upstream body (or failed, which cancels): only an exception
+    // can leave a request behind.
     let returned = false;
     try {
       const result = await this.call();
@@ -118,7 +118,7 @@ class Attempt<T> {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.watchdog.close();
-      if (!returned && !this.controller.signal.aborted) this.controller.abort();
+      if (!returned) this.upstream.cancel();
     }
   }
 
@@ -140,7 +140,7 @@ class Attempt<T> {
       );
     }
     const response = await this.deps.client.send(spec, {
-      signal: this.controller.signal,
+      signal: this.upstream,
       headersTimeoutMs: timeouts.headersMs,
       connectTimeoutMs: timeouts.connectMs,
     });
@@ -207,7 +207,7 @@ class Attempt<T> {
   private fail(failure: UpstreamFailure): void {
     if (this.failure) return;
     this.failure = failure;
-    this.controller.abort();
+    this.upstream.cancel();
   }
 
   private success(): AttemptResult<T> {

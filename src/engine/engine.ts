@@ -10,7 +10,7 @@ import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import { clientClosedRequest } from '../core/errors.js';
 import type { Target } from '../config/types.js';
-import { Deadline } from '../resilience/deadline.js';
+import { Deadline, DeadlineExceededError } from '../resilience/deadline.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { LOST_RACE } from './attempt.js';
@@ -98,20 +98,16 @@ export class Engine {
     const { route } = call;
     const timeoutMs = Math.min(route.timeouts.requestMs, call.timeoutMs ?? Infinity);
     const deadline = new Deadline(timeoutMs, this.deps.clock);
-    // One signal for "stop now": the client left or the deadline passed. (Not AbortSignal.any, whose
-    // signals some Node 20 releases keep alive until the sources are collected.)
-    const linked = new AbortController();
-    const stop = (): void => linked.abort();
-    if (call.signal.aborted) linked.abort();
-    else call.signal.addEventListener('abort', stop, { once: true });
-    deadline.abortOnExpiry(linked);
+    // One signal for "stop now": the client left or the deadline passed.
+    const { signal } = call.cancel;
+    deadline.abortOnExpiry(call.cancel);
     const state: RequestState = {
       call,
       trace: [],
       attempts: 0,
       failures: [],
       deadline,
-      signal: linked.signal,
+      signal,
       panic: false,
     };
     const racers = new Set<Racer<T>>();
@@ -129,11 +125,10 @@ export class Engine {
       if (result) return { state, result };
     } finally {
       cancelOthers();
-      call.signal.removeEventListener('abort', stop);
       deadline.dispose();
       call.onSettled?.(this.meta(state));
     }
-    if (call.signal.aborted) throw clientClosedRequest();
+    if (signal.aborted && !(signal.reason instanceof DeadlineExceededError)) throw clientClosedRequest();
     throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs);
   }
 

@@ -34,8 +34,11 @@ export interface ChatCall {
   request: ChatRequest;
   route: Route;
   requestId: string;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  /**
+   * The request's one controller: the caller aborts it when the client goes away, the engine when
+   * the request's deadline passes (reason: DeadlineExceededError). One per request, not one per layer.
+   */
+  cancel: AbortController;
   /** The client's own deadline (x-switchyard-timeout-ms), already validated. */
   timeoutMs?: number;
   /** Told what happened once the request is over, successful or not (request log, debug header). */

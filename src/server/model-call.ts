@@ -39,9 +39,9 @@ export function startModelCall(
   const timeout = parseClientTimeout(req.headers[CLIENT_TIMEOUT_HEADER], route.timeouts.requestMs);
   if (!timeout.ok) throw invalidRequest(timeout.message, CLIENT_TIMEOUT_HEADER);
 
-  const abort = new AbortController();
+  const cancel = new AbortController();
   res.once('close', () => {
-    if (!res.writableFinished) abort.abort();
+    if (!res.writableFinished) cancel.abort();
   });
   const wantsTrace = req.headers['x-switchyard-debug'] === 'trace';
   let settled: ResponseMeta | undefined;
@@ -53,7 +53,7 @@ export function startModelCall(
     run: {
       route,
       requestId,
-      signal: abort.signal,
+      cancel,
       timeoutMs: timeout.timeoutMs,
       onSettled: (meta) => {
         settled = meta;

@@ -2,6 +2,7 @@
  * The only code that talks HTTP to providers: one undici Pool per origin, keep-alive, no fetch.
  * Transport errors come back classified as UpstreamFailures.
  */
+import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
@@ -13,8 +14,29 @@ export interface UpstreamResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
+/**
+ * Cancels one upstream request. undici takes an EventEmitter as a request's signal; one is made per
+ * attempt, and an EventEmitter costs a fraction of an AbortController (and no DOMException to cancel).
+ */
+export class UpstreamCancel extends EventEmitter {
+  aborted = false;
+  reason: Error | undefined;
+
+  cancel(reason: Error = ATTEMPT_CANCELLED): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
+
+/** The default reason; the attempt records its own failure before cancelling, so this is never shown. */
+const ATTEMPT_CANCELLED = Object.assign(new Error('The upstream request was cancelled.'), {
+  code: 'UND_ERR_ABORTED',
+});
+
 export interface SendOptions {
-  signal: AbortSignal;
+  signal: AbortSignal | UpstreamCancel;
   headersTimeoutMs: number;
   connectTimeoutMs: number;
 }
