@@ -14,6 +14,20 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 describe('decision trace and cost accounting', () => {
+  it("a stream's trace, sent at its commit point, names the attempt still streaming", async () => {
+    h.primary.setBehavior('model-a', { fault: { kind: 'status', status: 503 } });
+    const { data, response } = await h.client.chat.completions
+      .create(
+        { model: 'm', messages: userMessage(), stream: true },
+        { headers: { 'x-switchyard-debug': 'trace' } },
+      )
+      .withResponse();
+    for await (const chunk of data) void chunk;
+    const trace = response.headers.get('x-switchyard-trace')!;
+    expect(trace).toMatch(/^primary\/model-a attempt upstream_503 \d+ms; /);
+    expect(trace).toMatch(/; backup\/model-b attempt streaming$/);
+  });
+
   it('returns the trace on request and logs every attempt, failed ones included, with tokens', async () => {
     h.primary.setBehavior('model-a', { fault: { kind: 'status', status: 503 } });
     const { response } = await h.client.chat.completions

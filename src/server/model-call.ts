@@ -16,8 +16,8 @@ export interface ModelCall {
   route: Route;
   /** Everything the engine needs but the request itself. */
   run: Omit<RunCall, 'body'>;
-  /** Extra response headers (the trace, when asked for). */
-  headers(meta: ResponseMeta): Record<string, string>;
+  /** Extra response headers (the trace, when asked for); `streaming` at a stream's commit point. */
+  headers(meta: ResponseMeta, streaming?: boolean): Record<string, string>;
   /** Logs the request once it is answered; errors get the trace header too. */
   settle(status: number, error?: unknown): void;
 }
@@ -45,8 +45,8 @@ export function startModelCall(
   });
   const wantsTrace = req.headers['x-switchyard-debug'] === 'trace';
   let settled: ResponseMeta | undefined;
-  const headers = (meta: ResponseMeta): Record<string, string> =>
-    wantsTrace ? { 'x-switchyard-trace': formatTrace(meta) } : {};
+  const headers = (meta: ResponseMeta, streaming = false): Record<string, string> =>
+    wantsTrace ? { 'x-switchyard-trace': formatTrace(meta, streaming) } : {};
 
   return {
     route,

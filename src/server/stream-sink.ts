@@ -12,12 +12,12 @@ export class SseResponseSink implements StreamSink {
   constructor(
     private readonly res: ServerResponse,
     private readonly encoder: ChatChunkEncoder,
-    private readonly extraHeaders: (meta: ResponseMeta) => Record<string, string>,
+    private readonly extraHeaders: (meta: ResponseMeta, streaming: boolean) => Record<string, string>,
   ) {}
 
   open(meta: ResponseMeta): void {
     this.res.writeHead(200, {
-      ...this.extraHeaders(meta),
+      ...this.extraHeaders(meta, true),
       ...metaHeaders(meta),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',

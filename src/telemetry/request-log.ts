@@ -41,9 +41,15 @@ export function totalCost(trace: TraceEntry[]): number | undefined {
   return total;
 }
 
-/** The compact trace sent in `x-switchyard-trace` when a client asks with `x-switchyard-debug: trace`. */
-export function formatTrace(meta: ResponseMeta): string {
-  return meta.trace
-    .map((t) => `${t.target} ${t.action} ${t.result}${t.ms !== undefined ? ` ${t.ms}ms` : ''}`)
-    .join('; ');
+/**
+ * The compact trace sent in `x-switchyard-trace` when a client asks with `x-switchyard-debug: trace`.
+ * A stream's headers go out at its commit point, while the answering attempt is still running: it has
+ * no entry yet, so `streaming` adds one (`TARGET attempt streaming`).
+ */
+export function formatTrace(meta: ResponseMeta, streaming = false): string {
+  const entries = meta.trace.map(
+    (t) => `${t.target} ${t.action} ${t.result}${t.ms !== undefined ? ` ${t.ms}ms` : ''}`,
+  );
+  if (streaming) entries.push(`${meta.target} attempt streaming`);
+  return entries.join('; ');
 }
