@@ -17,6 +17,8 @@ Commands:
             --config FILE
   simulate  Run simulated providers (OpenAI, Anthropic, Gemini wire formats) with scriptable faults.
             --port N (default 4010)  --host H  --config FILE
+  drill     Run a scripted incident against simulated providers under steady load and report.
+            --scenario NAME|all  --rps N  --duration S  --out DIR (default docs/drill)  --quiet
   help      This text.
 `;
 
@@ -69,6 +71,10 @@ async function main(): Promise<void> {
       const { simulateCommand } = await import('./simulator/cli.js');
       return simulateCommand(rest);
     }
+    case 'drill': {
+      const { drillCommand } = await import('./drill/index.js');
+      return drillCommand(rest);
+    }
     case '--version':
     case 'version':
       console.log(version());
@@ -89,7 +95,9 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`switchyard: ${error.message}`);
   } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-    console.error(`switchyard: ${error.message}\n\n${USAGE}`);
+    // The drill's own usage errors already carry its usage text.
+    const usage = error.code === 'ERR_PARSE_ARGS_DRILL' ? '' : `\n\n${USAGE}`;
+    console.error(`switchyard: ${error.message}${usage}`);
   } else {
     console.error('switchyard:', error);
   }

@@ -1,0 +1,90 @@
+/**
+ * The gateway configuration every drill scenario runs against: one route, the primary then the
+ * fallback (the same model at a second provider), with settings chosen for the best client
+ * experience in a 45-60 s drill. docs/DRILL.md explains each choice; the short version:
+ *
+ * - `maxRetriesPerTarget: 0`: with a healthy fallback one hop away, failing over at once beats
+ *   waiting to retry a provider that just failed (a retry-after of 2 s would be 2 s of dead air).
+ * - `firstTokenMs: 800`: the primary's first token normally comes in 150-300 ms, so 800 ms is ~3×
+ *   its p99. A request stuck on a slow primary fails over after 0.8 s, and five such timeouts in a
+ *   row trip the breaker (`slow-calls`). No hedging: the first-token timeout already bounds the wait,
+ *   and a hedge would add upstream requests (amplification) to save at most the difference between
+ *   the hedge delay and 0.8 s on the few requests sent before the breaker trips.
+ * - Breakers sized for a drill: 10 s window, open 3 s × trips (at most 12 s), one half-open probe
+ *   (a failed or slow probe reopens at once), traffic ramped back over 10 s.
+ */
+
+export const DRILL_MODEL = 'drill';
+/** The route used to measure the healthy fallback's own TTFT before each scenario. */
+export const FALLBACK_ONLY_MODEL = 'drill-fallback';
+export const UPSTREAM_MODEL = 'gpt-drill';
+export const PRIMARY_TARGET = `primary/${UPSTREAM_MODEL}`;
+export const FALLBACK_TARGET = `fallback/${UPSTREAM_MODEL}`;
+export const PRIMARY_KEY = 'sk-drill-primary-0001';
+export const FALLBACK_KEY = 'sk-drill-fallback-0002';
+
+/** How the simulated providers answer when healthy: TTFT drawn uniformly in [min, max] ms. */
+export const PROVIDER_PROFILES = {
+  primary: { ttftMinMs: 150, ttftMaxMs: 300, tokensPerSecond: 50, replyTokens: 24 },
+  fallback: { ttftMinMs: 200, ttftMaxMs: 350, tokensPerSecond: 50, replyTokens: 24 },
+} as const;
+
+export interface DrillTimings {
+  openBaseMs: number;
+  openMaxMs: number;
+  slowStartWindowMs: number;
+  windowMs: number;
+}
+
+export const DEFAULT_TIMINGS: Readonly<DrillTimings> = Object.freeze({
+  openBaseMs: 3_000,
+  openMaxMs: 12_000,
+  slowStartWindowMs: 10_000,
+  windowMs: 10_000,
+});
+
+/** Breaker time constants scaled with the timeline of a shortened run (never below 500 ms). */
+export function scaledTimings(scale: number): DrillTimings {
+  const s = (ms: number): number => Math.max(500, Math.round(ms * scale));
+  return {
+    openBaseMs: s(DEFAULT_TIMINGS.openBaseMs),
+    openMaxMs: s(DEFAULT_TIMINGS.openMaxMs),
+    slowStartWindowMs: s(DEFAULT_TIMINGS.slowStartWindowMs),
+    windowMs: s(DEFAULT_TIMINGS.windowMs),
+  };
+}
+
+/** The raw config (before validation), as a user would write it in switchyard.yaml. */
+export function drillRawConfig(
+  upstreams: { primaryUrl: string; fallbackUrl: string },
+  timings: DrillTimings,
+): Record<string, unknown> {
+  return {
+    server: { port: 0, host: '127.0.0.1' },
+    defaults: {
+      timeouts: { connectMs: 1_000, headersMs: 5_000, firstTokenMs: 800, stallMs: 2_000, requestMs: 15_000 },
+      retry: { maxAttempts: 3, maxRetriesPerTarget: 0 },
+    },
+    breakers: {
+      consecutiveFailures: 5,
+      failureRateThreshold: 0.05,
+      minimumCalls: 20,
+      windowMs: timings.windowMs,
+      slowCallMs: 1_000,
+      slowCallP95Multiple: 2,
+      slowCallFloorMs: 800,
+      openBaseMs: timings.openBaseMs,
+      openMaxMs: timings.openMaxMs,
+      halfOpenProbes: 1,
+      slowStartWindowMs: timings.slowStartWindowMs,
+    },
+    providers: {
+      primary: { type: 'openai-compatible', baseUrl: `${upstreams.primaryUrl}/v1`, apiKey: PRIMARY_KEY },
+      fallback: { type: 'openai-compatible', baseUrl: `${upstreams.fallbackUrl}/v1`, apiKey: FALLBACK_KEY },
+    },
+    routes: {
+      [DRILL_MODEL]: { targets: [PRIMARY_TARGET, FALLBACK_TARGET] },
+      [FALLBACK_ONLY_MODEL]: { targets: [FALLBACK_TARGET] },
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * docs/DRILL.md, generated from the scenario reports saved next to their plots (NAME.json), so
+ * running one scenario again refreshes its section and keeps the others. Every number comes from a
+ * report; nothing is written by hand.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pct } from './metrics.js';
+import { summaryRow, SUMMARY_HEADERS, type ScenarioReport, type SummaryRow } from './report.js';
+import { SCENARIO_NAMES } from './scenarios.js';
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGb: number;
+  node: string;
+  platform: string;
+}
+
+export interface SavedReport extends ScenarioReport {
+  command: string;
+  machine: Machine;
+}
+
+export function markdownTable(headers: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function summaryTable(reports: readonly ScenarioReport[]): string {
+  const keys = Object.keys(SUMMARY_HEADERS) as (keyof SummaryRow)[];
+  return markdownTable(
+    keys.map((k) => SUMMARY_HEADERS[k]),
+    reports.map((r) => {
+      const row = summaryRow(r);
+      return keys.map((k) => row[k]);
+    }),
+  );
+}
+
+const ms = (x: number | undefined): string => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
+
+function scenarioSection(r: SavedReport, svgPath: string): string {
+  const rows: string[][] = [
+    ['requests (client)', `${r.requests} over ${r.durationS} s at ${r.rps} rps`],
+    ['client-visible success', `${pct(r.successRate, 2)}`],
+    ['TTFT p50 / p95 / p99', `${ms(r.ttft.p50)} / ${ms(r.ttft.p95)} / ${ms(r.ttft.p99)}`],
+    [
+      'TTFT p99 after detection (to fault end)',
+      r.ttftAfterDetection
+        ? `${ms(r.ttftAfterDetection.p99)} over ${r.ttftAfterDetection.count} requests`
+        : 'n/a',
+    ],
+    [
+      'healthy fallback alone, p50 / p99',
+      `${ms(r.fallbackBaseline.p50)} / ${ms(r.fallbackBaseline.p99)} (${r.fallbackBaseline.count} requests)`,
+    ],
+    [
+      'upstream requests (primary + fallback)',
+      `${r.upstream.primary} + ${r.upstream.fallback} → amplification ${r.amplification.toFixed(3)}`,
+    ],
+    [
+      'time to detect',
+      r.detection
+        ? `${r.detection.requests} requests, ${r.detection.seconds.toFixed(2)} s after the fault began`
+        : 'traffic never left the primary',
+    ],
+    [
+      'time to recover',
+      r.recovery.seconds !== undefined
+        ? `${r.recovery.seconds.toFixed(1)} s after the fault ended (first answer from the primary after ${((r.recovery.firstReturnMs ?? 0) / 1_000 - r.fault.toS).toFixed(1)} s)`
+        : r.recovery.verdict,
+    ],
+    ['return of traffic', r.recovery.verdict],
+    [
+      'primary share per second during the return',
+      r.recovery.sharePerSecond.map((s) => `${Math.round(s * 100)}`).join(' → ') + ' %',
+    ],
+    ['breaker trips (sampled every 200 ms)', `${r.breakerTrips}`],
+    ['client send lag (max)', ms(r.maxClientLagMs)],
+  ];
+  const failures = Object.entries(r.failures).sort((a, b) => b[1] - a[1]);
+  const parts = [
+    `## ${r.name}: ${r.title}`,
+    '',
+    r.description,
+    '',
+    `Run ${r.startedAt} with \`${r.command}\`.`,
+    '',
+    markdownTable(['metric', 'value'], rows),
+    '',
+  ];
+  if (failures.length) {
+    parts.push('Client-visible failures:', '', ...failures.map(([why, n]) => `- ${n} × ${why}`), '');
+  }
+  if (r.checks.length) {
+    parts.push(
+      markdownTable(
+        ['target', 'measured', 'verdict'],
+        r.checks.map((c) => [c.target, c.actual, c.met ? 'met' : `**missed**: ${c.miss ?? ''}`]),
+      ),
+      '',
+    );
+  } else {
+    parts.push('The issue sets no target for this scenario; the numbers are reported as measured.', '');
+  }
+  parts.push(`![${r.name}](${svgPath})`, '');
+  return parts.join('\n');
+}
+
+const INTRO = `# Chaos drills
+
+\`switchyard drill --scenario NAME\` starts two simulated providers on loopback (\`primary\` and
+\`fallback\`, the same model), the gateway in front of them with one route (primary, then fallback), and
+a built-in client sending a steady open-loop load of streaming chat requests. It first measures the
+healthy fallback alone for 3 s, then scripts an incident on the primary and measures what the client
+sees. Scenarios: ${SCENARIO_NAMES.map((n) => `\`${n}\``).join(', ')}; \`--scenario all\` runs each.
+Options: \`--rps\` (default 20), \`--duration\` seconds (default: the scenario's; the incident's timeline
+and the breaker's time constants are rescaled to it), \`--out DIR\` (default \`docs/drill\`), \`--quiet\`.
+Each scenario writes \`DIR/NAME.json\` and \`DIR/NAME.svg\`; this file is regenerated from the JSON files.
+
+## Definitions
+
+- **Success**: status 200, at least one content delta, no error event, and \`data: [DONE]\` at the end.
+  A stream cut after its first token (an error event and no \`[DONE]\`) is a client-visible failure.
+- **TTFT**: from sending the request to the first content delta, on successful requests; percentiles
+  are nearest-rank. *After detection* means requests sent between detection and the end of the fault.
+- **Amplification**: requests received by both simulators ÷ client requests (calibration excluded).
+- **Detection**: the first send time D after the fault began such that ≥ 95 % of the requests sent in
+  [D, D + 1 s) made no upstream attempt on the primary (read from \`x-switchyard-trace\`). Requests to
+  detect: requests sent between the fault and D that still attempted the primary. The target is met
+  with ≤ 5 requests *or* ≤ 2 s.
+- **Recovery**: the first send time R after the fault ended such that ≥ 95 % of the requests sent in
+  [R, R + 1 s) were served by the primary. **Gradual**: the primary's share in the first second after
+  its first answer is ≤ 50 %, and it takes at least half the slow-start window to reach R.
+
+## Gateway configuration
+
+One configuration for every scenario (\`src/drill/config.ts\`): an operator does not know which
+incident comes next.
+
+- \`retry.maxRetriesPerTarget: 0\`: with a healthy fallback one hop away, failing over at once beats
+  retrying a provider that just failed (a \`retry-after: 2\` would be 2 s of dead air for the client).
+- \`timeouts.firstTokenMs: 800\`: the primary's first token normally takes 150-300 ms; a request stuck on
+  a slow primary fails over after 0.8 s, and five first-token timeouts in a row trip the breaker.
+- No hedging (it is opt-in per route): the first-token timeout already bounds the wait on a slow
+  primary, and a hedge would add upstream requests to save at most the gap between its delay and 0.8 s
+  on the few requests sent before the breaker trips. \`test/hedging.test.ts\` covers hedging, including
+  a hedged route ejecting a slow target (an attempt that loses the race counts as a slow call).
+- Breakers sized for a one-minute drill: 10 s window, 5 consecutive failures, open 3 s × consecutive
+  trips (≤ 12 s), one half-open probe (a failed or slow probe reopens at once), slow start over 10 s.
+- Healthy providers: TTFT uniform in 150-300 ms (primary) and 200-350 ms (fallback), redrawn every
+  25 ms from a seeded generator; 24 tokens at 50 tokens/s.
+`;
+
+export function drillMarkdown(outDir: string, docDir: string): string {
+  const reports: SavedReport[] = [];
+  for (const name of SCENARIO_NAMES) {
+    const path = join(outDir, `${name}.json`);
+    if (existsSync(path)) reports.push(JSON.parse(readFileSync(path, 'utf8')) as SavedReport);
+  }
+  const machine = reports[0]?.machine;
+  const parts = [INTRO];
+  if (machine) {
+    parts.push(
+      '## Machine',
+      '',
+      `${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, ${machine.platform}. ` +
+        'Client, gateway and both simulators share one Node process.',
+      '',
+    );
+  }
+  parts.push('## Summary', '', summaryTable(reports), '');
+  const missed = reports.flatMap((r) =>
+    r.checks.filter((c) => !c.met).map((c) => `- **${r.name}**: ${c.target}: ${c.miss}`),
+  );
+  parts.push(missed.length ? ['Targets missed:', '', ...missed, ''].join('\n') : 'Every target was met.\n');
+  for (const r of reports) parts.push(scenarioSection(r, relative(docDir, join(outDir, `${r.name}.svg`))));
+  return parts.join('\n');
+}

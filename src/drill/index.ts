@@ -1,0 +1,114 @@
+/**
+ * `switchyard drill --scenario NAME|all [--rps N] [--duration S] [--out DIR] [--quiet]`: scripted
+ * incidents against simulated providers under steady load (runner.ts), measured from the client's
+ * side (report.ts), plotted (plot.ts) and written up in docs/DRILL.md (doc.ts).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { drillMarkdown, summaryTable, type Machine, type SavedReport } from './doc.js';
+import { timelineSvg } from './plot.js';
+import { buildReport, type ScenarioReport } from './report.js';
+import { runScenario } from './runner.js';
+import { isScenarioName, SCENARIO_NAMES, SCENARIOS, type ScenarioName } from './scenarios.js';
+
+export const DRILL_USAGE = `Usage: switchyard drill --scenario NAME|all [options]
+  --scenario NAME  ${SCENARIO_NAMES.join(', ')}, or all
+  --rps N          client requests per second (default 20)
+  --duration S     seconds of load per scenario (default: the scenario's own, 45-60 s);
+                   the incident's timeline is rescaled to it
+  --out DIR        where NAME.json and NAME.svg go (default docs/drill); DRILL.md goes next to DIR
+  --quiet          print only the summary table`;
+
+export interface DrillOptions {
+  scenarios: ScenarioName[];
+  rps: number;
+  durationS?: number;
+  outDir: string;
+  quiet: boolean;
+  /** The command line, recorded in the reports. */
+  command: string;
+}
+
+function usageError(message: string): Error {
+  return Object.assign(new Error(`${message}\n\n${DRILL_USAGE}`), { code: 'ERR_PARSE_ARGS_DRILL' });
+}
+
+function positiveNumber(value: string | undefined, name: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw usageError(`--${name}: expected a positive number, got "${value}"`);
+  return n;
+}
+
+export function parseDrillArgs(argv: string[]): DrillOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string' },
+      rps: { type: 'string' },
+      duration: { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const name = values.scenario;
+  if (!name) throw usageError('--scenario: give a scenario name or "all"');
+  if (name !== 'all' && !isScenarioName(name)) throw usageError(`--scenario: unknown scenario "${name}"`);
+  const durationS = positiveNumber(values.duration, 'duration');
+  return {
+    scenarios: name === 'all' ? [...SCENARIO_NAMES] : [name],
+    rps: positiveNumber(values.rps, 'rps', 20)!,
+    ...(durationS !== undefined ? { durationS } : {}),
+    outDir: values.out ?? 'docs/drill',
+    quiet: values.quiet ?? false,
+    command: ['switchyard', 'drill', ...argv].join(' '),
+  };
+}
+
+export function machine(): Machine {
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+  };
+}
+
+/** Runs the scenarios one after the other, writing each one's JSON and SVG, then DRILL.md. */
+export async function runDrill(options: DrillOptions): Promise<ScenarioReport[]> {
+  const log = options.quiet ? undefined : (line: string) => console.log(line);
+  mkdirSync(options.outDir, { recursive: true });
+  const reports: ScenarioReport[] = [];
+  for (const name of options.scenarios) {
+    log?.(`drill ${name}: ${SCENARIOS[name].title}`);
+    const run = await runScenario(SCENARIOS[name], {
+      rps: options.rps,
+      ...(options.durationS !== undefined ? { durationS: options.durationS } : {}),
+      ...(log ? { log } : {}),
+    });
+    const report = buildReport(run);
+    const saved: SavedReport = { ...report, command: options.command, machine: machine() };
+    writeFileSync(join(options.outDir, `${name}.json`), `${JSON.stringify(saved, null, 1)}\n`);
+    writeFileSync(join(options.outDir, `${name}.svg`), timelineSvg(report));
+    for (const c of report.checks)
+      log?.(`  ${c.met ? 'met   ' : 'MISSED'} ${c.target}: ${c.actual}${c.met ? '' : ` (${c.miss})`}`);
+    reports.push(report);
+  }
+  const docDir = dirname(options.outDir);
+  writeFileSync(join(docDir, 'DRILL.md'), drillMarkdown(options.outDir, docDir));
+  return reports;
+}
+
+export async function drillCommand(argv: string[]): Promise<void> {
+  const options = parseDrillArgs(argv);
+  const reports = await runDrill(options);
+  console.log(`\n${summaryTable(reports)}\n`);
+  if (!options.quiet)
+    console.log(
+      `Plots and reports in ${options.outDir}/; write-up in ${join(dirname(options.outDir), 'DRILL.md')}`,
+    );
+}
