@@ -25,7 +25,8 @@ export function describeConfig(config: ResolvedConfig): string {
       const price = target.price
         ? `  ${money(target.price.input)}/${money(target.price.output)} per 1M tokens`
         : '';
-      lines.push(`    ${i + 1}. ${target.id}${price}`);
+      const context = target.contextWindow ? `  context ${target.contextWindow} tokens` : '';
+      lines.push(`    ${i + 1}. ${target.id}${price}${context}`);
     });
     lines.push(
       `    attempts ≤ ${r.maxAttempts}, retries/target ≤ ${r.maxRetriesPerTarget}, max wait ${r.maxRetryWaitMs} ms; ` +

@@ -47,6 +47,20 @@ describe('config loading', () => {
     });
   });
 
+  it('gives each target its model context window, and rejects windows that are not positive integers', () => {
+    const text = base.replace(
+      'apiKey: sk-ant-test-key',
+      'apiKey: sk-ant-test-key\n    contextWindows: { claude-sonnet-4-5: 200000 }',
+    );
+    const route = loadConfigText(text, { env: { OPENAI_API_KEY: 'sk-test-1234567890' } }).routes.get(
+      'gpt-4o',
+    )!;
+    expect(route.targets.map((t) => t.contextWindow)).toEqual([undefined, 200000]);
+    expect(problems(text.replace('200000', '-5'))).toEqual([
+      expect.stringMatching(/^providers\.anthropic\.contextWindows\.claude-sonnet-4-5: /),
+    ]);
+  });
+
   it('names the path of an unknown provider in a target', () => {
     const text = base.replace('{ provider: anthropic,', '{ provider: antropic,');
     expect(problems(text)).toContain(

@@ -126,7 +126,11 @@ function formatIssue(issue: z.core.$ZodIssue): string {
 function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): ResolvedConfig {
   const providers = new Map<
     string,
-    ProviderSettings & { region?: string; prices: ConfigFile['providers'][string]['prices'] }
+    ProviderSettings & {
+      region?: string;
+      prices: ConfigFile['providers'][string]['prices'];
+      contextWindows: ConfigFile['providers'][string]['contextWindows'];
+    }
   >();
   for (const [id, p] of Object.entries(file.providers)) {
     const preset = PROVIDER_PRESETS[p.type];
@@ -148,6 +152,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       options,
       ...(p.region ? { region: p.region } : {}),
       prices: p.prices,
+      contextWindows: p.contextWindows,
     });
   }
 
@@ -164,6 +169,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
         return;
       }
       const price = provider.prices[t.model];
+      const contextWindow = provider.contextWindows[t.model];
       const p = file.providers[t.provider]!;
       targets.push({
         id: `${t.provider}/${t.model}`,
@@ -171,6 +177,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
         model: t.model,
         tier: ('tier' in t && t.tier) || 1,
         ...(price ? { price } : {}),
+        ...(contextWindow ? { contextWindow } : {}),
         ...(p.maxConcurrent
           ? {
               limits: {

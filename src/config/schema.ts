@@ -62,6 +62,8 @@ const providerSchema = z
     /** Anthropic: max_tokens sent when the client gives none (the API requires one). */
     defaultMaxTokens: z.number().int().positive().optional(),
     prices: z.record(z.string(), priceSchema).default({}),
+    /** Context window (input tokens) per model: after a context-length error, smaller targets are skipped. */
+    contextWindows: z.record(z.string(), z.number().int().positive()).default({}),
     /** Concurrent attempts per target of this provider; more wait in a bounded queue, then go elsewhere. */
     maxConcurrent: z.number().int().positive().optional(),
     maxQueued: z.number().int().nonnegative().default(0),

@@ -10,6 +10,8 @@ export interface Target {
   provider: ProviderSettings;
   model: string;
   price?: Price;
+  /** Input tokens the model takes, when configured (providers.*.contextWindows). */
+  contextWindow?: number;
   /** Degradation tier (1 = premium). */
   tier: number;
   /** Concurrency limit per target, from the provider. */

@@ -38,6 +38,8 @@ export interface UpstreamFailure {
   breaker: boolean;
   /** Keep the target out of rotation for this long (bad key, quota exhausted, unknown model). */
   cooldownMs?: number;
+  /** Context-length errors: the tokens the provider says the request needs, when its message says. */
+  promptTokens?: number;
 }
 
 /** An error the gateway answers with directly: bad input, unknown model, missing key, … */

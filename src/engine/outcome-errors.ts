@@ -73,6 +73,19 @@ export function exhaustedError(
       headers: h,
     });
   }
+  const unavailable = skips.some((t) => !t.result.startsWith('context-window:'));
+  if (failures.length > 0 && !unavailable && failures.every((f) => f.failure.class === 'context')) {
+    // The prompt fits no target that could be tried: the request is at fault, not the providers.
+    const last = failures.at(-1)!.failure;
+    return new ApiError({
+      status: 400,
+      message: `${last.message} No target of this model has a large enough context window (${detail}).`,
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+      param: 'messages',
+      headers: h,
+    });
+  }
   const allRateLimited = failures.length > 0 && failures.every((f) => f.failure.status === 429);
   // One kind of failure everywhere (e.g. every key rejected: 502) keeps its status; a mix is a 503.
   const statuses = new Set(failures.map((f) => f.failure.status));

@@ -24,4 +24,28 @@ export interface RequestState {
   panic: boolean;
   /** Estimated prompt tokens, computed once if an attempt without usage needs it. */
   promptTokens?: number;
+  /**
+   * After a context-length error: the context window (tokens) a target needs to be worth trying, from
+   * the failing target's window and the size the provider stated. Smaller known windows are skipped.
+   */
+  contextNeed?: number;
+}
+
+/** Learns from a context-length failure on `target` how large a window the request needs. */
+export function noteContextNeed(state: RequestState, target: Target, failure: UpstreamFailure): void {
+  const need = Math.max(
+    state.contextNeed ?? 0,
+    failure.promptTokens ?? 0,
+    target.contextWindow !== undefined ? target.contextWindow + 1 : 0,
+  );
+  if (need > 0) state.contextNeed = need;
+}
+
+/** Whether `target`'s known context window is too small for what an earlier attempt learned. */
+export function tooSmallForContext(state: RequestState, target: Target): boolean {
+  return (
+    state.contextNeed !== undefined &&
+    target.contextWindow !== undefined &&
+    target.contextWindow < state.contextNeed
+  );
 }

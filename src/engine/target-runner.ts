@@ -17,7 +17,7 @@ import type { AttemptRelay } from './commit-gate.js';
 import type { Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
-import type { RequestState } from './request-state.js';
+import { noteContextNeed, tooSmallForContext, type RequestState } from './request-state.js';
 import type { TraceEntry } from './types.js';
 
 export interface RunnerDeps {
@@ -53,6 +53,14 @@ export async function runTarget<T>(
     requestId: state.call.requestId,
     dropUnsupported: route.dropUnsupportedParams,
   };
+  if (tooSmallForContext(state, target)) {
+    state.trace.push({
+      target: target.id,
+      action: 'skip',
+      result: `context-window:${target.contextWindow}<${state.contextNeed}`,
+    });
+    return undefined;
+  }
   const exchange = protocol && operation.exchange(protocol, ctx);
   if (!exchange) {
     state.trace.push({ target: target.id, action: 'skip', result: 'unsupported-operation' });
@@ -113,6 +121,7 @@ export async function runTarget<T>(
     }
     if (signal.aborted) return undefined;
     state.failures.push({ target, failure });
+    if (failure.class === 'context') noteContextNeed(state, target, failure);
     if (failure.class === 'fatal') {
       state.current = target;
       throw fatalError(failure);

@@ -279,6 +279,15 @@ describe('auth and validation', () => {
     expect(e.message).toContain(message);
   });
 
+  it('a prompt over the context window: 400 "prompt is too long: N tokens > M maximum"', async () => {
+    sim.setBehavior('c', { contextWindow: 5 });
+    const long = [{ role: 'user' as const, content: 'one two three four five six' }];
+    const e = await failure(client.messages.create({ model: 'c', max_tokens: 10, messages: long }));
+    expect(e).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(e.type).toBe('invalid_request_error');
+    expect(e.message).toMatch(/prompt is too long: \d+ tokens > 5 maximum/);
+  });
+
   it('consecutive same-role messages are accepted (the API combines them)', async () => {
     const message = await client.messages.create({
       model: 'c',

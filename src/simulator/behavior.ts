@@ -16,6 +16,7 @@ export const DEFAULT_BEHAVIOR: Readonly<ModelBehavior> = Object.freeze({
   fault: null,
   faultRate: 1,
   embeddingDimensions: 1536,
+  contextWindow: null,
 });
 
 export const ALL_MODELS = '*';

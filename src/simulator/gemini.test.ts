@@ -240,6 +240,16 @@ describe('auth and validation', () => {
     expect(text).toContain(message);
   });
 
+  it('a prompt over the context window: 400 INVALID_ARGUMENT with both token counts', async () => {
+    sim.setBehavior(model, { contextWindow: 3 });
+    const e = await failure(ai.models.generateContent({ model, contents: 'one two three four five' }));
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e.status).toBe(400);
+    expect(e.message).toContain(
+      'The input token count (5) exceeds the maximum number of tokens allowed (3).',
+    );
+  });
+
   it('the SDK surfaces a 400 as ApiError', async () => {
     const e = await failure(ai.models.generateContent({ model, contents: hi, config: { temperature: 5 } }));
     expect(e).toBeInstanceOf(ApiError);

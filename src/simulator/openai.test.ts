@@ -302,6 +302,21 @@ describe('embeddings and models', () => {
 });
 
 describe('auth', () => {
+  it('answers 400 context_length_exceeded to a prompt over the context window, streamed or not', async () => {
+    sim.setBehavior('small-window', { contextWindow: 8 });
+    const messages = [{ role: 'user' as const, content: 'one two three four five six seven' }];
+    for (const stream of [false, true]) {
+      const error = await client.chat.completions
+        .create({ model: 'small-window', messages, stream })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(APIError);
+      expect(error).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages' });
+      expect((error as APIError).message).toMatch(
+        /maximum context length is 8 tokens\. However, your messages resulted in 13 tokens/,
+      );
+    }
+  });
+
   it('answers 401 with the real body, echoing a masked key', async () => {
     const wrong = new OpenAI({
       baseURL: `${sim.url}/v1`,

@@ -29,6 +29,7 @@ export async function runGeneration(run: GenerationRun): Promise<void> {
       return exchange.send(faults.status(fault, model));
   }
   const answer = run.answer(behavior);
+  if (answer.kind === 'error') return exchange.send(answer.response);
   if (answer.kind === 'json') return runJson(run, answer, fault);
   return runStream(exchange, faults, behavior, answer.headers, answer.frames, fault);
 }

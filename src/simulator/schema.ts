@@ -40,6 +40,7 @@ export const behaviorSchema: z.ZodType<Partial<ModelBehavior>> = z.strictObject(
   fault: faultSchema.nullable().optional(),
   faultRate: z.number().min(0).max(1).optional(),
   embeddingDimensions: z.number().int().min(1).optional(),
+  contextWindow: z.number().int().min(1).nullable().optional(),
 });
 
 export const phaseSchema: z.ZodType<FaultPhase> = z.strictObject({

@@ -122,6 +122,12 @@ export interface ModelBehavior {
   faultRate: number;
   /** Length of embedding vectors when the request sets no `dimensions`. Default 1536. */
   embeddingDimensions: number;
+  /**
+   * Input tokens the model accepts, counted as in the answer's usage (one word one token). A longer
+   * chat prompt gets the provider's own context-length error (a 400 naming both numbers). null = no
+   * limit. Default null.
+   */
+  contextWindow: number | null;
 }
 
 /**

@@ -55,7 +55,15 @@ const rows: Row[] = [
     name: '400 prompt too long → context',
     status: 400,
     body: errorBody('invalid_request_error', 'prompt is too long: 207791 tokens > 200000 maximum'),
-    expected: { class: 'context', reason: 'context_length', status: 400, breaker: false },
+    expected: {
+      class: 'context',
+      reason: 'context_length',
+      status: 400,
+      breaker: false,
+      code: 'context_length_exceeded',
+      param: 'messages',
+      promptTokens: 207791,
+    },
   },
   {
     name: '400 input + max_tokens over the window → context',
@@ -64,7 +72,13 @@ const rows: Row[] = [
       'invalid_request_error',
       'input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000, decrease input length or `max_tokens` and try again',
     ),
-    expected: { class: 'context', reason: 'context_length', status: 400 },
+    expected: {
+      class: 'context',
+      reason: 'context_length',
+      status: 400,
+      param: 'messages',
+      promptTokens: 242959,
+    },
   },
   {
     name: '400 own spend limit → failover, cooled until the stated time',
@@ -157,7 +171,7 @@ const rows: Row[] = [
     name: '413 over the context window → context',
     status: 413,
     body: errorBody('invalid_request_error', 'Request size exceeds model context window'),
-    expected: { class: 'context', reason: 'context_length', status: 400 },
+    expected: { class: 'context', reason: 'context_length', status: 400, param: 'messages' },
   },
   {
     name: '429 rate_limit_error → retry after retry-after',
@@ -272,7 +286,7 @@ const rows: Row[] = [
 describe('Anthropic error table', () => {
   it.each(rows)('$name', ({ status, body, headers, expected }) => {
     const failure = classifyAnthropicError(status, headers ?? {}, body, ctx, { nowMs: NOW });
-    expect(failure).toMatchObject({ ...expected, upstreamStatus: status, param: null });
+    expect(failure).toMatchObject({ upstreamStatus: status, param: null, ...expected });
     // Same shape as the OpenAI module's failures: every field present, nothing extra.
     expect(Object.keys(failure).sort()).toEqual(
       expect.arrayContaining([

@@ -5,6 +5,7 @@
  * its error type stands for (anthropic-sdk-python#1258: a mid-stream overload must count as a 529).
  */
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
+import { statedPromptTokens } from '../context-size.js';
 import { parseResetTimestamp, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
 import { scrubSecret } from '../types.js';
@@ -29,6 +30,8 @@ export const ERROR_TYPE_STATUS: Readonly<Record<string, number>> = {
 
 /** "prompt is too long: 207791 tokens > 200000 maximum"; "input length and `max_tokens` exceed context limit: …"; a 413 "Request size exceeds model context window". */
 const CONTEXT = /prompt is too long|input length and `?max_tokens`? exceed context limit|context window/i;
+/** The tokens those messages say the request needs. */
+const CONTEXT_TOKENS = /prompt is too long: (\d+) tokens|exceed context limit: (\d+) \+ (\d+)/i;
 /** A spend limit the organisation or workspace set: 400 "You have reached your specified (workspace) API usage limits…". */
 const OWN_SPEND_LIMIT = /you have reached your specified (?:workspace )?API usage limits/i;
 /** The tier cap's wording ("You have reached your API usage limits: …"), for bodies without details.error_code. */
@@ -73,11 +76,18 @@ export function classifyAnthropicError(
 ): UpstreamFailure {
   const f = fields(body);
   const now = options.nowMs ?? Date.now();
-  const { make, quota, ours, transient, message } = builders({ status, headers, f, ctx, now, ...options });
+  const { make, quota, ours, transient, message, contextError } = builders({
+    status,
+    headers,
+    f,
+    ctx,
+    now,
+    ...options,
+  });
   switch (status) {
     case 400:
       if (OWN_SPEND_LIMIT.test(f.message)) return quota();
-      if (CONTEXT.test(f.message)) return make('context', 'context_length', 400, 'invalid_request_error');
+      if (CONTEXT.test(f.message)) return contextError();
       return make('fatal', 'upstream_400', 400, 'invalid_request_error');
     case 401:
     case 403:
@@ -98,7 +108,7 @@ export function classifyAnthropicError(
     case 409:
       return make('retry', `upstream_${status}`, 503, 'api_error', { breaker: true });
     case 413:
-      if (CONTEXT.test(f.message)) return make('context', 'context_length', 400, 'invalid_request_error');
+      if (CONTEXT.test(f.message)) return contextError();
       return make('fatal', 'upstream_413', 413, 'invalid_request_error');
     case 429: {
       // The tier's monthly spend cap: same error type as a rate limit, but no retry-after (api/rate-limits).
@@ -155,6 +165,13 @@ function builders({ status, headers, f, ctx, now, inStream }: BuilderInput) {
   return {
     message,
     make,
+    /** The prompt does not fit the model: OpenAI's code, and the size when the message states it. */
+    contextError: (): UpstreamFailure =>
+      make('context', 'context_length', 400, 'invalid_request_error', {
+        code: 'context_length_exceeded',
+        param: 'messages',
+        ...statedPromptTokens(f.message, CONTEXT_TOKENS),
+      }),
     /** Our key is out of money until a stated time (or, unstated, for an hour): never retry it meanwhile. */
     quota: (): UpstreamFailure =>
       make('failover', 'upstream_quota', 429, 'insufficient_quota', {

@@ -68,7 +68,15 @@ describe('Gemini error classification', () => {
         'INVALID_ARGUMENT',
         'The input token count (3475108) exceeds the maximum number of tokens allowed (1048576).',
       ),
-      { class: 'context', reason: 'context_length', status: 400, breaker: false },
+      {
+        class: 'context',
+        reason: 'context_length',
+        status: 400,
+        breaker: false,
+        code: 'context_length_exceeded',
+        param: 'messages',
+        promptTokens: 3475108,
+      },
     ],
     [
       '400 INVALID_ARGUMENT, API_KEY_INVALID',

@@ -19,6 +19,7 @@
  * | 504 | DEADLINE_EXCEEDED | retry + breaker (a target too slow to answer, like the core's own timeouts) |
  */
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
+import { statedPromptTokens } from '../context-size.js';
 import { parseRetryDelay, parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
 import { scrubSecret } from '../types.js';
@@ -29,6 +30,7 @@ const MINUTE = 60_000;
 /** "The input token count (3475108) exceeds the maximum number of tokens allowed (1048576)." (reference row 24). */
 const CONTEXT =
   /exceeds the maximum number of tokens|input token count|exceeds the model's input token limit|context (?:length|window)/i;
+const CONTEXT_TOKENS = /input token count \((\d+)\)/i;
 /** Google API key errors: ErrorInfo reason, or the message when details are missing. */
 const BAD_KEY_REASONS = new Set([
   'API_KEY_INVALID',
@@ -112,7 +114,12 @@ export function classifyGeminiError(
         return credentials();
       // "Gemini API free tier is not available in your country. Please enable billing on your project."
       if (f.status === 'FAILED_PRECONDITION') return ours('upstream_billing', 30 * MINUTE);
-      if (CONTEXT.test(f.message)) return make('context', 'context_length', 400, 'invalid_request_error');
+      if (CONTEXT.test(f.message))
+        return make('context', 'context_length', 400, 'invalid_request_error', {
+          code: 'context_length_exceeded',
+          param: 'messages',
+          ...statedPromptTokens(f.message, CONTEXT_TOKENS),
+        });
       return make('fatal', 'upstream_400', 400, 'invalid_request_error');
     case 401:
     case 403:

@@ -3,6 +3,7 @@
  * each provider's documented statuses and error bodies: docs/failover.md and shared reference §3.
  */
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
+import { statedPromptTokens } from '../context-size.js';
 import { parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
 import { scrubSecret } from '../types.js';
@@ -25,6 +26,12 @@ const QUOTA_CODES = new Set([
 
 const CONTEXT_PATTERN =
   /context[_ ]length[_ ]exceeded|maximum context length|context window|too many tokens|prompt is too long|reduce the length/i;
+/**
+ * The tokens the request needs: OpenAI "your messages resulted in 8227 tokens", "you requested 4268
+ * tokens (4012 in the messages, 256 in the completion)" (also DeepSeek); Mistral "Prompt contains 40000
+ * tokens".
+ */
+const CONTEXT_TOKENS = /(?:your messages resulted in|you requested|prompt contains) (\d+) tokens/i;
 
 const MINUTE = 60_000;
 
@@ -75,19 +82,25 @@ export function classifyOpenAIError(
     ...extra,
   });
   const kind = `${fields.type ?? ''} ${fields.code ?? ''}`;
+  /** The prompt does not fit the model, with the size when the message states it. */
+  const contextError = (): UpstreamFailure =>
+    make('context', 'context_length', 400, {
+      code: fields.code ?? 'context_length_exceeded',
+      param: fields.param ?? 'messages',
+      ...statedPromptTokens(fields.message, CONTEXT_TOKENS),
+    });
 
   if (inStream) {
     if (/insufficient_quota|spend_limit|credit_balance/.test(kind))
       return make('failover', 'upstream_quota', 429, { cooldownMs: 60 * MINUTE });
-    if (/context_length/.test(kind)) return make('context', 'context_length', 400);
+    if (/context_length/.test(kind)) return contextError();
     return make('retry', 'upstream_stream_error', 502, { breaker: true });
   }
 
   switch (status) {
     case 400:
     case 413:
-      if (CONTEXT_PATTERN.test(kind) || CONTEXT_PATTERN.test(fields.message))
-        return make('context', 'context_length', 400);
+      if (CONTEXT_PATTERN.test(kind) || CONTEXT_PATTERN.test(fields.message)) return contextError();
       return make('fatal', `upstream_${status}`, status);
     case 401:
     case 403:

@@ -199,6 +199,26 @@ describe('OpenAI error classification', () => {
     expect(failure.reason).toBe(reason);
   });
 
+  it.each([
+    [
+      "This model's maximum context length is 8192 tokens. However, your messages resulted in 8227 tokens. Please reduce the length of the messages.",
+      8227,
+    ],
+    [
+      "This model's maximum context length is 65536 tokens. However, you requested 70000 tokens (69000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.",
+      70000,
+    ],
+    [
+      'Prompt contains 40000 tokens and 0 draft tokens, too large for model with 32768 maximum context length',
+      40000,
+    ],
+    ['Please reduce the length of the messages or completion.', undefined],
+  ])('a context-length error states the size it needs: %s', (message, promptTokens) => {
+    const failure = classifyOpenAIError(400, {}, body({ type: 'invalid_request_error', message }), ctx);
+    expect(failure).toMatchObject({ class: 'context', code: 'context_length_exceeded', param: 'messages' });
+    expect(failure.promptTokens).toBe(promptTokens);
+  });
+
   it('reads the retry hint from headers first, then from the message', () => {
     const fromHeader = classifyOpenAIError(
       429,

@@ -9,6 +9,7 @@ import { sseFrame } from '../sse.js';
 import { countWords, estimateJsonTokens, fragments, replyPieces, replyWords, sampleObject } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './anthropic-check.js';
+import { anthropicError } from './anthropic-errors.js';
 import type { MessagesRequest } from './anthropic-request.js';
 import type { Answer, Headers, ProtocolContext, StreamFrame } from './types.js';
 
@@ -155,8 +156,14 @@ export interface MessagesAnswerInput {
 }
 
 export function messagesAnswer({ request, behavior, context, headers }: MessagesAnswerInput): Answer {
-  const r = reply(request, behavior, context);
   const input = inputTokens(request);
+  const window = behavior.contextWindow;
+  if (window !== null && input > window) {
+    // The API's wording: 400 invalid_request_error "prompt is too long: 208656 tokens > 200000 maximum".
+    const message = `prompt is too long: ${input} tokens > ${window} maximum`;
+    return { kind: 'error', response: anthropicError(400, { type: 'invalid_request_error', message }) };
+  }
+  const r = reply(request, behavior, context);
   const usage = (output: number): Json => ({
     input_tokens: input,
     cache_creation_input_tokens: 0,

@@ -11,6 +11,7 @@ import { sseFrame } from '../sse.js';
 import { countWords, estimateJsonTokens, replyPieces, replyWords, sampleObject } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './gemini-fields.js';
+import { rpcError } from './gemini-errors.js';
 import type { GenerateRequest } from './gemini-request.js';
 import type { Answer, Headers, ProtocolContext, StreamFrame } from './types.js';
 
@@ -129,6 +130,12 @@ export function generateAnswer({
   headers,
   format,
 }: GenerateAnswerInput): Answer {
+  const window = behavior.contextWindow;
+  if (window !== null && promptTokens(request) > window) {
+    // The API's wording: 400 INVALID_ARGUMENT with both numbers.
+    const message = `The input token count (${promptTokens(request)}) exceeds the maximum number of tokens allowed (${window}).`;
+    return { kind: 'error', response: rpcError(400, message) };
+  }
   const candidates: Candidate[] = [];
   for (let i = 0; i < request.candidateCount; i++) candidates.push(candidate(request, behavior, i));
   const prompt = promptTokens(request);

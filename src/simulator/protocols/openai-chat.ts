@@ -9,6 +9,7 @@ import { sseFrame } from '../sse.js';
 import { countWords, estimateJsonTokens, replyWords, sampleObject } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './openai-check.js';
+import { errorResponse } from './openai-errors.js';
 import type { ChatRequest } from './openai-chat-request.js';
 import type { Answer, Headers, ProtocolContext, StreamFrame } from './types.js';
 
@@ -153,6 +154,21 @@ export interface ChatAnswerInput {
 }
 
 export function chatAnswer({ request, behavior, context, headers }: ChatAnswerInput): Answer {
+  const window = behavior.contextWindow;
+  if (window !== null && promptTokens(request) > window) {
+    // The wording of the API's context_length_exceeded error.
+    const message =
+      `This model's maximum context length is ${window} tokens. However, your messages resulted in ` +
+      `${promptTokens(request)} tokens. Please reduce the length of the messages.`;
+    const error = {
+      message,
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    };
+    const response = errorResponse(400, error, { ...headers, 'content-type': 'application/json' });
+    return { kind: 'error', response };
+  }
   const choices: Choice[] = [];
   for (let i = 0; i < request.n; i++) {
     choices.push(toolChoice(request, behavior, context) ?? textChoice(request, behavior, i));

@@ -25,10 +25,12 @@ export interface StreamFrame {
   terminal?: boolean;
 }
 
-/** A healthy answer, before the core applies timing and faults. */
+/** A healthy answer, before the core applies timing and faults, or the model's refusal of the request. */
 export type Answer =
   | { kind: 'json'; headers: Headers; body: string; tokens: number }
-  | { kind: 'stream'; headers: Headers; frames: StreamFrame[] };
+  | { kind: 'stream'; headers: Headers; frames: StreamFrame[] }
+  /** The model cannot take this request (a prompt over its context window): sent as it is. */
+  | { kind: 'error'; response: PlainResponse };
 
 /** How the protocol spells each fault on the wire. */
 export interface FaultRenderer {
