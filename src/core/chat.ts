@@ -37,12 +37,23 @@ export interface UserMessage {
   name?: string;
 }
 
+/**
+ * A thinking block of an Anthropic answer, as the API returned it (its signature is checked when it is
+ * sent back), with `origin`: the `provider/model` that produced it. Answers carry them in
+ * `message.thinking_blocks` (the field LiteLLM uses) so that a client that sends the message back in
+ * its next request keeps a tool loop with extended thinking valid; they go back only to their origin.
+ */
+export type ThinkingBlock =
+  | { type: 'thinking'; thinking: string; signature: string; origin?: string }
+  | { type: 'redacted_thinking'; data: string; origin?: string };
+
 export interface AssistantMessage {
   role: 'assistant';
   content?: MessageContent | null;
   tool_calls?: ToolCall[];
   refusal?: string | null;
   reasoning_content?: string | null;
+  thinking_blocks?: ThinkingBlock[];
   name?: string;
 }
 
@@ -118,6 +129,7 @@ export interface ResponseMessage {
   refusal?: string | null;
   tool_calls?: ToolCall[];
   reasoning_content?: string;
+  thinking_blocks?: ThinkingBlock[];
 }
 
 export interface ChatChoice {

@@ -2,12 +2,14 @@
  * A typed stream of parts: what every provider's stream decoder produces and what the one SSE encoder
  * turns back into OpenAI chunks. `choice` is the OpenAI choice index (0 unless the request asked for n > 1).
  */
-import type { FinishReason, Usage } from './chat.js';
+import type { FinishReason, ThinkingBlock, Usage } from './chat.js';
 import type { UpstreamFailure } from './errors.js';
 
 export type StreamPart =
   | { type: 'text'; choice: number; text: string }
   | { type: 'reasoning'; choice: number; text: string }
+  /** A complete thinking block, once its signature is known (after its reasoning deltas). */
+  | { type: 'thinking-block'; choice: number; block: ThinkingBlock }
   | { type: 'refusal'; choice: number; text: string }
   | {
       type: 'tool-call';

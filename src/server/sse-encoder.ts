@@ -2,7 +2,7 @@
  * The one SSE encoder: canonical stream parts → OpenAI `chat.completion.chunk` events.
  * The role is folded into each choice's first chunk, so the first token goes out in one write.
  */
-import type { Usage } from '../core/chat.js';
+import type { ThinkingBlock, Usage } from '../core/chat.js';
 import type { OpenAIErrorBody, UpstreamFailure } from '../core/errors.js';
 import type { StreamPart } from '../core/stream.js';
 
@@ -10,6 +10,7 @@ interface Delta {
   role?: 'assistant';
   content?: string;
   reasoning_content?: string;
+  thinking_blocks?: ThinkingBlock[];
   refusal?: string;
   tool_calls?: {
     index: number;
@@ -37,6 +38,8 @@ export class ChatChunkEncoder {
         return this.delta(part.choice, { content: part.text });
       case 'reasoning':
         return this.delta(part.choice, { reasoning_content: part.text });
+      case 'thinking-block':
+        return this.delta(part.choice, { thinking_blocks: [part.block] });
       case 'refusal':
         return this.delta(part.choice, { refusal: part.text });
       case 'tool-call': {

@@ -62,11 +62,28 @@ function message(m: unknown, i: number): void {
     } else if (m.content === undefined || m.content === null) {
       fail(`${p}.content`, "an assistant message needs 'content' or 'tool_calls'.");
     }
+    if (m.thinking_blocks !== undefined) thinkingBlocks(m.thinking_blocks, `${p}.thinking_blocks`);
     return;
   }
   content(m.content, `${p}.content`, false);
   if (m.role === 'tool' && typeof m.tool_call_id !== 'string')
     fail(`${p}.tool_call_id`, 'expected a string.');
+}
+
+/** The thinking blocks an answer carried, sent back: `{type: 'thinking', thinking, signature}` or `{type: 'redacted_thinking', data}`. */
+function thinkingBlocks(blocks: unknown, p: string): void {
+  if (!Array.isArray(blocks)) fail(p, 'expected an array.');
+  blocks.forEach((b, j) => {
+    const bp = `${p}[${j}]`;
+    if (!isObject(b)) fail(bp, `expected an object, got ${typeName(b)}.`);
+    if (b.origin !== undefined && typeof b.origin !== 'string') fail(`${bp}.origin`, 'expected a string.');
+    if (b.type === 'thinking') {
+      if (typeof b.thinking !== 'string') fail(`${bp}.thinking`, 'expected a string.');
+      if (typeof b.signature !== 'string') fail(`${bp}.signature`, 'expected a string.');
+    } else if (b.type === 'redacted_thinking') {
+      if (typeof b.data !== 'string') fail(`${bp}.data`, 'expected a string.');
+    } else fail(`${bp}.type`, "expected 'thinking' or 'redacted_thinking'.");
+  });
 }
 
 function tools(body: Json): void {

@@ -169,6 +169,78 @@ describe('answers', () => {
     expect(final.content.map((b) => b.type)).toEqual(['thinking', 'text']);
     expect((final.content[0] as Anthropic.ThinkingBlock).signature).toMatch(/^Eu/);
   });
+
+  describe('thinking blocks sent back in a tool loop (signatures are checked)', () => {
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    const ask = { model: 'c', max_tokens: 2048, tools: [weather], thinking };
+    const loop = async () => {
+      const first = await client.messages.create({ ...ask, messages: hi });
+      const call = first.content.find((b) => b.type === 'tool_use')!;
+      const result = { type: 'tool_result' as const, tool_use_id: call.id, content: 'sunny' };
+      return { first, result };
+    };
+
+    it('the assistant turn as returned is accepted', async () => {
+      const { first, result } = await loop();
+      expect(first.content.map((b) => b.type)).toEqual(['thinking', 'tool_use']);
+      const second = await client.messages.create({
+        ...ask,
+        messages: [...hi, { role: 'assistant', content: first.content }, { role: 'user', content: [result] }],
+      });
+      expect(second.type).toBe('message');
+    });
+
+    it('an altered thinking block, or one from another model: 400 invalid signature', async () => {
+      const { first, result } = await loop();
+      const [block, ...rest] = first.content as [Anthropic.ThinkingBlock, ...Anthropic.ContentBlock[]];
+      for (const [model, content] of [
+        ['c', [{ ...block, thinking: `${block.thinking} (edited)` }, ...rest]],
+        ['another-model', first.content],
+      ] as const) {
+        const e = await failure(
+          client.messages.create({
+            ...ask,
+            model,
+            messages: [
+              ...hi,
+              { role: 'assistant', content: content as never },
+              { role: 'user', content: [result] },
+            ],
+          }),
+        );
+        expect(e).toBeInstanceOf(Anthropic.BadRequestError);
+        expect(e.message).toContain('messages.1.content.0: Invalid `signature` in `thinking` block');
+      }
+    });
+
+    it('thinking on, and the tool turn without its thinking block: 400 expected thinking', async () => {
+      const { first, result } = await loop();
+      const e = await failure(
+        client.messages.create({
+          ...ask,
+          messages: [
+            ...hi,
+            { role: 'assistant', content: first.content.filter((b) => b.type === 'tool_use') },
+            { role: 'user', content: [result] },
+          ],
+        }),
+      );
+      expect(e.message).toContain(
+        'messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`',
+      );
+      // With thinking off, the same history is fine.
+      const { thinking: _off, ...plain } = ask;
+      const ok = await client.messages.create({
+        ...plain,
+        messages: [
+          ...hi,
+          { role: 'assistant', content: first.content.filter((b) => b.type === 'tool_use') },
+          { role: 'user', content: [result] },
+        ],
+      });
+      expect(ok.type).toBe('message');
+    });
+  });
 });
 
 describe('auth and validation', () => {

@@ -9,18 +9,27 @@
  *   user turn the tool_result blocks go first ("tool_result blocks must come first in the content
  *   array; any text must come after all tool results").
  * An assistant message's `reasoning_content` is not sent back: Anthropic only accepts thinking blocks with
- * the signature it issued, which the OpenAI shape has no field for.
+ * the signature it issued. Its `thinking_blocks` (which the gateway's answers carry) are, first in the
+ * turn, when they came from this very target (see request.ts for when they are kept).
  */
-import type { ChatMessage, ContentPart, MessageContent, ToolCall, ToolMessage } from '../../core/chat.js';
+import type {
+  ChatMessage,
+  ContentPart,
+  MessageContent,
+  ThinkingBlock,
+  ToolCall,
+  ToolMessage,
+} from '../../core/chat.js';
 import { invalidRequest } from '../../core/errors.js';
 import type { AttemptContext } from '../types.js';
-import { anthropicToolId } from './mapping.js';
+import { anthropicToolId, targetId } from './mapping.js';
 import { refuse } from './refuse.js';
 import type {
   ImageBlock,
   MessageParam,
   RequestBlock,
   TextBlock,
+  ThinkingBlockParam,
   ToolResultBlock,
   ToolUseBlock,
 } from './wire.js';
@@ -53,7 +62,10 @@ export function conversation(messages: readonly ChatMessage[], ctx: AttemptConte
         push('user', contentBlocks(message.content, path, ctx));
         break;
       case 'assistant': {
-        const blocks: RequestBlock[] = contentBlocks(message.content, path, ctx);
+        const blocks: RequestBlock[] = [
+          ...replayedThinking(message.thinking_blocks, ctx),
+          ...contentBlocks(message.content, path, ctx),
+        ];
         (message.tool_calls ?? []).forEach((call, j) =>
           blocks.push(toolUse(call, `${path}.tool_calls[${j}]`)),
         );
@@ -74,6 +86,25 @@ export function conversation(messages: readonly ChatMessage[], ctx: AttemptConte
     if (turn.role === 'user') turn.content = toolResultsFirst(turn.content);
   }
   return { system, messages: turns };
+}
+
+/**
+ * The thinking blocks of an earlier answer of this target, verbatim (their signatures are checked).
+ * Blocks from another target are left out: the API rejects a signature another model issued.
+ */
+function replayedThinking(
+  blocks: readonly ThinkingBlock[] | undefined,
+  ctx: AttemptContext,
+): ThinkingBlockParam[] {
+  if (!blocks) return [];
+  const here = targetId(ctx);
+  const out: ThinkingBlockParam[] = [];
+  for (const b of blocks) {
+    if (b.origin !== undefined && b.origin !== here) continue;
+    if (b.type === 'thinking') out.push({ type: 'thinking', thinking: b.thinking, signature: b.signature });
+    else out.push({ type: 'redacted_thinking', data: b.data });
+  }
+  return out;
 }
 
 function systemBlocks(content: MessageContent | undefined, path: string, ctx: AttemptContext): TextBlock[] {

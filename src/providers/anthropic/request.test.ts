@@ -621,3 +621,68 @@ describe('Anthropic request: reasoning_effort', () => {
     });
   });
 });
+
+describe('Anthropic request: thinking blocks sent back', () => {
+  const here = 'anthropic/claude-sonnet-4-5-20250929';
+  const call = { id: 'toolu_01', type: 'function' as const, function: { name: 'f', arguments: '{}' } };
+  const loop = (thinking_blocks: unknown) => [
+    user('weather?'),
+    { role: 'assistant' as const, content: null, tool_calls: [call], thinking_blocks },
+    { role: 'tool' as const, tool_call_id: 'toolu_01', content: 'sunny' },
+  ];
+  const own = [
+    { type: 'thinking', thinking: 'Let me check.', signature: 'sig-1', origin: here },
+    { type: 'redacted_thinking', data: 'enc', origin: here },
+  ];
+  const assistantTurn = (b: Record<string, unknown>) =>
+    (b.messages as { role: string; content: { type: string }[] }[])[1]!;
+
+  it('go first in the assistant turn, verbatim without their origin, when the request thinks', () => {
+    const b = body({ messages: loop(own) as ChatRequest['messages'], reasoning_effort: 'low' });
+    expect(b.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect(assistantTurn(b).content).toEqual([
+      { type: 'thinking', thinking: 'Let me check.', signature: 'sig-1' },
+      { type: 'redacted_thinking', data: 'enc' },
+      { type: 'tool_use', id: 'toolu_01', name: 'f', input: {} },
+    ]);
+  });
+
+  it('blocks without an origin (a client that built them) are trusted and sent', () => {
+    const blocks = [{ type: 'thinking', thinking: 'x', signature: 'y' }];
+    const b = body({ messages: loop(blocks) as ChatRequest['messages'], reasoning_effort: 'low' });
+    expect(assistantTurn(b).content[0]).toEqual({ type: 'thinking', thinking: 'x', signature: 'y' });
+  });
+
+  it("another target's blocks are left out; a tool loop without thinking then runs without thinking", () => {
+    const foreign = own.map((b) => ({ ...b, origin: 'bedrock/claude-sonnet-4-5' }));
+    const b = body({ messages: loop(foreign) as ChatRequest['messages'], reasoning_effort: 'low' });
+    expect(b.thinking).toBeUndefined();
+    expect(b.max_tokens).toBe(4096);
+    expect(assistantTurn(b).content.map((c) => c.type)).toEqual(['tool_use']);
+  });
+
+  it('a tool loop that started on another provider (no blocks) runs without thinking', () => {
+    const b = body({ messages: loop(undefined) as ChatRequest['messages'], reasoning_effort: 'high' });
+    expect(b.thinking).toBeUndefined();
+  });
+
+  it('a finished tool loop does not need its blocks: thinking stays on', () => {
+    const messages = [
+      ...loop(undefined),
+      { role: 'assistant' as const, content: 'Sunny.' },
+      user('and tomorrow?'),
+    ];
+    expect(body({ messages: messages as ChatRequest['messages'], reasoning_effort: 'low' }).thinking).toEqual(
+      {
+        type: 'enabled',
+        budget_tokens: 2048,
+      },
+    );
+  });
+
+  it('are dropped when the request does not think', () => {
+    const b = body({ messages: loop(own) as ChatRequest['messages'] });
+    expect(b.thinking).toBeUndefined();
+    expect(assistantTurn(b).content.map((c) => c.type)).toEqual(['tool_use']);
+  });
+});

@@ -6,7 +6,7 @@ import type { AttemptContext, ProviderSettings, UpstreamRequestSpec } from '../t
 import { applyReasoning, applyResponseFormat, applyTools } from './features.js';
 import { conversation } from './messages.js';
 import { refuse } from './refuse.js';
-import type { MessagesRequest } from './wire.js';
+import type { MessageParam, MessagesRequest, RequestBlock } from './wire.js';
 
 const DEFAULT_VERSION = '2023-06-01';
 const DEFAULT_MAX_TOKENS = 4096;
@@ -19,7 +19,8 @@ export function anthropicChatRequest(request: ChatRequest, ctx: AttemptContext):
   applySampling(request, body);
   applyTools(request, body, ctx);
   applyResponseFormat(request, body, ctx);
-  applyReasoning(request, body, ctx);
+  if (canThink(messages)) applyReasoning(request, body, ctx);
+  if (!body.thinking) withoutThinkingBlocks(messages);
   if (request.stream) body.stream = true;
   return {
     method: 'POST',
@@ -27,6 +28,30 @@ export function anthropicChatRequest(request: ChatRequest, ctx: AttemptContext):
     headers: headers(ctx.provider, request.stream === true),
     body: JSON.stringify(body),
   };
+}
+
+/**
+ * With thinking on, the API requires the last assistant turn, when it called tools, to start with its
+ * thinking block. A conversation whose tool loop began elsewhere (another provider, another model, or
+ * a client that did not keep `thinking_blocks`) has none to send: that request runs without thinking,
+ * which the API allows, rather than failing (a failover must not turn into a 400).
+ */
+function canThink(messages: readonly MessageParam[]): boolean {
+  const last = messages.findLast((m) => m.role === 'assistant');
+  if (!last || !last.content.some((b) => b.type === 'tool_use')) return true;
+  const first = last.content[0]?.type;
+  return first === 'thinking' || first === 'redacted_thinking';
+}
+
+/** Thinking blocks only go back when the request thinks (a turn left empty goes: the API combines turns). */
+function withoutThinkingBlocks(messages: MessageParam[]): void {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    const isThinking = (b: RequestBlock): boolean => b.type === 'thinking' || b.type === 'redacted_thinking';
+    if (m.role !== 'assistant' || !m.content.some(isThinking)) continue;
+    m.content = m.content.filter((b) => !isThinking(b));
+    if (m.content.length === 0) messages.splice(i, 1);
+  }
 }
 
 /** max_tokens is required by the API; OpenAI's is optional. */

@@ -105,7 +105,7 @@ describe('Anthropic response', () => {
     expect(completion.choices[0]!.message.content).toBeNull();
   });
 
-  it('puts thinking into reasoning_content and leaves redacted thinking out', () => {
+  it('puts thinking into reasoning_content, and every thinking block verbatim into thinking_blocks', () => {
     const completion = anthropicChatResponse(
       message({
         content: [
@@ -124,10 +124,25 @@ describe('Anthropic response', () => {
       }),
       ctx,
     );
+    const origin = 'anthropic/claude-sonnet-4-5-20250929';
     expect(completion.choices[0]!.message).toEqual({
       role: 'assistant',
       content: 'Yes, there are infinitely many.',
       reasoning_content: 'To approach this, let me think about the weather.',
+      thinking_blocks: [
+        {
+          type: 'thinking',
+          thinking: 'To approach this, let me think about ',
+          signature: 'WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve/op91XWHOEBLLqIOMfFG/UvLEczmEsUjavL....',
+          origin,
+        },
+        {
+          type: 'redacted_thinking',
+          data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB9URj2pLmN3kF8/dW5hR7xJ0aP1oLs9yTcMnKVf2wRpEGjH9XZaBt4UvDcPrQ...',
+          origin,
+        },
+        { type: 'thinking', thinking: 'the weather.', signature: 'x', origin },
+      ],
     });
   });
 

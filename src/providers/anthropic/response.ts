@@ -1,28 +1,41 @@
 /**
  * A Messages API response → an OpenAI chat completion (platform.claude.com/docs/en/api/messages/create).
  */
-import type { ChatCompletion, ResponseMessage, ToolCall } from '../../core/chat.js';
+import type { ChatCompletion, ResponseMessage, ThinkingBlock, ToolCall } from '../../core/chat.js';
 import type { AttemptContext } from '../types.js';
 import { invalidResponse, parseJsonObject } from '../upstream-body.js';
-import { JSON_TOOL, finishReason, openAIUsage } from './mapping.js';
+import { JSON_TOOL, finishReason, openAIUsage, targetId } from './mapping.js';
 import type { MessageBody } from './wire.js';
 
 /**
  * Text blocks are joined into `content`, thinking blocks into `reasoning_content` (redacted thinking
- * carries nothing readable and is left out), tool_use blocks become `tool_calls` with the input as a
- * JSON string. The gateway's json_object tool (see JSON_TOOL) becomes content text with finish `stop`.
+ * carries nothing readable), and both, verbatim with their origin, into `thinking_blocks` for the
+ * client to send back; tool_use blocks become `tool_calls` with the input as a JSON string. The
+ * gateway's json_object tool (see JSON_TOOL) becomes content text with finish `stop`.
  */
 export function anthropicChatResponse(body: string, ctx: AttemptContext): ChatCompletion {
   const message = parse(body);
   const texts: string[] = [];
   const thinking: string[] = [];
+  const thinkingBlocks: ThinkingBlock[] = [];
+  const origin = targetId(ctx);
   const toolCalls: ToolCall[] = [];
   let jsonAnswer = false;
   for (const block of message.content ?? []) {
     if (typeof block !== 'object' || block === null)
       throw invalidResponse('a content block is not an object');
     if (block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
-    else if (block.type === 'thinking' && typeof block.thinking === 'string') thinking.push(block.thinking);
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') {
+      thinking.push(block.thinking);
+      if (typeof block.signature === 'string' && block.signature)
+        thinkingBlocks.push({
+          type: 'thinking',
+          thinking: block.thinking,
+          signature: block.signature,
+          origin,
+        });
+    } else if (block.type === 'redacted_thinking' && typeof block.data === 'string')
+      thinkingBlocks.push({ type: 'redacted_thinking', data: block.data, origin });
     else if (block.type === 'tool_use' && block.name === JSON_TOOL) {
       texts.push(JSON.stringify(block.input ?? {}));
       jsonAnswer = true;
@@ -42,6 +55,7 @@ export function anthropicChatResponse(body: string, ctx: AttemptContext): ChatCo
   };
   if (toolCalls.length) result.tool_calls = toolCalls;
   if (thinking.length) result.reasoning_content = thinking.join('');
+  if (thinkingBlocks.length) result.thinking_blocks = thinkingBlocks;
   const reason =
     jsonAnswer && toolCalls.length === 0 && message.stop_reason === 'tool_use'
       ? 'stop'

@@ -143,7 +143,7 @@ describe('Anthropic stream decoder', () => {
     ]);
   });
 
-  it('decodes thinking as reasoning and ignores signature deltas and redacted thinking', () => {
+  it('decodes thinking as reasoning, then each complete thinking block with its signature', () => {
     const parts = decode(
       messageStart() +
         ev('content_block_start', { index: 0, content_block: { type: 'thinking', thinking: '' } }) +
@@ -174,9 +174,25 @@ describe('Anthropic stream decoder', () => {
         messageDelta('end_turn') +
         messageStop,
     );
-    expect(parts.slice(0, 4)).toEqual([
+    const origin = 'anthropic/claude-sonnet-4-5-20250929';
+    expect(parts.slice(0, 6)).toEqual([
       { type: 'reasoning', choice: 0, text: 'I need to find the GCD of 1071 and 462.' },
       { type: 'reasoning', choice: 0, text: '\n\n1071 = 2 × 462 + 147' },
+      {
+        type: 'thinking-block',
+        choice: 0,
+        block: {
+          type: 'thinking',
+          thinking: 'I need to find the GCD of 1071 and 462.\n\n1071 = 2 × 462 + 147',
+          signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds...',
+          origin,
+        },
+      },
+      {
+        type: 'thinking-block',
+        choice: 0,
+        block: { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix...', origin },
+      },
       { type: 'text', choice: 0, text: 'The GCD is 21.' },
       { type: 'finish', choice: 0, reason: 'stop' },
     ]);

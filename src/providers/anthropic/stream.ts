@@ -11,11 +11,13 @@ import type { SseEvent } from '../../core/sse.js';
 import type { PartSink } from '../../core/stream.js';
 import type { AttemptContext, StreamDecoder } from '../types.js';
 import { classifyStreamError } from './errors.js';
-import { JSON_TOOL, finishReason, openAIUsage } from './mapping.js';
+import { JSON_TOOL, finishReason, openAIUsage, targetId } from './mapping.js';
 import type { ResponseBlock, WireUsage } from './wire.js';
 
 type Block =
-  { kind: 'text' | 'thinking' | 'json' | 'other' } | { kind: 'tool'; index: number; sentArguments: boolean };
+  | { kind: 'text' | 'json' | 'other' }
+  | { kind: 'thinking'; text: string; signature: string }
+  | { kind: 'tool'; index: number; sentArguments: boolean };
 
 interface StreamEventData {
   type?: string;
@@ -27,6 +29,7 @@ interface StreamEventData {
     text?: string;
     thinking?: string;
     partial_json?: string;
+    signature?: string;
     stop_reason?: string | null;
   };
   usage?: WireUsage;
@@ -99,8 +102,23 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (block.text) emit({ type: 'text', choice: 0, text: block.text });
         break;
       case 'thinking':
-        this.blocks.set(at, { kind: 'thinking' });
+        this.blocks.set(at, {
+          kind: 'thinking',
+          text: block.thinking ?? '',
+          signature: block.signature ?? '',
+        });
         if (block.thinking) emit({ type: 'reasoning', choice: 0, text: block.thinking });
+        break;
+      case 'redacted_thinking':
+        this.blocks.set(at, { kind: 'other' });
+        if (typeof block.data === 'string') {
+          const redacted = {
+            type: 'redacted_thinking' as const,
+            data: block.data,
+            origin: targetId(this.ctx),
+          };
+          emit({ type: 'thinking-block', choice: 0, block: redacted });
+        }
         break;
       case 'tool_use':
         if (block.name === JSON_TOOL) {
@@ -133,7 +151,12 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (delta.text) emit({ type: 'text', choice: 0, text: delta.text });
         break;
       case 'thinking_delta':
-        if (delta.thinking) emit({ type: 'reasoning', choice: 0, text: delta.thinking });
+        if (!delta.thinking) break;
+        if (block.kind === 'thinking') block.text += delta.thinking;
+        emit({ type: 'reasoning', choice: 0, text: delta.thinking });
+        break;
+      case 'signature_delta':
+        if (block.kind === 'thinking' && delta.signature) block.signature += delta.signature;
         break;
       case 'input_json_delta':
         if (!delta.partial_json) break;
@@ -144,14 +167,21 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         }
         break;
       default:
-        // signature_delta (thinking signatures), citations_delta, …
+        // citations_delta, …
         break;
     }
   }
 
-  /** A tool with no input streams no JSON; its arguments must still parse, so send `{}`. */
+  /**
+   * A tool with no input streams no JSON; its arguments must still parse, so send `{}`. A thinking
+   * block is complete with its signature: it goes out whole, for the client to send back.
+   */
   private blockStop(data: StreamEventData, emit: PartSink): void {
     const block = this.blocks.get(data.index ?? -1);
+    if (block?.kind === 'thinking' && block.signature) {
+      const thinking = { type: 'thinking' as const, thinking: block.text, signature: block.signature };
+      emit({ type: 'thinking-block', choice: 0, block: { ...thinking, origin: targetId(this.ctx) } });
+    }
     if (block?.kind === 'tool' && !block.sentArguments) {
       block.sentArguments = true;
       emit({ type: 'tool-call', choice: 0, index: block.index, arguments: '{}' });

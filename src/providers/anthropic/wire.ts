@@ -26,7 +26,11 @@ export interface ToolResultBlock {
   content?: string | (TextBlock | ImageBlock)[];
 }
 
-export type RequestBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock;
+/** A thinking block sent back verbatim (…/extended-thinking#preserving-thinking-blocks). */
+export type ThinkingBlockParam =
+  { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string };
+
+export type RequestBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlockParam;
 
 export interface MessageParam {
   role: 'user' | 'assistant';
@@ -73,6 +77,10 @@ export interface ResponseBlock {
   type: string;
   text?: string;
   thinking?: string;
+  /** thinking blocks: the signature the API checks when the block is sent back. */
+  signature?: string;
+  /** redacted_thinking blocks: the encrypted thinking. */
+  data?: string;
   id?: string;
   name?: string;
   input?: unknown;

@@ -47,6 +47,24 @@ describe('OpenAI request', () => {
     });
   });
 
+  it('leaves out the Anthropic thinking_blocks of assistant messages, and nothing else', () => {
+    const assistant = {
+      role: 'assistant' as const,
+      content: 'Sunny.',
+      reasoning_content: 'checked',
+      thinking_blocks: [{ type: 'thinking' as const, thinking: 'checked', signature: 'sig' }],
+    };
+    const messages = [{ role: 'user' as const, content: 'hi' }, assistant];
+    const sent = JSON.parse(openAIChatRequest({ model: 'gpt-4o', messages }, ctx).body!) as {
+      messages: unknown[];
+    };
+    expect(sent.messages).toEqual([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'Sunny.', reasoning_content: 'checked' },
+    ]);
+    expect(assistant.thinking_blocks).toHaveLength(1);
+  });
+
   it('fills Azure-style deployment paths, api-version and the api-key header', () => {
     const azure = {
       ...ctx,

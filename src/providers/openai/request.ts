@@ -23,12 +23,21 @@ export function authHeaders(provider: ProviderSettings): Record<string, string> 
 }
 
 /**
- * The request goes upstream as the client sent it, with the upstream model name. Streams always ask for
- * usage (the gateway accounts every attempt's tokens); the client only sees the usage chunk if it asked.
+ * The request goes upstream as the client sent it, with the upstream model name, less the Anthropic
+ * `thinking_blocks` the gateway added to assistant messages (OpenAI-protocol APIs do not know them, and
+ * some reject unknown message fields). Streams always ask for usage (the gateway accounts every
+ * attempt's tokens); the client only sees the usage chunk if it asked.
  */
 export function openAIChatRequest(request: ChatRequest, ctx: AttemptContext): UpstreamRequestSpec {
   const { provider } = ctx;
   const body: ChatRequest = { ...request, model: ctx.model };
+  if (request.messages?.some((m) => m.role === 'assistant' && m.thinking_blocks !== undefined)) {
+    body.messages = request.messages.map((m) => {
+      if (m.role !== 'assistant' || m.thinking_blocks === undefined) return m;
+      const { thinking_blocks: _dropped, ...rest } = m;
+      return rest;
+    });
+  }
   if (request.stream && provider.options.streamUsage !== false) {
     body.stream_options = { ...request.stream_options, include_usage: true };
   }

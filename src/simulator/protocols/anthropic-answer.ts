@@ -10,6 +10,7 @@ import { countWords, estimateJsonTokens, fragments, replyPieces, replyWords, sam
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './anthropic-check.js';
 import { anthropicError } from './anthropic-errors.js';
+import { thinkingSignature } from './anthropic-thinking.js';
 import type { MessagesRequest } from './anthropic-request.js';
 import type { Answer, Headers, ProtocolContext, StreamFrame } from './types.js';
 
@@ -65,7 +66,7 @@ function reply(request: MessagesRequest, behavior: ModelBehavior, context: Proto
   let budget = request.maxTokens;
   if (request.thinkingBudget !== null) {
     const pieces = replyPieces(THINKING_WORDS);
-    blocks.push({ type: 'thinking', pieces, signature: `Eu${randomId(context.random, 86)}==` });
+    blocks.push({ type: 'thinking', pieces, signature: thinkingSignature(request.model, pieces.join('')) });
     budget -= pieces.length;
   }
   const tools = toolBlocks(request, behavior, context);

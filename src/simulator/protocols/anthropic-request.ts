@@ -5,6 +5,7 @@
 import { expect, fail, need, noExtra, oneOf, optional, range, tag, type Json } from './anthropic-check.js';
 import { validateMessages, type AnthropicMessage } from './anthropic-content.js';
 import { AnthropicInvalid } from './anthropic-errors.js';
+import { checkThinkingReplay } from './anthropic-thinking.js';
 
 export interface AnthropicTool {
   name: string;
@@ -165,6 +166,10 @@ export function validateMessagesRequest(body: Json): MessagesRequest {
   const tools = readTools(body);
   const toolChoice = readToolChoice(body, tools);
   const thinkingBudget = readThinking(body, maxTokens);
+  const thinkingOn =
+    (body.thinking as Json | undefined)?.type === 'enabled' ||
+    (body.thinking as Json | undefined)?.type === 'adaptive';
+  checkThinkingReplay(messages, model, thinkingOn);
   if (thinkingBudget !== null) {
     if (body.temperature !== undefined && body.temperature !== 1) {
       throw new AnthropicInvalid(

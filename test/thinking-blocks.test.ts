@@ -1,0 +1,184 @@
+/**
+ * Issue 3 (reasoning_effort on Anthropic, tool-result round trips, conversations that move between
+ * providers): a tool loop with extended thinking stays valid through the OpenAI API. Anthropic checks
+ * the signature of every thinking block sent back and, with thinking on, requires the last tool turn to
+ * start with its block; the simulator enforces both, as the API does. The gateway's answers carry the
+ * blocks in `thinking_blocks`, an app that sends the message back keeps them, and a loop whose blocks
+ * are missing or came from another model runs without thinking instead of failing.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../src/config/load.js';
+import { startGateway, type Gateway } from '../src/main.js';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+
+const KEY = 'sk-thinking-sim-key-0001';
+let sim: Simulator;
+let gateway: Gateway;
+let client: OpenAI;
+
+beforeAll(async () => {
+  sim = await startSimulator({ apiKey: KEY });
+  const config = resolveConfig(
+    {
+      server: { port: 0 },
+      providers: {
+        anthropic: { type: 'anthropic', baseUrl: `${sim.url}/v1`, apiKey: KEY },
+        openai: { type: 'openai', baseUrl: `${sim.url}/v1`, apiKey: KEY },
+      },
+      routes: {
+        claude: { targets: ['anthropic/claude-sonnet-4-5'] },
+        'claude-haiku': { targets: ['anthropic/claude-haiku-4-5'] },
+        gpt: { targets: ['openai/gpt-4o'] },
+      },
+    },
+    { env: {} },
+  );
+  gateway = await startGateway(config);
+  client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'any', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await sim?.close();
+});
+
+const weather: OpenAI.Chat.ChatCompletionTool = {
+  type: 'function',
+  function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+};
+const question: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
+const ask = { tools: [weather], reasoning_effort: 'low' as const };
+
+interface ThinkingBlock {
+  type: string;
+  thinking?: string;
+  signature?: string;
+  data?: string;
+  origin?: string;
+}
+type WithBlocks = OpenAI.Chat.ChatCompletionMessage & {
+  reasoning_content?: string;
+  thinking_blocks?: ThinkingBlock[];
+};
+
+/** The app's side of a tool loop: send the assistant message back as received, with the tool's result. */
+function next(
+  history: OpenAI.Chat.ChatCompletionMessageParam[],
+  message: OpenAI.Chat.ChatCompletionMessageParam,
+): OpenAI.Chat.ChatCompletionMessageParam[] {
+  const call = (message as OpenAI.Chat.ChatCompletionAssistantMessageParam).tool_calls![0]!;
+  return [...history, message, { role: 'tool', tool_call_id: call.id, content: 'sunny, 21 °C' }];
+}
+
+describe('extended thinking in a tool loop, through the OpenAI API', () => {
+  it('the answer carries its thinking blocks; sent back with the message, the loop goes on thinking', async () => {
+    const first = await client.chat.completions.create({ model: 'claude', messages: question, ...ask });
+    const message = first.choices[0]!.message as WithBlocks;
+    expect(first.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(message.reasoning_content).toBeTruthy();
+    expect(message.thinking_blocks).toEqual([
+      {
+        type: 'thinking',
+        thinking: message.reasoning_content,
+        signature: expect.stringMatching(/^Eu/),
+        origin: 'anthropic/claude-sonnet-4-5',
+      },
+    ]);
+    const second = await client.chat.completions.create({
+      model: 'claude',
+      messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
+      ...ask,
+    });
+    // Still thinking: the upstream request kept the signed block (the simulator checked it).
+    expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeTruthy();
+  });
+
+  it('streamed: the complete block arrives as a thinking_blocks delta after the reasoning deltas', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'claude',
+      messages: question,
+      stream: true,
+      ...ask,
+    });
+    let reasoning = '';
+    const blocks: ThinkingBlock[] = [];
+    const calls: OpenAI.Chat.ChatCompletionMessageFunctionToolCall[] = [];
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as
+        | (OpenAI.Chat.ChatCompletionChunk.Choice.Delta & {
+            reasoning_content?: string;
+            thinking_blocks?: ThinkingBlock[];
+          })
+        | undefined;
+      reasoning += delta?.reasoning_content ?? '';
+      blocks.push(...(delta?.thinking_blocks ?? []));
+      for (const c of delta?.tool_calls ?? []) {
+        if (c.id)
+          calls[c.index] = {
+            id: c.id,
+            type: 'function',
+            function: { name: c.function!.name!, arguments: '' },
+          };
+        calls[c.index]!.function.arguments += c.function?.arguments ?? '';
+      }
+    }
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0]!.thinking).toBe(reasoning);
+    const message = { role: 'assistant', content: null, tool_calls: calls, thinking_blocks: blocks };
+    const second = await client.chat.completions.create({
+      model: 'claude',
+      messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
+      ...ask,
+    });
+    expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeTruthy();
+  });
+
+  it('a tool loop begun on another provider continues on Claude, without thinking for that request', async () => {
+    const first = await client.chat.completions.create({
+      model: 'gpt',
+      messages: question,
+      tools: [weather],
+    });
+    const second = await client.chat.completions.create({
+      model: 'claude',
+      messages: next(question, first.choices[0]!.message as OpenAI.Chat.ChatCompletionMessageParam),
+      ...ask,
+    });
+    expect(second.choices[0]!.finish_reason).toBe('tool_calls');
+    expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeUndefined();
+  });
+
+  it('blocks signed by another model are not sent to it (they would be rejected)', async () => {
+    const first = await client.chat.completions.create({ model: 'claude', messages: question, ...ask });
+    const second = await client.chat.completions.create({
+      model: 'claude-haiku',
+      messages: next(question, first.choices[0]!.message as OpenAI.Chat.ChatCompletionMessageParam),
+      ...ask,
+    });
+    expect(second.choices[0]!.finish_reason).toBe('tool_calls');
+    expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeUndefined();
+  });
+
+  it('an OpenAI-protocol target gets the message without thinking_blocks', async () => {
+    const first = await client.chat.completions.create({ model: 'claude', messages: question, ...ask });
+    const second = await client.chat.completions.create({
+      model: 'gpt',
+      messages: next(question, first.choices[0]!.message as OpenAI.Chat.ChatCompletionMessageParam),
+      tools: [weather],
+    });
+    expect(second.choices[0]!.finish_reason).toBeTruthy();
+  });
+
+  it('malformed thinking_blocks are a 400 naming the field', async () => {
+    const bad = [
+      ...question,
+      { role: 'assistant', content: 'x', thinking_blocks: [{ type: 'thinking', thinking: 'y' }] },
+      { role: 'user', content: 'go on' },
+    ];
+    const error = await client.chat.completions
+      .create({ model: 'claude', messages: bad as OpenAI.Chat.ChatCompletionMessageParam[] })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 400, param: 'messages[1].thinking_blocks[0].signature' });
+  });
+});
