@@ -140,13 +140,18 @@ describe('extended thinking in a tool loop, through the OpenAI API', () => {
       messages: question,
       tools: [weather],
     });
-    const second = await client.chat.completions.create({
-      model: 'claude',
-      messages: next(question, first.choices[0]!.message as OpenAI.Chat.ChatCompletionMessageParam),
-      ...ask,
-    });
+    const { data: second, response } = await client.chat.completions
+      .create({
+        model: 'claude',
+        messages: next(question, first.choices[0]!.message as OpenAI.Chat.ChatCompletionMessageParam),
+        ...ask,
+      })
+      .withResponse();
     expect(second.choices[0]!.finish_reason).toBe('tool_calls');
     expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeUndefined();
+    expect(response.headers.get('x-switchyard-warnings')).toBe(
+      'reasoning_effort: ran without thinking (the tool loop has no thinking block from this model)',
+    );
   });
 
   it('blocks signed by another model are not sent to it (they would be rejected)', async () => {

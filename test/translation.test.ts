@@ -37,6 +37,8 @@ beforeAll(async () => {
         gpt: { targets: ['openai/gpt-4o'] },
         claude: { targets: ['anthropic/claude-sonnet-4-5'] },
         gemini: { targets: ['gemini/gemini-2.5-flash'] },
+        'claude-lenient': { targets: ['anthropic/claude-sonnet-4-5'], dropUnsupportedParams: true },
+        'gemini-lenient': { targets: ['gemini/gemini-2.5-flash'], dropUnsupportedParams: true },
         'claude-then-gemini': { targets: ['anthropic/claude-sonnet-4-5', 'gemini/gemini-2.5-flash'] },
         'gpt-then-claude': { targets: ['openai/gpt-4o', 'anthropic/claude-sonnet-4-5'] },
       },
@@ -191,6 +193,21 @@ describe.each(['claude', 'gemini'] as const)('%s through the OpenAI API', (model
       .catch((e: unknown) => e)) as APIError;
     expect(err.status).toBe(400);
     expect(err.message).toContain('logit_bias');
+  });
+
+  it('on a route that drops what the target cannot honour, the answer says what was dropped', async () => {
+    const { data, response } = await client.chat.completions
+      .create({
+        model: `${model}-lenient`,
+        messages: [{ role: 'user', content: 'Hi' }],
+        logit_bias: { '50256': -100 },
+      })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBeTruthy();
+    const target = model === 'claude' ? 'anthropic/claude-sonnet-4-5' : 'gemini/gemini-2.5-flash';
+    expect(response.headers.get('x-switchyard-warnings')).toBe(
+      `dropped logit_bias: not supported by ${target}`,
+    );
   });
 
   it('an upstream 400 keeps its status and message', async () => {

@@ -198,6 +198,8 @@ export class Engine {
     const target = state.current?.id ?? state.call.route.targets[0]!.id;
     const meta: ResponseMeta = { target, attempts: state.attempts, trace: state.trace };
     if (state.current && state.current.tier > 1) meta.degradedTier = state.current.tier;
+    const warnings = state.current && state.warnings?.get(state.current.id);
+    if (warnings) meta.warnings = [...warnings];
     const firstTarget = state.call.route.targets[0]!.id;
     const lastFailure = state.failures.at(-1);
     if (lastFailure && (target !== firstTarget || state.attempts > 1)) {

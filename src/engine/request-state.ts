@@ -20,6 +20,8 @@ export interface RequestState {
   gate?: CommitGate;
   /** The target that answered, or was tried last. */
   current?: Target;
+  /** Translation warnings by target id (the answer carries its target's). */
+  warnings?: Map<string, Set<string>>;
   /** Every target is tried regardless of breakers (too few were healthy). */
   panic: boolean;
   /** Estimated prompt tokens, computed once if an attempt without usage needs it. */

@@ -53,6 +53,11 @@ export async function runTarget<T>(
     requestId: state.call.requestId,
     dropUnsupported: route.dropUnsupportedParams,
   };
+  ctx.warn = (warning) => {
+    state.warnings ??= new Map();
+    const own = state.warnings.get(target.id) ?? new Set<string>();
+    state.warnings.set(target.id, own.add(warning));
+  };
   if (tooSmallForContext(state, target)) {
     state.trace.push({
       target: target.id,

@@ -27,6 +27,8 @@ export interface ResponseMeta {
   fallbackReason?: string;
   /** The answering target's degradation tier, when it is not the first (premium) tier. */
   degradedTier?: number;
+  /** What the answering target's translation changed about the request (x-switchyard-warnings). */
+  warnings?: string[];
   trace: TraceEntry[];
 }
 

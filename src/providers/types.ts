@@ -60,6 +60,11 @@ export interface AttemptContext {
    * when false, the protocol throws a 400 ApiError naming the parameter and the target.
    */
   dropUnsupported: boolean;
+  /**
+   * Records what the translation changed about the request (a parameter dropped, thinking turned off);
+   * the answer carries it in `x-switchyard-warnings`.
+   */
+  warn?: (warning: string) => void;
 }
 
 export interface UpstreamRequestSpec {

@@ -76,6 +76,7 @@ export function startModelCall(
         ...(settled ? { target: settled.target } : {}),
         attempts: settled?.attempts ?? 0,
         ...(settled?.fallbackReason ? { fallbackReason: settled.fallbackReason } : {}),
+        ...(settled?.warnings ? { warnings: settled.warnings } : {}),
         durationMs: Math.round(performance.now() - started),
         ...(cost !== undefined ? { costUsd: cost } : {}),
         trace: settled?.trace ?? [],

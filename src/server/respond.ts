@@ -3,6 +3,11 @@ import { ApiError } from '../core/errors.js';
 import type { ResponseMeta } from '../engine/types.js';
 
 /** Headers that tell the client which target answered and how. */
+/** Header values are Latin-1 without control characters: anything else becomes `?`. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
 export function metaHeaders(meta: ResponseMeta): Record<string, string> {
   const headers: Record<string, string> = {
     'x-switchyard-target': meta.target,
@@ -10,6 +15,7 @@ export function metaHeaders(meta: ResponseMeta): Record<string, string> {
   };
   if (meta.fallbackReason) headers['x-switchyard-fallback-reason'] = meta.fallbackReason;
   if (meta.degradedTier) headers['x-switchyard-degraded'] = `tier-${meta.degradedTier}`;
+  if (meta.warnings) headers['x-switchyard-warnings'] = headerSafe(meta.warnings.join('; '));
   return headers;
 }
 

@@ -16,6 +16,8 @@ export interface RequestRecord {
   target?: string;
   attempts: number;
   fallbackReason?: string;
+  /** What the answering target's translation changed about the request (dropped parameters, …). */
+  warnings?: string[];
   durationMs: number;
   /** Sum of the attempts' costs, failed and abandoned ones included. */
   costUsd?: number;

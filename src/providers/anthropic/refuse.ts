@@ -6,7 +6,10 @@ import type { AttemptContext } from '../types.js';
  * when the route drops unsupported parameters, returns so the caller drops it.
  */
 export function refuse(ctx: AttemptContext, param: string, what: string): void {
-  if (ctx.dropUnsupported) return;
+  if (ctx.dropUnsupported) {
+    ctx.warn?.(`dropped ${param}: not supported by ${ctx.provider.id}/${ctx.model}`);
+    return;
+  }
   throw invalidRequest(
     `${what} is not supported by ${ctx.provider.id}/${ctx.model} (Anthropic Messages API). ` +
       `Remove \`${param}\`, or set dropUnsupportedParams on the route to drop it.`,

@@ -20,6 +20,10 @@ export function anthropicChatRequest(request: ChatRequest, ctx: AttemptContext):
   applyTools(request, body, ctx);
   applyResponseFormat(request, body, ctx);
   if (canThink(messages)) applyReasoning(request, body, ctx);
+  else if (request.reasoning_effort && request.reasoning_effort !== 'none')
+    ctx.warn?.(
+      'reasoning_effort: ran without thinking (the tool loop has no thinking block from this model)',
+    );
   if (!body.thinking) withoutThinkingBlocks(messages);
   if (request.stream) body.stream = true;
   return {
