@@ -10,6 +10,7 @@ const USAGE = `Usage: switchyard <command> [options]
 
 Commands:
   start     Run the gateway. Without --config: the built-in demo (simulated providers, live demo).
+            --demo          the built-in demo, even when SWITCHYARD_CONFIG is set (npm start)
             --config FILE   switchyard.yaml (or SWITCHYARD_CONFIG)
             --port N        listen port (overrides server.port and SWITCHYARD_PORT)
             --host H        listen address (overrides server.host and SWITCHYARD_HOST)
@@ -32,9 +33,15 @@ function portOption(value: string | undefined): number | undefined {
 async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      demo: { type: 'boolean' },
+    },
   });
-  const configPath = values.config ?? process.env.SWITCHYARD_CONFIG;
+  if (values.demo && values.config) throw new ConfigError(['--demo and --config: give one or the other']);
+  const configPath = values.demo ? undefined : (values.config ?? process.env.SWITCHYARD_CONFIG);
   const port = portOption(values.port);
   const overrides = {
     ...(port !== undefined ? { port } : {}),
