@@ -2,12 +2,12 @@ import type { ServerResponse } from 'node:http';
 import { ApiError } from '../core/errors.js';
 import type { ResponseMeta } from '../engine/types.js';
 
-/** Headers that tell the client which target answered and how. */
 /** Header values are Latin-1 without control characters: anything else becomes `?`. */
 function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
+/** Headers that tell the client which target answered and how. */
 export function metaHeaders(meta: ResponseMeta): Record<string, string> {
   const headers: Record<string, string> = {
     'x-switchyard-target': meta.target,

@@ -9,8 +9,8 @@
  *   user turn the tool_result blocks go first ("tool_result blocks must come first in the content
  *   array; any text must come after all tool results").
  * An assistant message's `reasoning_content` is not sent back: Anthropic only accepts thinking blocks with
- * the signature it issued. Its `thinking_blocks` (which the gateway's answers carry) are, first in the
- * turn, when they came from this very target (see request.ts for when they are kept).
+ * the signature it issued. Its `thinking_blocks` (which the gateway's answers carry) go back, first in
+ * the turn, when this very target produced them; request.ts decides whether the request keeps them.
  */
 import type {
   ChatMessage,
