@@ -23,6 +23,17 @@ export interface ToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+  /**
+   * Provider data that must come back with the call. Gemini's thought signature, in the shape of
+   * Google's own OpenAI-compatible API (`google.thought_signature`), with the `provider/model` that
+   * issued it (`switchyard.origin`): it goes back only there.
+   */
+  extra_content?: ToolCallExtra;
+}
+
+export interface ToolCallExtra {
+  google?: { thought_signature?: string };
+  switchyard?: { origin?: string };
 }
 
 export interface SystemMessage {

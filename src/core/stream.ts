@@ -2,7 +2,7 @@
  * A typed stream of parts: what every provider's stream decoder produces and what the one SSE encoder
  * turns back into OpenAI chunks. `choice` is the OpenAI choice index (0 unless the request asked for n > 1).
  */
-import type { FinishReason, ThinkingBlock, Usage } from './chat.js';
+import type { FinishReason, ThinkingBlock, ToolCallExtra, Usage } from './chat.js';
 import type { UpstreamFailure } from './errors.js';
 
 export type StreamPart =
@@ -20,6 +20,8 @@ export type StreamPart =
       name?: string;
       /** A fragment of the JSON arguments string. */
       arguments: string;
+      /** With the call's first fragment: data the provider needs back with it (see ToolCall). */
+      extra?: ToolCallExtra;
     }
   | { type: 'finish'; choice: number; reason: FinishReason }
   | { type: 'usage'; usage: Usage }

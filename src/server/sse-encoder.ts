@@ -2,7 +2,7 @@
  * The one SSE encoder: canonical stream parts → OpenAI `chat.completion.chunk` events.
  * The role is folded into each choice's first chunk, so the first token goes out in one write.
  */
-import type { ThinkingBlock, Usage } from '../core/chat.js';
+import type { ThinkingBlock, ToolCallExtra, Usage } from '../core/chat.js';
 import type { OpenAIErrorBody, UpstreamFailure } from '../core/errors.js';
 import type { StreamPart } from '../core/stream.js';
 
@@ -17,6 +17,7 @@ interface Delta {
     id?: string;
     type?: 'function';
     function: { name?: string; arguments: string };
+    extra_content?: ToolCallExtra;
   }[];
 }
 
@@ -52,6 +53,7 @@ export class ChatChunkEncoder {
           call.type = 'function';
         }
         if (part.name) call.function.name = part.name;
+        if (part.extra) call.extra_content = part.extra;
         return this.delta(part.choice, { tool_calls: [call] });
       }
       case 'finish':

@@ -113,6 +113,49 @@ describe('answers', () => {
     expect(followUp.text).toBeTruthy();
   });
 
+  describe('thought signatures on function calls (Gemini 3 enforces them)', () => {
+    const gemini3 = 'gemini-3-pro-preview';
+    const config = { tools: [{ functionDeclarations: [weather] }] };
+    const answer = {
+      role: 'user',
+      parts: [{ functionResponse: { name: 'get_weather', response: { sky: 'clear' } } }],
+    };
+    const loop = async () => {
+      const first = await ai.models.generateContent({ model: gemini3, contents: hi, config });
+      return first.candidates![0]!.content!;
+    };
+    const followUp = (modelTurn: object) =>
+      ai.models.generateContent({
+        model: gemini3,
+        contents: [{ role: 'user', parts: [{ text: hi }] }, modelTurn, answer],
+        config,
+      });
+
+    it('the step as returned (with its signature) is accepted', async () => {
+      const turn = await loop();
+      expect(turn.parts![0]!.thoughtSignature).toMatch(/^Cs/);
+      expect((await followUp(turn)).functionCalls).toBeDefined();
+    });
+
+    it('without its signature: 400 missing thought_signature; the skip value is accepted', async () => {
+      const turn = await loop();
+      const call = turn.parts![0]!.functionCall!;
+      const e = await failure(followUp({ role: 'model', parts: [{ functionCall: call }] }));
+      expect(e.status).toBe(400);
+      expect(e.message).toContain('Function call is missing a thought_signature in functionCall parts');
+      const skipped = { functionCall: call, thoughtSignature: 'skip_thought_signature_validator' };
+      expect((await followUp({ role: 'model', parts: [skipped] })).functionCalls).toBeDefined();
+    });
+
+    it('a signature it did not issue is refused', async () => {
+      const turn = await loop();
+      const forged = { functionCall: turn.parts![0]!.functionCall, thoughtSignature: 'Csforged' };
+      const e = await failure(followUp({ role: 'model', parts: [forged] }));
+      expect(e.status).toBe(400);
+      expect(e.message).toContain('Thought signature is not valid');
+    });
+  });
+
   it('thinking: thought parts and thoughtsTokenCount with includeThoughts', async () => {
     const response = await ai.models.generateContent({
       model,

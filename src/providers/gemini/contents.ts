@@ -8,8 +8,8 @@
  *   in a `user` turn (the function-calling guide sends function responses with role "user");
  * - consecutive turns of one role are merged, so the functionResponse parts answering one model turn's
  *   parallel calls travel together in one user turn, as the guide requires;
- * - assistant `reasoning_content` is not sent back: the OpenAI shape cannot carry the thought signature
- *   the model would need with it.
+ * - assistant `reasoning_content` is not sent back (thought text is never input); tool calls keep their
+ *   thought signatures (see SKIP_SIGNATURE).
  */
 import type { ChatMessage, ContentPart, MessageContent, ToolCall, ToolMessage } from '../../core/chat.js';
 import { invalidRequest } from '../../core/errors.js';
@@ -25,11 +25,20 @@ export interface Conversation {
 
 /**
  * The signature the thought-signatures guide documents for function calls the API did not produce
- * itself (history from another model, or from a client that cannot keep signatures): Gemini 3 rejects a
- * model turn whose first functionCall part has no signature with a 4xx, and accepts this value instead.
- * The OpenAI shape has no field for the real signature, so every replayed call turn carries this one.
+ * itself (history from another model, or from a client that did not keep signatures): Gemini 3 rejects
+ * a model turn whose first functionCall part has no signature with a 4xx, and accepts this value instead.
+ * A call whose `extra_content` carries this target's own signature gets that one back (better reasoning,
+ * the guide says); any other first call of a turn gets this one.
  */
 export const SKIP_SIGNATURE = 'skip_thought_signature_validator';
+
+/** The call's own thought signature, when this target issued it (or the client gave no origin). */
+function ownSignature(call: ToolCall, ctx: AttemptContext): string | undefined {
+  const signature = call.extra_content?.google?.thought_signature;
+  if (typeof signature !== 'string' || signature === '') return undefined;
+  const origin = call.extra_content?.switchyard?.origin;
+  return origin === undefined || origin === `${ctx.provider.id}/${ctx.model}` ? signature : undefined;
+}
 
 export function conversation(messages: readonly ChatMessage[], ctx: AttemptContext): Conversation {
   const system: Part[] = [];
@@ -56,7 +65,8 @@ export function conversation(messages: readonly ChatMessage[], ctx: AttemptConte
         const parts = contentParts(message.content, path, ctx);
         (message.tool_calls ?? []).forEach((call, j) => {
           const part = functionCall(call, `${path}.tool_calls[${j}]`);
-          if (j === 0) part.thoughtSignature = SKIP_SIGNATURE;
+          const signature = ownSignature(call, ctx) ?? (j === 0 ? SKIP_SIGNATURE : undefined);
+          if (signature) part.thoughtSignature = signature;
           if (typeof call.id === 'string' && call.id) callNames.set(call.id, part.functionCall!.name!);
           parts.push(part);
         });

@@ -2,8 +2,9 @@
  * Small mappings shared by the response and stream translators: finish reasons, usage, tool-call ids.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { FinishReason, Usage } from '../../core/chat.js';
+import type { FinishReason, ToolCallExtra, Usage } from '../../core/chat.js';
 import type { UpstreamFailure } from '../../core/errors.js';
+import type { AttemptContext } from '../types.js';
 import type { UsageMetadata } from './wire.js';
 
 /**
@@ -110,4 +111,16 @@ export function toolCallId(
       ? createHash('sha256').update(`${responseId}:${choice}:${index}`).digest('hex')
       : randomBytes(12).toString('hex');
   return `call_${seed.slice(0, 24)}`;
+}
+
+/**
+ * A functionCall part's thought signature as the tool call carries it (Google's OpenAI-compatible
+ * shape), with the target that issued it: the signature goes back only there (contents.ts).
+ */
+export function signatureExtra(signature: unknown, ctx: AttemptContext): ToolCallExtra | undefined {
+  if (typeof signature !== 'string' || signature === '') return undefined;
+  return {
+    google: { thought_signature: signature },
+    switchyard: { origin: `${ctx.provider.id}/${ctx.model}` },
+  };
 }

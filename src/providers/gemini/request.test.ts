@@ -467,3 +467,37 @@ describe('Gemini request: unsupported parameters', () => {
     });
   });
 });
+
+describe('Gemini request: thought signatures of replayed tool calls', () => {
+  const call = (id: string, extra?: object) => ({
+    id,
+    type: 'function' as const,
+    function: { name: 'weather', arguments: '{}' },
+    ...(extra ? { extra_content: extra } : {}),
+  });
+  const signatures = (calls: ReturnType<typeof call>[]): (string | undefined)[] => {
+    const b = body({
+      messages: [
+        user('Weather?'),
+        { role: 'assistant', content: null, tool_calls: calls },
+        ...calls.map((c) => ({ role: 'tool' as const, tool_call_id: c.id, content: 'sunny' })),
+      ],
+    });
+    const model = (b.contents as { role: string; parts: { thoughtSignature?: string }[] }[])[1]!;
+    return model.parts.map((p) => p.thoughtSignature);
+  };
+  const own = { google: { thought_signature: 'c2ln' }, switchyard: { origin: 'gemini/gemini-2.5-flash' } };
+
+  it("this target's own signature goes back with its call; the parallel call without one stays without", () => {
+    expect(signatures([call('a', own), call('b')])).toEqual(['c2ln', undefined]);
+  });
+
+  it("another target's signature is replaced by the documented skip value", () => {
+    const foreign = { ...own, switchyard: { origin: 'vertex/gemini-2.5-flash' } };
+    expect(signatures([call('a', foreign), call('b')])).toEqual([SKIP_SIGNATURE, undefined]);
+  });
+
+  it("a signature without an origin (Google's own OpenAI-compatible shape) is trusted", () => {
+    expect(signatures([call('a', { google: { thought_signature: 'xyz' } })])).toEqual(['xyz']);
+  });
+});

@@ -88,7 +88,16 @@ describe('Gemini response', () => {
       content: null,
       reasoning_content: 'The user wants the weather.',
       tool_calls: [
-        { id: 'fc-1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
+        {
+          id: 'fc-1',
+          type: 'function',
+          function: { name: 'weather', arguments: '{"city":"Paris"}' },
+          // The thought signature goes back with the call, to this target only.
+          extra_content: {
+            google: { thought_signature: 'c2ln' },
+            switchyard: { origin: 'gemini/gemini-2.5-flash' },
+          },
+        },
         {
           id: toolCallId(undefined, 'r1', 0, 1),
           type: 'function',

@@ -13,6 +13,7 @@ import {
   finishReason,
   malformedCallFailure,
   openAIUsage,
+  signatureExtra,
   toolCallId,
 } from './mapping.js';
 import type { Candidate, GenerateContentResponse, LogprobsCandidate, LogprobsResult } from './wire.js';
@@ -25,7 +26,7 @@ export function geminiChatResponse(body: string, ctx: AttemptContext): ChatCompl
   const responseId = typeof response.responseId === 'string' ? response.responseId : undefined;
   let choices: ChatChoice[];
   if (candidates.length) {
-    choices = candidates.map((candidate, i) => choice(candidate, i, responseId));
+    choices = candidates.map((candidate, i) => choice(candidate, i, responseId, ctx));
   } else if (response.promptFeedback?.blockReason) {
     // The prompt itself was blocked: no candidates, a policy outcome rather than an error (reference §3 row 29).
     choices = [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' }];
@@ -43,7 +44,12 @@ export function geminiChatResponse(body: string, ctx: AttemptContext): ChatCompl
   return completion;
 }
 
-function choice(candidate: Candidate, position: number, responseId: string | undefined): ChatChoice {
+function choice(
+  candidate: Candidate,
+  position: number,
+  responseId: string | undefined,
+  ctx: AttemptContext,
+): ChatChoice {
   const index = typeof candidate.index === 'number' ? candidate.index : position;
   const reason = candidate.finishReason;
   if (reason !== undefined && MALFORMED_CALL_REASONS.has(reason))
@@ -56,6 +62,7 @@ function choice(candidate: Candidate, position: number, responseId: string | und
       if (part.thought === true) reasoning += part.text;
       else text += part.text;
     } else if (part.functionCall) {
+      const extra = signatureExtra(part.thoughtSignature, ctx);
       toolCalls.push({
         id: toolCallId(part.functionCall.id, responseId, index, toolCalls.length),
         type: 'function',
@@ -63,6 +70,7 @@ function choice(candidate: Candidate, position: number, responseId: string | und
           name: part.functionCall.name ?? '',
           arguments: JSON.stringify(part.functionCall.args ?? {}),
         },
+        ...(extra ? { extra_content: extra } : {}),
       });
     }
   }

@@ -112,7 +112,15 @@ describe('Gemini stream decoder', () => {
       }),
     );
     expect(parts).toEqual([
-      { type: 'tool-call', choice: 0, index: 0, id: 'fc-1', name: 'weather', arguments: '{"city":"Paris"}' },
+      {
+        type: 'tool-call',
+        choice: 0,
+        index: 0,
+        id: 'fc-1',
+        name: 'weather',
+        arguments: '{"city":"Paris"}',
+        extra: { google: { thought_signature: 'c2ln' }, switchyard: { origin: 'gemini/gemini-2.5-flash' } },
+      },
       {
         type: 'tool-call',
         choice: 0,

@@ -20,6 +20,7 @@ import {
   finishReason,
   malformedCallFailure,
   openAIUsage,
+  signatureExtra,
   toolCallId,
 } from './mapping.js';
 import type { Candidate, GenerateContentResponse, UsageMetadata } from './wire.js';
@@ -92,6 +93,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
           emit({ type: part.thought === true ? 'reasoning' : 'text', choice: index, text: part.text });
       } else if (part.functionCall) {
         const call = part.functionCall;
+        const extra = signatureExtra(part.thoughtSignature, this.ctx);
         emit({
           type: 'tool-call',
           choice: index,
@@ -99,6 +101,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
           id: toolCallId(call.id, this.responseId, index, state.calls),
           name: call.name ?? '',
           arguments: JSON.stringify(call.args ?? {}),
+          ...(extra ? { extra } : {}),
         });
         state.calls++;
       }

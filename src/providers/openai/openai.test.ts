@@ -65,6 +65,31 @@ describe('OpenAI request', () => {
     expect(assistant.thinking_blocks).toHaveLength(1);
   });
 
+  it("keeps a tool call's Google thought signature and leaves out the gateway's origin tag", () => {
+    const call = (extra: object) => ({
+      id: 'c1',
+      type: 'function' as const,
+      function: { name: 'f', arguments: '{}' },
+      extra_content: extra,
+    });
+    const sent = (extra: object) =>
+      (
+        JSON.parse(
+          openAIChatRequest(
+            { model: 'gpt-4o', messages: [{ role: 'assistant', content: null, tool_calls: [call(extra)] }] },
+            ctx,
+          ).body!,
+        ) as { messages: { tool_calls: object[] }[] }
+      ).messages[0]!.tool_calls[0];
+    expect(sent({ google: { thought_signature: 's' }, switchyard: { origin: 'g/m' } })).toEqual({
+      id: 'c1',
+      type: 'function',
+      function: { name: 'f', arguments: '{}' },
+      extra_content: { google: { thought_signature: 's' } },
+    });
+    expect(sent({ switchyard: { origin: 'g/m' } })).not.toHaveProperty('extra_content');
+  });
+
   it('fills Azure-style deployment paths, api-version and the api-key header', () => {
     const azure = {
       ...ctx,

@@ -1,5 +1,24 @@
-import type { ChatRequest } from '../../core/chat.js';
+import type { ChatMessage, ChatRequest, ToolCall } from '../../core/chat.js';
 import type { AttemptContext, ProviderSettings, UpstreamRequestSpec } from '../types.js';
+
+const ownExtra = (call: ToolCall): boolean => call.extra_content?.switchyard !== undefined;
+
+function carriesGatewayFields(m: ChatMessage): boolean {
+  return m.role === 'assistant' && (m.thinking_blocks !== undefined || (m.tool_calls ?? []).some(ownExtra));
+}
+
+function withoutGatewayFields(m: ChatMessage): ChatMessage {
+  if (!carriesGatewayFields(m) || m.role !== 'assistant') return m;
+  const { thinking_blocks: _blocks, ...rest } = m;
+  if (!rest.tool_calls?.some(ownExtra)) return rest;
+  rest.tool_calls = rest.tool_calls.map((call) => {
+    if (!ownExtra(call)) return call;
+    const { switchyard: _origin, ...extra } = call.extra_content!;
+    const { extra_content: _extra, ...bare } = call;
+    return Object.keys(extra).length ? { ...bare, extra_content: extra } : bare;
+  });
+  return rest;
+}
 
 /** Builds `baseUrl + path?query` with `{model}` filled in. */
 export function upstreamUrl(provider: ProviderSettings, path: string, model: string): string {
@@ -23,21 +42,17 @@ export function authHeaders(provider: ProviderSettings): Record<string, string> 
 }
 
 /**
- * The request goes upstream as the client sent it, with the upstream model name, less the Anthropic
- * `thinking_blocks` the gateway added to assistant messages (OpenAI-protocol APIs do not know them, and
- * some reject unknown message fields). Streams always ask for usage (the gateway accounts every
- * attempt's tokens); the client only sees the usage chunk if it asked.
+ * The request goes upstream as the client sent it, with the upstream model name, less what the gateway
+ * itself added to assistant messages: Anthropic `thinking_blocks` and the `switchyard` origin of a tool
+ * call's `extra_content` (OpenAI-protocol APIs do not know them, and some reject unknown fields; the
+ * `google` thought signature stays, for Google's OpenAI-compatible API). Streams always ask for usage
+ * (the gateway accounts every attempt's tokens); the client only sees the usage chunk if it asked.
  */
 export function openAIChatRequest(request: ChatRequest, ctx: AttemptContext): UpstreamRequestSpec {
   const { provider } = ctx;
   const body: ChatRequest = { ...request, model: ctx.model };
-  if (request.messages?.some((m) => m.role === 'assistant' && m.thinking_blocks !== undefined)) {
-    body.messages = request.messages.map((m) => {
-      if (m.role !== 'assistant' || m.thinking_blocks === undefined) return m;
-      const { thinking_blocks: _dropped, ...rest } = m;
-      return rest;
-    });
-  }
+  if (request.messages?.some(carriesGatewayFields))
+    body.messages = request.messages.map(withoutGatewayFields);
   if (request.stream && provider.options.streamUsage !== false) {
     body.stream_options = { ...request.stream_options, include_usage: true };
   }

@@ -1,4 +1,4 @@
-import type { FinishReason, Usage } from '../../core/chat.js';
+import type { FinishReason, ToolCallExtra, Usage } from '../../core/chat.js';
 import { transportFailure } from '../../core/errors.js';
 import type { SseEvent } from '../../core/sse.js';
 import type { PartSink } from '../../core/stream.js';
@@ -9,6 +9,8 @@ interface ChunkToolCall {
   index?: number;
   id?: string;
   function?: { name?: string; arguments?: string };
+  /** Google's OpenAI-compatible API: `{google: {thought_signature}}`, needed back with the call. */
+  extra_content?: ToolCallExtra;
 }
 
 interface ChunkChoice {
@@ -30,6 +32,8 @@ interface Chunk {
 }
 
 const NO_HEADERS: HeaderMap = {};
+
+const isObject = (v: unknown): v is ToolCallExtra => typeof v === 'object' && v !== null;
 
 /** Decodes an OpenAI chat-completions SSE stream (`data: {chunk}` … `data: [DONE]`). */
 export class OpenAIStreamDecoder implements StreamDecoder {
@@ -83,6 +87,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
             ...(call.id ? { id: call.id } : {}),
             ...(call.function?.name ? { name: call.function.name } : {}),
             arguments: call.function?.arguments ?? '',
+            ...(isObject(call.extra_content) ? { extra: call.extra_content } : {}),
           });
         }
       }

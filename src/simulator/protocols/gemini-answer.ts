@@ -12,6 +12,7 @@ import { countWords, estimateJsonTokens, replyPieces, replyWords, sampleObject }
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './gemini-fields.js';
 import { rpcError } from './gemini-errors.js';
+import { callSignature, checkSignatures, enforcesSignatures } from './gemini-thought.js';
 import type { GenerateRequest } from './gemini-request.js';
 import type { Answer, Headers, ProtocolContext, StreamFrame } from './types.js';
 
@@ -98,14 +99,15 @@ function candidate(request: GenerateRequest, behavior: ModelBehavior, index: num
   return { thoughts, pieces, calls: [], finishReason, tokens: pieces.length + thinkingTokens };
 }
 
-function parts(c: Candidate, signature: string | null): Json[] {
+/** A candidate's parts; `model` when its first function call carries a thought signature. */
+function parts(c: Candidate, model: string | null): Json[] {
   const out: Json[] = [];
   if (c.thoughts.length > 0) out.push({ text: c.thoughts.join(''), thought: true });
   if (c.pieces.length > 0) out.push({ text: c.pieces.join('') });
   c.calls.forEach((call, i) =>
     out.push(
-      i === 0 && signature !== null
-        ? { functionCall: call, thoughtSignature: signature }
+      i === 0 && model !== null
+        ? { functionCall: call, thoughtSignature: callSignature(model, call) }
         : { functionCall: call },
     ),
   );
@@ -136,6 +138,8 @@ export function generateAnswer({
     const message = `The input token count (${promptTokens(request)}) exceeds the maximum number of tokens allowed (${window}).`;
     return { kind: 'error', response: rpcError(400, message) };
   }
+  const signatureError = checkSignatures(model, request.contents);
+  if (signatureError) return { kind: 'error', response: signatureError };
   const candidates: Candidate[] = [];
   for (let i = 0; i < request.candidateCount; i++) candidates.push(candidate(request, behavior, i));
   const prompt = promptTokens(request);
@@ -148,7 +152,7 @@ export function generateAnswer({
     promptTokensDetails: [{ modality: 'TEXT', tokenCount: prompt }],
     ...(thoughtsTokens > 0 ? { thoughtsTokenCount: thoughtsTokens } : {}),
   };
-  const signature = request.thinking ? `Cs${randomId(context.random, 40)}` : null;
+  const signature = request.thinking || enforcesSignatures(model) ? model : null;
   const base = { modelVersion: model, responseId: randomId(context.random, 22) };
   if (format === 'json') {
     const body = {

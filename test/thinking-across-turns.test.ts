@@ -4,7 +4,9 @@
  * the signature of every thinking block sent back and, with thinking on, requires the last tool turn to
  * start with its block; the simulator enforces both, as the API does. The gateway's answers carry the
  * blocks in `thinking_blocks`, an app that sends the message back keeps them, and a loop whose blocks
- * are missing or came from another model runs without thinking instead of failing.
+ * are missing or came from another model runs without thinking instead of failing. Gemini's thought
+ * signatures ride on the tool calls (`extra_content`, Google's own OpenAI-compatible shape); Gemini 3
+ * rejects a step without one, and the simulator enforces that too.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,11 +27,16 @@ beforeAll(async () => {
       providers: {
         anthropic: { type: 'anthropic', baseUrl: `${sim.url}/v1`, apiKey: KEY },
         openai: { type: 'openai', baseUrl: `${sim.url}/v1`, apiKey: KEY },
+        gemini: { type: 'gemini', baseUrl: `${sim.url}/v1beta`, apiKey: KEY },
+        // The same API under another name: signatures do not travel between targets.
+        'gemini-eu': { type: 'gemini', baseUrl: `${sim.url}/v1beta`, apiKey: KEY },
       },
       routes: {
         claude: { targets: ['anthropic/claude-sonnet-4-5'] },
         'claude-haiku': { targets: ['anthropic/claude-haiku-4-5'] },
         gpt: { targets: ['openai/gpt-4o'] },
+        'gemini-3': { targets: ['gemini/gemini-3-pro-preview'] },
+        'gemini-3-eu': { targets: ['gemini-eu/gemini-3-pro-preview'] },
       },
     },
     { env: {} },
@@ -185,5 +192,78 @@ describe('extended thinking in a tool loop, through the OpenAI API', () => {
       .create({ model: 'claude', messages: bad as OpenAI.Chat.ChatCompletionMessageParam[] })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 400, param: 'messages[1].thinking_blocks[0].signature' });
+  });
+});
+
+describe('Gemini thought signatures in a tool loop, through the OpenAI API', () => {
+  type Call = OpenAI.Chat.ChatCompletionMessageFunctionToolCall & {
+    extra_content?: { google?: { thought_signature?: string }; switchyard?: { origin?: string } };
+  };
+  const firstTurn = async (): Promise<OpenAI.Chat.ChatCompletionMessage> =>
+    (await client.chat.completions.create({ model: 'gemini-3', messages: question, tools: [weather] }))
+      .choices[0]!.message;
+
+  it('the signature comes with the tool call and, sent back, keeps the loop going', async () => {
+    const message = await firstTurn();
+    const call = message.tool_calls![0] as Call;
+    expect(call.extra_content).toEqual({
+      google: { thought_signature: expect.stringMatching(/^Cs/) },
+      switchyard: { origin: 'gemini/gemini-3-pro-preview' },
+    });
+    const second = await client.chat.completions.create({
+      model: 'gemini-3',
+      messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
+      tools: [weather],
+    });
+    expect(second.choices[0]!.finish_reason).toBe('tool_calls');
+  });
+
+  it('the real signature is what goes upstream: an altered one is refused by the provider', async () => {
+    const message = await firstTurn();
+    const call = message.tool_calls![0] as Call;
+    const altered = { ...call, extra_content: { google: { thought_signature: 'Csaltered' } } };
+    const error = await client.chat.completions
+      .create({
+        model: 'gemini-3',
+        messages: next(question, {
+          ...message,
+          tool_calls: [altered],
+        } as OpenAI.Chat.ChatCompletionMessageParam),
+        tools: [weather],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 400 });
+    expect(String((error as Error).message)).toContain('Thought signature is not valid');
+  });
+
+  it("another target's signature, or none at all, is replaced by the documented skip value", async () => {
+    const message = await firstTurn();
+    const elsewhere = await client.chat.completions.create({
+      model: 'gemini-3-eu',
+      messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
+      tools: [weather],
+    });
+    expect(elsewhere.choices[0]!.finish_reason).toBe('tool_calls');
+    const { extra_content: _dropped, ...bare } = message.tool_calls![0] as Call;
+    const without = await client.chat.completions.create({
+      model: 'gemini-3',
+      messages: next(question, { ...message, tool_calls: [bare] } as OpenAI.Chat.ChatCompletionMessageParam),
+      tools: [weather],
+    });
+    expect(without.choices[0]!.finish_reason).toBe('tool_calls');
+  });
+
+  it('streamed: the signature arrives on the tool call delta', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gemini-3',
+      messages: question,
+      tools: [weather],
+      stream: true,
+    });
+    const extras: unknown[] = [];
+    for await (const chunk of stream)
+      for (const c of chunk.choices[0]?.delta.tool_calls ?? [])
+        extras.push((c as { extra_content?: unknown }).extra_content);
+    expect(extras[0]).toMatchObject({ google: { thought_signature: expect.stringMatching(/^Cs/) } });
   });
 });
