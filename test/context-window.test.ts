@@ -6,60 +6,43 @@
  */
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../src/config/load.js';
-import { startGateway, type Gateway } from '../src/main.js';
-import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { startSimulatedGateway, type SimulatedGateway } from './harness.js';
 
 const KEY = 'sk-context-sim-key-0001';
-let sim: Simulator;
-let gateway: Gateway;
+let h: SimulatedGateway;
 let client: OpenAI;
 
 beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY });
-  // The models' real limits, as the simulator enforces them (prompt words ≈ tokens).
-  sim.setBehavior('gpt-small', { contextWindow: 50 });
-  sim.setBehavior('mini', { contextWindow: 40 });
-  sim.setBehavior('claude-big', { contextWindow: 200 });
-  sim.setBehavior('gemini-small', { contextWindow: 60 });
-  const config = resolveConfig(
-    {
-      server: { port: 0 },
-      defaults: { retry: { maxAttempts: 3 } },
-      providers: {
-        small: { type: 'openai', baseUrl: `${sim.url}/v1`, apiKey: KEY, contextWindows: { 'gpt-small': 50 } },
-        compat: {
-          type: 'openai-compatible',
-          baseUrl: `${sim.url}/v1`,
-          apiKey: KEY,
-          contextWindows: { mini: 40 },
-        },
-        claude: {
-          type: 'anthropic',
-          baseUrl: `${sim.url}/v1`,
-          apiKey: KEY,
-          contextWindows: { 'claude-big': 200 },
-        },
-        // No windows configured: the gateway learns only from the errors.
-        gem: { type: 'gemini', baseUrl: `${sim.url}/v1beta`, apiKey: KEY },
+  h = await startSimulatedGateway(KEY, (url) => ({
+    defaults: { retry: { maxAttempts: 3 } },
+    providers: {
+      small: { type: 'openai', baseUrl: `${url}/v1`, apiKey: KEY, contextWindows: { 'gpt-small': 50 } },
+      compat: { type: 'openai-compatible', baseUrl: `${url}/v1`, apiKey: KEY, contextWindows: { mini: 40 } },
+      claude: {
+        type: 'anthropic',
+        baseUrl: `${url}/v1`,
+        apiKey: KEY,
+        contextWindows: { 'claude-big': 200 },
       },
-      routes: {
-        long: { targets: ['small/gpt-small', 'compat/mini', 'claude/claude-big', 'gem/gemini-huge'] },
-        'claude-first': { targets: ['claude/claude-big', 'small/gpt-small', 'gem/gemini-huge'] },
-        'gemini-first': { targets: ['gem/gemini-small', 'small/gpt-small', 'claude/claude-big'] },
-        bounded: { targets: ['small/gpt-small', 'claude/claude-big'] },
-      },
+      // No windows configured: the gateway learns only from the errors.
+      gem: { type: 'gemini', baseUrl: `${url}/v1beta`, apiKey: KEY },
     },
-    { env: {} },
-  );
-  gateway = await startGateway(config);
-  client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'any', maxRetries: 0 });
+    routes: {
+      long: { targets: ['small/gpt-small', 'compat/mini', 'claude/claude-big', 'gem/gemini-huge'] },
+      'claude-first': { targets: ['claude/claude-big', 'small/gpt-small', 'gem/gemini-huge'] },
+      'gemini-first': { targets: ['gem/gemini-small', 'small/gpt-small', 'claude/claude-big'] },
+      bounded: { targets: ['small/gpt-small', 'claude/claude-big'] },
+    },
+  }));
+  client = h.client;
+  // The models' real limits, as the simulator enforces them (prompt words ≈ tokens).
+  h.sim.setBehavior('gpt-small', { contextWindow: 50 });
+  h.sim.setBehavior('mini', { contextWindow: 40 });
+  h.sim.setBehavior('claude-big', { contextWindow: 200 });
+  h.sim.setBehavior('gemini-small', { contextWindow: 60 });
 });
 
-afterAll(async () => {
-  await gateway?.close();
-  await sim?.close();
-});
+afterAll(() => h?.close());
 
 const prompt = (words: number): OpenAI.Chat.ChatCompletionMessageParam[] => [
   { role: 'user', content: Array.from({ length: words }, (_, i) => `w${i}`).join(' ') },

@@ -101,3 +101,32 @@ export async function raw(
 export const userMessage = (content = 'Hello there'): OpenAI.Chat.ChatCompletionMessageParam[] => [
   { role: 'user', content },
 ];
+
+export interface SimulatedGateway {
+  sim: Simulator;
+  gateway: Gateway;
+  client: OpenAI;
+  close(): Promise<void>;
+}
+
+/**
+ * One simulator (it speaks every protocol, so providers of any type can point at it), a gateway with
+ * the raw config `config(simUrl)` (port 0 added), and the openai SDK on it.
+ */
+export async function startSimulatedGateway(
+  apiKey: string,
+  config: (simUrl: string) => Record<string, unknown>,
+): Promise<SimulatedGateway> {
+  const sim = await startSimulator({ apiKey });
+  const gateway = await startGateway(resolveConfig({ server: { port: 0 }, ...config(sim.url) }, { env: {} }));
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'any', maxRetries: 0 });
+  return {
+    sim,
+    gateway,
+    client,
+    async close() {
+      await gateway.close();
+      await sim.close();
+    },
+  };
+}

@@ -10,45 +10,33 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../src/config/load.js';
-import { startGateway, type Gateway } from '../src/main.js';
-import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { startSimulatedGateway, type SimulatedGateway } from './harness.js';
 
 const KEY = 'sk-thinking-sim-key-0001';
-let sim: Simulator;
-let gateway: Gateway;
+let h: SimulatedGateway;
 let client: OpenAI;
 
 beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY });
-  const config = resolveConfig(
-    {
-      server: { port: 0 },
-      providers: {
-        anthropic: { type: 'anthropic', baseUrl: `${sim.url}/v1`, apiKey: KEY },
-        openai: { type: 'openai', baseUrl: `${sim.url}/v1`, apiKey: KEY },
-        gemini: { type: 'gemini', baseUrl: `${sim.url}/v1beta`, apiKey: KEY },
-        // The same API under another name: signatures do not travel between targets.
-        'gemini-eu': { type: 'gemini', baseUrl: `${sim.url}/v1beta`, apiKey: KEY },
-      },
-      routes: {
-        claude: { targets: ['anthropic/claude-sonnet-4-5'] },
-        'claude-haiku': { targets: ['anthropic/claude-haiku-4-5'] },
-        gpt: { targets: ['openai/gpt-4o'] },
-        'gemini-3': { targets: ['gemini/gemini-3-pro-preview'] },
-        'gemini-3-eu': { targets: ['gemini-eu/gemini-3-pro-preview'] },
-      },
+  h = await startSimulatedGateway(KEY, (url) => ({
+    providers: {
+      anthropic: { type: 'anthropic', baseUrl: `${url}/v1`, apiKey: KEY },
+      openai: { type: 'openai', baseUrl: `${url}/v1`, apiKey: KEY },
+      gemini: { type: 'gemini', baseUrl: `${url}/v1beta`, apiKey: KEY },
+      // The same API under another name: signatures do not travel between targets.
+      'gemini-eu': { type: 'gemini', baseUrl: `${url}/v1beta`, apiKey: KEY },
     },
-    { env: {} },
-  );
-  gateway = await startGateway(config);
-  client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'any', maxRetries: 0 });
+    routes: {
+      claude: { targets: ['anthropic/claude-sonnet-4-5'] },
+      'claude-haiku': { targets: ['anthropic/claude-haiku-4-5'] },
+      gpt: { targets: ['openai/gpt-4o'] },
+      'gemini-3': { targets: ['gemini/gemini-3-pro-preview'] },
+      'gemini-3-eu': { targets: ['gemini-eu/gemini-3-pro-preview'] },
+    },
+  }));
+  client = h.client;
 });
 
-afterAll(async () => {
-  await gateway?.close();
-  await sim?.close();
-});
+afterAll(() => h?.close());
 
 const weather: OpenAI.Chat.ChatCompletionTool = {
   type: 'function',
@@ -78,6 +66,16 @@ function next(
   return [...history, message, { role: 'tool', tool_call_id: call.id, content: 'sunny, 21 °C' }];
 }
 
+/** Sends the assistant message back on the Claude route: whether the next answer still thinks. */
+async function stillThinking(message: object): Promise<boolean> {
+  const second = await client.chat.completions.create({
+    model: 'claude',
+    messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
+    ...ask,
+  });
+  return Boolean((second.choices[0]!.message as WithBlocks).reasoning_content);
+}
+
 describe('extended thinking in a tool loop, through the OpenAI API', () => {
   it('the answer carries its thinking blocks; sent back with the message, the loop goes on thinking', async () => {
     const first = await client.chat.completions.create({ model: 'claude', messages: question, ...ask });
@@ -92,13 +90,8 @@ describe('extended thinking in a tool loop, through the OpenAI API', () => {
         origin: 'anthropic/claude-sonnet-4-5',
       },
     ]);
-    const second = await client.chat.completions.create({
-      model: 'claude',
-      messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
-      ...ask,
-    });
     // Still thinking: the upstream request kept the signed block (the simulator checked it).
-    expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeTruthy();
+    expect(await stillThinking(message)).toBe(true);
   });
 
   it('streamed: the complete block arrives as a thinking_blocks delta after the reasoning deltas', async () => {
@@ -133,12 +126,7 @@ describe('extended thinking in a tool loop, through the OpenAI API', () => {
     expect(blocks).toHaveLength(1);
     expect(blocks[0]!.thinking).toBe(reasoning);
     const message = { role: 'assistant', content: null, tool_calls: calls, thinking_blocks: blocks };
-    const second = await client.chat.completions.create({
-      model: 'claude',
-      messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
-      ...ask,
-    });
-    expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeTruthy();
+    expect(await stillThinking(message)).toBe(true);
   });
 
   it('a tool loop begun on another provider continues on Claude, without thinking for that request', async () => {
