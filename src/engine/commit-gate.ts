@@ -60,6 +60,10 @@ export class CommitGate {
   /** @internal */ forward(part: StreamPart): void {
     this.sink.part(part);
   }
+
+  /** @internal */ flush(): void {
+    this.sink.flush();
+  }
 }
 
 /** One attempt's view of the gate. */
@@ -86,7 +90,10 @@ export class AttemptRelay {
       this.gate.forward(part);
     } else if (!this.lost) {
       if (!isOutputPart(part)) this.held.push(part);
-      else if (this.gate.claim(this)) this.gate.forward(part);
+      else if (this.gate.claim(this)) {
+        this.gate.forward(part);
+        this.gate.flush();
+      }
     }
   }
 

@@ -52,6 +52,11 @@ export interface StreamSink {
   /** The commit point: headers go out, with what happened so far. */
   open(meta: ResponseMeta): void;
   part(part: StreamPart): void;
+  /**
+   * Sends what was written so far now, not at the end of the current tick (the first token must not
+   * wait while the rest of the upstream buffer it came in is relayed).
+   */
+  flush(): void;
   /** A clean end (`[DONE]`). */
   end(): void;
   /** A failure after the commit point: an error event and no `[DONE]`. */

@@ -44,6 +44,16 @@ export class SseResponseSink implements StreamSink {
     return this.backpressure;
   }
 
+  /**
+   * node:http corks the socket on a response's first write in a tick and uncorks it on the next tick,
+   * so that a burst of writes goes out in one writev. The first token must not wait for the rest of
+   * its burst: uncork now (later writes in this tick cork again and go out together).
+   */
+  flush(): void {
+    const socket = this.res.socket;
+    if (socket?.writableCorked) socket.uncork();
+  }
+
   private write(text: string): void {
     if (this.res.write(text) || this.backpressure) return;
     // Resolves on drain, or on close: a client that went away must not leave the relay waiting.
