@@ -6,7 +6,8 @@
  * blocks in `thinking_blocks`, an app that sends the message back keeps them, and a loop whose blocks
  * are missing or came from another model runs without thinking instead of failing. Gemini's thought
  * signatures ride on the tool calls (`extra_content`, Google's own OpenAI-compatible shape); Gemini 3
- * rejects a step without one, and the simulator enforces that too.
+ * rejects a step without one, and the simulator enforces that too. DeepSeek's thinking mode needs
+ * `reasoning_content` back on every tool-call turn.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ beforeAll(async () => {
       gemini: { type: 'gemini', baseUrl: `${url}/v1beta`, apiKey: KEY },
       // The same API under another name: signatures do not travel between targets.
       'gemini-eu': { type: 'gemini', baseUrl: `${url}/v1beta`, apiKey: KEY },
+      deepseek: { type: 'deepseek', baseUrl: `${url}/v1`, apiKey: KEY },
     },
     routes: {
       claude: { targets: ['anthropic/claude-sonnet-4-5'] },
@@ -31,6 +33,7 @@ beforeAll(async () => {
       gpt: { targets: ['openai/gpt-4o'] },
       'gemini-3': { targets: ['gemini/gemini-3-pro-preview'] },
       'gemini-3-eu': { targets: ['gemini-eu/gemini-3-pro-preview'] },
+      deepseek: { targets: ['deepseek/deepseek-v4-flash'] },
     },
   }));
   client = h.client;
@@ -253,5 +256,46 @@ describe('Gemini thought signatures in a tool loop, through the OpenAI API', () 
       for (const c of chunk.choices[0]?.delta.tool_calls ?? [])
         extras.push((c as { extra_content?: unknown }).extra_content);
     expect(extras[0]).toMatchObject({ google: { thought_signature: expect.stringMatching(/^Cs/) } });
+  });
+});
+
+describe('DeepSeek thinking mode in a tool loop', () => {
+  it('a loop begun on DeepSeek keeps its reasoning_content and goes on thinking', async () => {
+    const first = await client.chat.completions.create({
+      model: 'deepseek',
+      messages: question,
+      tools: [weather],
+    });
+    const message = first.choices[0]!.message as WithBlocks;
+    expect(message.reasoning_content).toBeTruthy();
+    const { data, response } = await client.chat.completions
+      .create({
+        model: 'deepseek',
+        messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
+        tools: [weather],
+      })
+      .withResponse();
+    expect((data.choices[0]!.message as WithBlocks).reasoning_content).toBeTruthy();
+    expect(response.headers.get('x-switchyard-warnings')).toBeNull();
+  });
+
+  it('a loop begun elsewhere runs that request with thinking off instead of a 400', async () => {
+    const first = await client.chat.completions.create({
+      model: 'gpt',
+      messages: question,
+      tools: [weather],
+    });
+    const { data, response } = await client.chat.completions
+      .create({
+        model: 'deepseek',
+        messages: next(question, first.choices[0]!.message as OpenAI.Chat.ChatCompletionMessageParam),
+        tools: [weather],
+      })
+      .withResponse();
+    expect(data.choices[0]!.finish_reason).toBe('tool_calls');
+    expect((data.choices[0]!.message as WithBlocks).reasoning_content).toBeUndefined();
+    expect(response.headers.get('x-switchyard-warnings')).toBe(
+      'thinking: disabled (a tool-call turn has no reasoning_content to send back)',
+    );
   });
 });

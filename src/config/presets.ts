@@ -23,7 +23,7 @@ const openAICompatible = (baseUrl: string | undefined, options: ProtocolOptions 
 export const PROVIDER_PRESETS = {
   openai: openAICompatible('https://api.openai.com/v1'),
   mistral: openAICompatible('https://api.mistral.ai/v1'),
-  deepseek: openAICompatible('https://api.deepseek.com/v1'),
+  deepseek: openAICompatible('https://api.deepseek.com/v1', { reasoningReplay: true }),
   groq: openAICompatible('https://api.groq.com/openai/v1'),
   together: openAICompatible('https://api.together.xyz/v1'),
   openrouter: openAICompatible('https://openrouter.ai/api/v1'),

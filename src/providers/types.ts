@@ -44,6 +44,12 @@ export interface ProtocolOptions {
   defaultMaxTokens?: number;
   /** Whether the upstream accepts `stream_options.include_usage` (OpenAI-compatible servers mostly do). */
   streamUsage?: boolean;
+  /**
+   * DeepSeek's thinking mode: every earlier assistant turn with tool calls must carry its
+   * `reasoning_content` back. A history without it (a tool loop begun on another provider) is sent
+   * with `thinking: {type: "disabled"}` instead of earning a 400.
+   */
+  reasoningReplay?: boolean;
 }
 
 /** Everything a protocol needs to know about one attempt. */

@@ -317,6 +317,53 @@ describe('auth', () => {
     }
   });
 
+  describe('DeepSeek models (deepseek-*): thinking mode', () => {
+    const call = {
+      id: 'call_1',
+      type: 'function' as const,
+      function: { name: 'get_weather', arguments: '{}' },
+    };
+    const loop = (assistant: object): OpenAI.Chat.ChatCompletionMessageParam[] => [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: null, tool_calls: [call], ...assistant },
+      { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+    ];
+    const ask = (model: string, messages: OpenAI.Chat.ChatCompletionMessageParam[], extra: object = {}) =>
+      client.chat.completions.create({
+        model,
+        messages,
+        ...extra,
+      } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming);
+
+    it('V4 models think by default and answer with reasoning_content; thinking can be turned off', async () => {
+      const on = await ask('deepseek-v4-flash', [{ role: 'user', content: 'hi' }]);
+      expect((on.choices[0]!.message as { reasoning_content?: string }).reasoning_content).toBeTruthy();
+      const off = await ask('deepseek-v4-flash', [{ role: 'user', content: 'hi' }], {
+        thinking: { type: 'disabled' },
+      });
+      expect((off.choices[0]!.message as { reasoning_content?: string }).reasoning_content).toBeUndefined();
+    });
+
+    it('a tool-call turn without its reasoning_content: 400, unless thinking is off', async () => {
+      const error = await ask('deepseek-v4-flash', loop({})).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 400 });
+      expect((error as APIError).message).toContain(
+        'The `reasoning_content` in the thinking mode must be passed back to the API.',
+      );
+      await expect(ask('deepseek-v4-flash', loop({ reasoning_content: 'checked' }))).resolves.toBeTruthy();
+      await expect(
+        ask('deepseek-v4-flash', loop({}), { thinking: { type: 'disabled' } }),
+      ).resolves.toBeTruthy();
+    });
+
+    it('other models do not know the thinking parameter', async () => {
+      const error = await ask('gpt-4o', [{ role: 'user', content: 'hi' }], {
+        thinking: { type: 'enabled' },
+      }).catch((e: unknown) => e);
+      expect((error as APIError).message).toContain('Unrecognized request argument supplied: thinking');
+    });
+  });
+
   it('answers 401 with the real body, echoing a masked key', async () => {
     const wrong = new OpenAI({
       baseURL: `${sim.url}/v1`,

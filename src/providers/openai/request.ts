@@ -20,6 +20,19 @@ function withoutGatewayFields(m: ChatMessage): ChatMessage {
   return rest;
 }
 
+/**
+ * Whether the history has a tool-call turn without the `reasoning_content` DeepSeek's thinking mode
+ * needs back, and the client did not turn thinking off itself.
+ */
+function lacksReasoning(request: ChatRequest): boolean {
+  const thinking = request.thinking as { type?: unknown } | undefined;
+  if (thinking?.type === 'disabled') return false;
+  return (request.messages ?? []).some(
+    (m) =>
+      m.role === 'assistant' && (m.tool_calls?.length ?? 0) > 0 && typeof m.reasoning_content !== 'string',
+  );
+}
+
 /** Builds `baseUrl + path?query` with `{model}` filled in. */
 export function upstreamUrl(provider: ProviderSettings, path: string, model: string): string {
   let url = provider.baseUrl + path.replace('{model}', encodeURIComponent(model));
@@ -53,6 +66,10 @@ export function openAIChatRequest(request: ChatRequest, ctx: AttemptContext): Up
   const body: ChatRequest = { ...request, model: ctx.model };
   if (request.messages?.some(carriesGatewayFields))
     body.messages = request.messages.map(withoutGatewayFields);
+  if (provider.options.reasoningReplay && lacksReasoning(request)) {
+    body.thinking = { type: 'disabled' };
+    ctx.warn?.('thinking: disabled (a tool-call turn has no reasoning_content to send back)');
+  }
   if (request.stream && provider.options.streamUsage !== false) {
     body.stream_options = { ...request.stream_options, include_usage: true };
   }

@@ -8,6 +8,7 @@ import {
   rejectUnknown,
   type Json,
 } from './openai-check.js';
+import { deepSeekThinking, isDeepSeek } from './deepseek.js';
 import { InvalidRequest } from './openai-errors.js';
 import {
   validateMessages,
@@ -29,6 +30,8 @@ export interface ChatRequest {
   stop: string[];
   /** Function tools, or null when the request has none. */
   tools: FunctionTool[] | null;
+  /** DeepSeek models in thinking mode: answers carry `reasoning_content` (deepseek.ts). */
+  thinking: boolean;
   toolChoice: ToolChoice;
   parallelToolCalls: boolean;
 }
@@ -73,6 +76,8 @@ const KNOWN = new Set([
   'verbosity',
   'web_search_options',
 ]);
+
+const KNOWN_DEEPSEEK = new Set([...KNOWN, 'thinking']);
 
 /** Value checks for optional parameters (null counts as absent, as in the API). */
 const CHECKS: Record<string, (value: unknown, param: string) => void> = {
@@ -134,8 +139,9 @@ function onlyWithTools(param: string): InvalidRequest {
 
 export function validateChatRequest(body: Json): ChatRequest {
   const model = readModel(body);
-  rejectUnknown(body, KNOWN);
+  rejectUnknown(body, isDeepSeek(model) ? KNOWN_DEEPSEEK : KNOWN);
   const messages = validateMessages(body.messages);
+  const thinking = isDeepSeek(model) && deepSeekThinking(model, body, messages);
   for (const [param, check] of Object.entries(CHECKS)) {
     const value = body[param];
     if (value !== undefined && value !== null) check(value, param);
@@ -169,5 +175,6 @@ export function validateChatRequest(body: Json): ChatRequest {
     tools,
     toolChoice: validateToolChoice(body.tool_choice, tools),
     parallelToolCalls: body.parallel_tool_calls !== false,
+    thinking,
   };
 }

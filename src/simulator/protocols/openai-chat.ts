@@ -9,6 +9,7 @@ import { sseFrame } from '../sse.js';
 import { countWords, estimateJsonTokens, replyWords, sampleObject } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './openai-check.js';
+import { DEEPSEEK_REASONING } from './deepseek.js';
 import { errorResponse } from './openai-errors.js';
 import type { ChatRequest } from './openai-chat-request.js';
 import type { Answer, Headers, ProtocolContext, StreamFrame } from './types.js';
@@ -106,10 +107,12 @@ function usage(prompt: number, completion: number): Json {
   };
 }
 
-function message(choice: Choice): Json {
+function message(choice: Choice, reasoning: string | null): Json {
+  const thought = reasoning === null ? {} : { reasoning_content: reasoning };
   if (choice.toolCalls.length > 0) {
     return {
       role: 'assistant',
+      ...thought,
       content: null,
       tool_calls: choice.toolCalls.map((c) => ({
         id: c.id,
@@ -120,12 +123,14 @@ function message(choice: Choice): Json {
       annotations: [],
     };
   }
-  return { role: 'assistant', content: choice.pieces.join(''), refusal: null, annotations: [] };
+  return { role: 'assistant', ...thought, content: choice.pieces.join(''), refusal: null, annotations: [] };
 }
 
 /** Deltas of one choice: [delta, is-token, finish_reason]. */
-function deltas(choice: Choice): Array<[Json, boolean, FinishReason | null]> {
+function deltas(choice: Choice, reasoning: string | null): Array<[Json, boolean, FinishReason | null]> {
   const out: Array<[Json, boolean, FinishReason | null]> = [];
+  if (reasoning !== null)
+    out.push([{ role: 'assistant', content: null, reasoning_content: reasoning }, true, null]);
   if (choice.toolCalls.length === 0) {
     out.push([{ role: 'assistant', content: '', refusal: null }, false, null]);
     for (const piece of choice.pieces) out.push([{ content: piece }, true, null]);
@@ -175,6 +180,7 @@ export function chatAnswer({ request, behavior, context, headers }: ChatAnswerIn
   }
   const prompt = promptTokens(request);
   const completion = choices.reduce((sum, c) => sum + c.tokens, 0);
+  const reasoning = request.thinking ? DEEPSEEK_REASONING : null;
   const base = {
     id: `chatcmpl-${randomId(context.random, 29)}`,
     created: context.unixSeconds(),
@@ -186,7 +192,7 @@ export function chatAnswer({ request, behavior, context, headers }: ChatAnswerIn
       object: 'chat.completion',
       choices: choices.map((c, index) => ({
         index,
-        message: message(c),
+        message: message(c, reasoning),
         logprobs: null,
         finish_reason: c.finish,
       })),
@@ -210,7 +216,7 @@ export function chatAnswer({ request, behavior, context, headers }: ChatAnswerIn
       }),
     });
   const perChoice = choices.map((choice, index) =>
-    deltas(choice).map(([delta, token, finish]): StreamFrame => ({
+    deltas(choice, reasoning).map(([delta, token, finish]): StreamFrame => ({
       text: chunk([{ index, delta, logprobs: null, finish_reason: finish }]),
       token,
     })),
