@@ -30,6 +30,8 @@ beforeAll(async () => {
     routes: {
       claude: { targets: ['anthropic/claude-sonnet-4-5'] },
       'claude-haiku': { targets: ['anthropic/claude-haiku-4-5'] },
+      // Claude 4.6 and later think adaptively (thinking: {type: 'adaptive'}), not with a budget.
+      'claude-adaptive': { targets: ['anthropic/claude-opus-4-6'] },
       gpt: { targets: ['openai/gpt-4o'] },
       'gemini-3': { targets: ['gemini/gemini-3-pro-preview'] },
       'gemini-3-eu': { targets: ['gemini-eu/gemini-3-pro-preview'] },
@@ -69,10 +71,10 @@ function next(
   return [...history, message, { role: 'tool', tool_call_id: call.id, content: 'sunny, 21 °C' }];
 }
 
-/** Sends the assistant message back on the Claude route: whether the next answer still thinks. */
-async function stillThinking(message: object): Promise<boolean> {
+/** Sends the assistant message back on a Claude route: whether the next answer still thinks. */
+async function stillThinking(message: object, model = 'claude'): Promise<boolean> {
   const second = await client.chat.completions.create({
-    model: 'claude',
+    model,
     messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
     ...ask,
   });
@@ -95,6 +97,20 @@ describe('extended thinking in a tool loop, through the OpenAI API', () => {
     ]);
     // Still thinking: the upstream request kept the signed block (the simulator checked it).
     expect(await stillThinking(message)).toBe(true);
+  });
+
+  it('the same with adaptive thinking (Claude 4.6 and later)', async () => {
+    const first = await client.chat.completions.create({
+      model: 'claude-adaptive',
+      messages: question,
+      ...ask,
+    });
+    const message = first.choices[0]!.message as WithBlocks;
+    expect(message.thinking_blocks?.[0]).toMatchObject({
+      type: 'thinking',
+      origin: 'anthropic/claude-opus-4-6',
+    });
+    expect(await stillThinking(message, 'claude-adaptive')).toBe(true);
   });
 
   it('streamed: the complete block arrives as a thinking_blocks delta after the reasoning deltas', async () => {

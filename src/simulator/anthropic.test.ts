@@ -170,6 +170,16 @@ describe('answers', () => {
     expect((final.content[0] as Anthropic.ThinkingBlock).signature).toMatch(/^Eu/);
   });
 
+  it('adaptive thinking answers with a signed thinking block too', async () => {
+    const message = await client.messages.create({
+      model: 'claude-opus-4-6',
+      max_tokens: 2048,
+      messages: hi,
+      thinking: { type: 'adaptive' },
+    } as Anthropic.MessageCreateParamsNonStreaming);
+    expect(message.content.map((b) => b.type)).toEqual(['thinking', 'text']);
+  });
+
   describe('thinking blocks sent back in a tool loop (signatures are checked)', () => {
     const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
     const ask = { model: 'c', max_tokens: 2048, tools: [weather], thinking };

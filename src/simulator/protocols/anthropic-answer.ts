@@ -64,7 +64,7 @@ function toolBlocks(request: MessagesRequest, behavior: ModelBehavior, context: 
 function reply(request: MessagesRequest, behavior: ModelBehavior, context: ProtocolContext): Reply {
   const blocks: Block[] = [];
   let budget = request.maxTokens;
-  if (request.thinkingBudget !== null) {
+  if (request.thinking) {
     const pieces = replyPieces(THINKING_WORDS);
     blocks.push({ type: 'thinking', pieces, signature: thinkingSignature(request.model, pieces.join('')) });
     budget -= pieces.length;

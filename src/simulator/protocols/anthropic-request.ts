@@ -27,6 +27,8 @@ export interface MessagesRequest {
   toolChoice: AnthropicToolChoice;
   /** Thinking budget when `thinking.type` is enabled, else null. */
   thinkingBudget: number | null;
+  /** Thinking on, with a budget or adaptive: the answer starts with a thinking block. */
+  thinking: boolean;
 }
 
 /** Top-level body parameters of Messages create (API reference). */
@@ -191,5 +193,6 @@ export function validateMessagesRequest(body: Json): MessagesRequest {
     tools,
     toolChoice,
     thinkingBudget,
+    thinking: thinkingOn,
   };
 }
