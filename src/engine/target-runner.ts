@@ -81,15 +81,16 @@ export async function runTarget<T>(
     }
     state.attempts++;
     const relay = state.gate?.relay(target);
+    // The attempt may take no longer than the request has left; when that is what limits it, its
+    // timing out is the deadline passing (its timer can fire a hair before the deadline's own).
+    const attemptMs = Math.max(1, Math.min(route.timeouts.attemptMs, state.deadline.remaining()));
+    const cutByDeadline = attemptMs < route.timeouts.attemptMs;
     let result: AttemptResult<T>;
     try {
       result = await runAttempt(deps, {
         target,
         exchange,
-        timeouts: {
-          ...route.timeouts,
-          attemptMs: Math.max(1, Math.min(route.timeouts.attemptMs, state.deadline.remaining())),
-        },
+        timeouts: { ...route.timeouts, attemptMs },
         signal,
         ...(relay ? { onPart: (p) => relay.part(p), drained: () => relay.drained() } : {}),
       });
@@ -125,6 +126,7 @@ export async function runTarget<T>(
       throw new CommittedFailure(failure);
     }
     if (signal.aborted) return undefined;
+    if (cutByDeadline && failure.reason === 'attempt_timeout') state.deadlinePassed = true;
     state.failures.push({ target, failure });
     if (failure.class === 'context') noteContextNeed(state, target, failure);
     if (failure.class === 'fatal') {
