@@ -129,11 +129,7 @@ export class Engine {
       call.onSettled?.(this.meta(state));
     }
     if (signal.aborted && !(signal.reason instanceof DeadlineExceededError)) throw clientClosedRequest();
-    // Timers can fire a hair early against the clock: the deadline's abort, or an attempt cut short
-    // by it, is the deadline passing even when the clock says a fraction of a millisecond is left.
-    const outOfTime =
-      deadline.expired() || signal.reason instanceof DeadlineExceededError || state.deadlinePassed === true;
-    throw exhaustedError(state.failures, this.meta(state), outOfTime, timeoutMs);
+    throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs);
   }
 
   /**

@@ -24,8 +24,6 @@ export interface RequestState {
   warnings?: Map<string, Set<string>>;
   /** Every target is tried regardless of breakers (too few were healthy). */
   panic: boolean;
-  /** An attempt cut short by the request's deadline timed out: the request ran out of time. */
-  deadlinePassed?: boolean;
   /** Estimated prompt tokens, computed once if an attempt without usage needs it. */
   promptTokens?: number;
   /**

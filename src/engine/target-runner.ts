@@ -126,7 +126,7 @@ export async function runTarget<T>(
       throw new CommittedFailure(failure);
     }
     if (signal.aborted) return undefined;
-    if (cutByDeadline && failure.reason === 'attempt_timeout') state.deadlinePassed = true;
+    if (cutByDeadline && failure.reason === 'attempt_timeout') state.deadline.markPassed();
     state.failures.push({ target, failure });
     if (failure.class === 'context') noteContextNeed(state, target, failure);
     if (failure.class === 'fatal') {

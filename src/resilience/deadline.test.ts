@@ -85,6 +85,33 @@ describe('Deadline', () => {
   });
 });
 
+describe('Deadline against timers that fire early', () => {
+  it('has passed once its own timer fired, or a timer clamped to it was marked, whatever the clock says', () => {
+    const clock = new ManualClock();
+    // A clock whose timers fire 1 ms before they are due, as Node's can against performance.now().
+    const early = {
+      ...clock,
+      now: () => clock.now(),
+      setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms - 1),
+      clearTimeout: (h: { id: unknown }) => clock.clearTimeout(h),
+    };
+    const d = new Deadline(300, early);
+    const controller = new AbortController();
+    d.abortOnExpiry(controller);
+    clock.advance(299);
+    expect(controller.signal.aborted).toBe(true);
+    expect(d.expired()).toBe(true);
+    expect(d.remaining()).toBe(0);
+
+    const other = new Deadline(300, clock);
+    clock.advance(299);
+    expect(other.expired()).toBe(false);
+    other.markPassed();
+    expect(other.expired()).toBe(true);
+    expect(other.canFit(0)).toBe(false);
+  });
+});
+
 describe('parseClientTimeout', () => {
   it('uses the maximum when the header is absent', () => {
     expect(parseClientTimeout(undefined, 600_000)).toEqual({

@@ -24,6 +24,8 @@ export class Deadline {
   readonly #clock: Clock;
   #timer: TimerHandle | undefined;
   #disposed = false;
+  /** A timer set to the deadline fired: it passed, whatever the clock says (timers can fire early). */
+  #passed = false;
 
   constructor(timeoutMs: number, clock: Clock) {
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
@@ -35,7 +37,7 @@ export class Deadline {
 
   /** Milliseconds left, never negative. */
   remaining(): number {
-    return Math.max(0, this.expiresAt - this.#clock.now());
+    return this.#passed ? 0 : Math.max(0, this.expiresAt - this.#clock.now());
   }
 
   elapsed(): number {
@@ -43,7 +45,15 @@ export class Deadline {
   }
 
   expired(): boolean {
-    return this.#clock.now() >= this.expiresAt;
+    return this.#passed || this.#clock.now() >= this.expiresAt;
+  }
+
+  /**
+   * Says that a timer set to the time left (an attempt's, clamped to it) has fired. Timers can fire a
+   * hair before the deadline by the clock; the deadline has passed all the same.
+   */
+  markPassed(): void {
+    this.#passed = true;
   }
 
   /** Whether something taking `ms` would finish before the deadline (a zero-length step needs time left). */
@@ -58,7 +68,10 @@ export class Deadline {
    */
   abortOnExpiry(controller: AbortController): void {
     if (this.#disposed || this.#timer !== undefined) return;
-    const expire = (): void => controller.abort(new DeadlineExceededError(this.timeoutMs));
+    const expire = (): void => {
+      this.#passed = true;
+      controller.abort(new DeadlineExceededError(this.timeoutMs));
+    };
     if (this.expired()) return expire();
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;

@@ -5,7 +5,7 @@
  * its error type stands for (anthropic-sdk-python#1258: a mid-stream overload must count as a 529).
  */
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
-import { statedPromptTokens } from '../context-size.js';
+import { contextLengthFields } from '../context-size.js';
 import { parseResetTimestamp, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
 import { scrubSecret } from '../types.js';
@@ -167,11 +167,13 @@ function builders({ status, headers, f, ctx, now, inStream }: BuilderInput) {
     make,
     /** The prompt does not fit the model: OpenAI's code, and the size when the message states it. */
     contextError: (): UpstreamFailure =>
-      make('context', 'context_length', 400, 'invalid_request_error', {
-        code: 'context_length_exceeded',
-        param: 'messages',
-        ...statedPromptTokens(f.message, CONTEXT_TOKENS),
-      }),
+      make(
+        'context',
+        'context_length',
+        400,
+        'invalid_request_error',
+        contextLengthFields(f.message, CONTEXT_TOKENS),
+      ),
     /** Our key is out of money until a stated time (or, unstated, for an hour): never retry it meanwhile. */
     quota: (): UpstreamFailure =>
       make('failover', 'upstream_quota', 429, 'insufficient_quota', {

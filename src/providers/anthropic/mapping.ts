@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import type { FinishReason, Usage } from '../../core/chat.js';
 import type { WireUsage } from './wire.js';
-import type { AttemptContext } from '../types.js';
 
 /**
  * The tool that carries `response_format: json_object` (Anthropic has no schema-less JSON mode: its
@@ -69,12 +68,4 @@ export function openAIUsage(usage: WireUsage): Usage {
     total_tokens: prompt + completion,
     prompt_tokens_details: { cached_tokens: cacheRead },
   };
-}
-
-/**
- * The `origin` of the thinking blocks a target produces: signatures are checked against the model
- * that issued them, so a block goes back only to the target it came from (provider and model).
- */
-export function targetId(ctx: AttemptContext): string {
-  return `${ctx.provider.id}/${ctx.model}`;
 }

@@ -21,8 +21,8 @@ import type {
   ToolMessage,
 } from '../../core/chat.js';
 import { invalidRequest } from '../../core/errors.js';
-import type { AttemptContext } from '../types.js';
-import { anthropicToolId, targetId } from './mapping.js';
+import { type AttemptContext, targetId } from '../types.js';
+import { anthropicToolId } from './mapping.js';
 import { refuse } from './refuse.js';
 import type {
   ImageBlock,

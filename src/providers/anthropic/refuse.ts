@@ -1,19 +1,7 @@
-import { invalidRequest } from '../../core/errors.js';
+import { refuseParameter } from '../refuse.js';
 import type { AttemptContext } from '../types.js';
 
-/**
- * A parameter this target cannot honour: throws the 400 naming the parameter and the target, or,
- * when the route drops unsupported parameters, returns so the caller drops it.
- */
+/** A parameter the Anthropic Messages API cannot honour: a 400, or dropped on routes that drop (see refuseParameter). */
 export function refuse(ctx: AttemptContext, param: string, what: string): void {
-  if (ctx.dropUnsupported) {
-    ctx.warn?.(`dropped ${param}: not supported by ${ctx.provider.id}/${ctx.model}`);
-    return;
-  }
-  throw invalidRequest(
-    `${what} is not supported by ${ctx.provider.id}/${ctx.model} (Anthropic Messages API). ` +
-      `Remove \`${param}\`, or set dropUnsupportedParams on the route to drop it.`,
-    param,
-    'unsupported_parameter',
-  );
+  refuseParameter(ctx, param, what, 'Anthropic Messages API');
 }

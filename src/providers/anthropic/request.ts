@@ -43,17 +43,17 @@ export function anthropicChatRequest(request: ChatRequest, ctx: AttemptContext):
 function canThink(messages: readonly MessageParam[]): boolean {
   const last = messages.findLast((m) => m.role === 'assistant');
   if (!last || !last.content.some((b) => b.type === 'tool_use')) return true;
-  const first = last.content[0]?.type;
-  return first === 'thinking' || first === 'redacted_thinking';
+  return last.content[0] !== undefined && isThinkingBlock(last.content[0]);
 }
+
+const isThinkingBlock = (b: RequestBlock): boolean => b.type === 'thinking' || b.type === 'redacted_thinking';
 
 /** Thinking blocks only go back when the request thinks (a turn left empty goes: the API combines turns). */
 function withoutThinkingBlocks(messages: MessageParam[]): void {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]!;
-    const isThinking = (b: RequestBlock): boolean => b.type === 'thinking' || b.type === 'redacted_thinking';
-    if (m.role !== 'assistant' || !m.content.some(isThinking)) continue;
-    m.content = m.content.filter((b) => !isThinking(b));
+    if (m.role !== 'assistant' || !m.content.some(isThinkingBlock)) continue;
+    m.content = m.content.filter((b) => !isThinkingBlock(b));
     if (m.content.length === 0) messages.splice(i, 1);
   }
 }

@@ -2,9 +2,9 @@
  * A Messages API response → an OpenAI chat completion (platform.claude.com/docs/en/api/messages/create).
  */
 import type { ChatCompletion, ResponseMessage, ThinkingBlock, ToolCall } from '../../core/chat.js';
-import type { AttemptContext } from '../types.js';
+import { type AttemptContext, targetId } from '../types.js';
 import { invalidResponse, parseJsonObject } from '../upstream-body.js';
-import { JSON_TOOL, finishReason, openAIUsage, targetId } from './mapping.js';
+import { JSON_TOOL, finishReason, openAIUsage } from './mapping.js';
 import type { MessageBody } from './wire.js';
 
 /**

@@ -9,9 +9,9 @@ import type { FinishReason } from '../../core/chat.js';
 import { transportFailure } from '../../core/errors.js';
 import type { SseEvent } from '../../core/sse.js';
 import type { PartSink } from '../../core/stream.js';
-import type { AttemptContext, StreamDecoder } from '../types.js';
+import { type AttemptContext, type StreamDecoder, targetId } from '../types.js';
 import { classifyStreamError } from './errors.js';
-import { JSON_TOOL, finishReason, openAIUsage, targetId } from './mapping.js';
+import { JSON_TOOL, finishReason, openAIUsage } from './mapping.js';
 import type { ResponseBlock, WireUsage } from './wire.js';
 
 type Block =

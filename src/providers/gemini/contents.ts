@@ -13,7 +13,7 @@
  */
 import type { ChatMessage, ContentPart, MessageContent, ToolCall, ToolMessage } from '../../core/chat.js';
 import { invalidRequest } from '../../core/errors.js';
-import type { AttemptContext } from '../types.js';
+import { type AttemptContext, targetId } from '../types.js';
 import { mediaPart } from './media.js';
 import { refuse } from './refuse.js';
 import type { Content, Part } from './wire.js';
@@ -37,7 +37,7 @@ function ownSignature(call: ToolCall, ctx: AttemptContext): string | undefined {
   const signature = call.extra_content?.google?.thought_signature;
   if (typeof signature !== 'string' || signature === '') return undefined;
   const origin = call.extra_content?.switchyard?.origin;
-  return origin === undefined || origin === `${ctx.provider.id}/${ctx.model}` ? signature : undefined;
+  return origin === undefined || origin === targetId(ctx) ? signature : undefined;
 }
 
 export function conversation(messages: readonly ChatMessage[], ctx: AttemptContext): Conversation {

@@ -19,7 +19,7 @@
  * | 504 | DEADLINE_EXCEEDED | retry + breaker (a target too slow to answer, like the core's own timeouts) |
  */
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
-import { statedPromptTokens } from '../context-size.js';
+import { contextLengthFields } from '../context-size.js';
 import { parseRetryDelay, parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
 import { scrubSecret } from '../types.js';
@@ -115,11 +115,13 @@ export function classifyGeminiError(
       // "Gemini API free tier is not available in your country. Please enable billing on your project."
       if (f.status === 'FAILED_PRECONDITION') return ours('upstream_billing', 30 * MINUTE);
       if (CONTEXT.test(f.message))
-        return make('context', 'context_length', 400, 'invalid_request_error', {
-          code: 'context_length_exceeded',
-          param: 'messages',
-          ...statedPromptTokens(f.message, CONTEXT_TOKENS),
-        });
+        return make(
+          'context',
+          'context_length',
+          400,
+          'invalid_request_error',
+          contextLengthFields(f.message, CONTEXT_TOKENS),
+        );
       return make('fatal', 'upstream_400', 400, 'invalid_request_error');
     case 401:
     case 403:

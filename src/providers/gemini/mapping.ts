@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FinishReason, ToolCallExtra, Usage } from '../../core/chat.js';
 import type { UpstreamFailure } from '../../core/errors.js';
-import type { AttemptContext } from '../types.js';
+import { type AttemptContext, targetId } from '../types.js';
 import type { UsageMetadata } from './wire.js';
 
 /**
@@ -121,6 +121,6 @@ export function signatureExtra(signature: unknown, ctx: AttemptContext): ToolCal
   if (typeof signature !== 'string' || signature === '') return undefined;
   return {
     google: { thought_signature: signature },
-    switchyard: { origin: `${ctx.provider.id}/${ctx.model}` },
+    switchyard: { origin: targetId(ctx) },
   };
 }

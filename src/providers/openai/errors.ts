@@ -3,7 +3,7 @@
  * each provider's documented statuses and error bodies: docs/failover.md and shared reference §3.
  */
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
-import { statedPromptTokens } from '../context-size.js';
+import { contextLengthFields } from '../context-size.js';
 import { parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
 import { scrubSecret } from '../types.js';
@@ -84,11 +84,7 @@ export function classifyOpenAIError(
   const kind = `${fields.type ?? ''} ${fields.code ?? ''}`;
   /** The prompt does not fit the model, with the size when the message states it. */
   const contextError = (): UpstreamFailure =>
-    make('context', 'context_length', 400, {
-      code: fields.code ?? 'context_length_exceeded',
-      param: fields.param ?? 'messages',
-      ...statedPromptTokens(fields.message, CONTEXT_TOKENS),
-    });
+    make('context', 'context_length', 400, contextLengthFields(fields.message, CONTEXT_TOKENS, fields));
 
   if (inStream) {
     if (/insufficient_quota|spend_limit|credit_balance/.test(kind))

@@ -8,7 +8,7 @@ function carriesGatewayFields(m: ChatMessage): boolean {
 }
 
 function withoutGatewayFields(m: ChatMessage): ChatMessage {
-  if (!carriesGatewayFields(m) || m.role !== 'assistant') return m;
+  if (m.role !== 'assistant' || !carriesGatewayFields(m)) return m;
   const { thinking_blocks: _blocks, ...rest } = m;
   if (!rest.tool_calls?.some(ownExtra)) return rest;
   rest.tool_calls = rest.tool_calls.map((call) => {

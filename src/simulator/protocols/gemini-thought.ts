@@ -13,7 +13,7 @@ import { rpcError } from './gemini-errors.js';
 import type { PlainResponse } from './types.js';
 
 const SECRET = randomBytes(32);
-export const SKIP_VALIDATOR = 'skip_thought_signature_validator';
+const SKIP_VALIDATOR = 'skip_thought_signature_validator';
 
 export function callSignature(model: string, call: Json): string {
   const text = `${model}\n${String(call.name)}\n${JSON.stringify(call.args ?? {})}`;
