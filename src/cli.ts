@@ -14,6 +14,7 @@ Commands:
             --config FILE   switchyard.yaml (or SWITCHYARD_CONFIG)
             --port N        listen port (overrides server.port and SWITCHYARD_PORT)
             --host H        listen address (overrides server.host and SWITCHYARD_HOST)
+            SIGTERM/SIGINT drain it (up to server.drainMs); a second signal stops at once.
   check     Validate a config and print the resolved routes; exits 1 on errors.
             --config FILE
   simulate  Run simulated providers (OpenAI, Anthropic, Gemini wire formats) with scriptable faults.
