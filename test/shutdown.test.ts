@@ -11,6 +11,8 @@ import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
+/** Child processes on a busy two-core machine take seconds to start; each test is a few seconds when idle. */
+const SLOW_MACHINE_MS = 40_000;
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-shutdown-'));
 
 /** The gateway and the simulator (a process of its own, so that this one only runs the clients). */
@@ -150,98 +152,116 @@ async function halfRequest(url: string, path: string): Promise<{ finish(): Promi
 }
 
 describe('SIGTERM drains the gateway', () => {
-  it('lets 50 streams in flight finish with [DONE], answers /readyz 503, refuses new connections, exits 0', async () => {
-    const gw = await startGatewayChild(15_000, 60, 20); // streams of ~3 s
-    const readyz = await halfRequest(gw.url, '/readyz');
-    // A warm gateway starts the 50 within a fraction of the 3 s, even on a busy machine.
-    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 5 }, () => complete(gw.url)));
-    const runs = Array.from({ length: 50 }, () => stream(gw.url));
-    await Promise.all(runs.map((r) => r.started));
-    gw.proc.kill('SIGTERM');
-    // All 50 on a machine with cores to spare; on a starved one the first may have ended already.
-    const draining = Number(
-      /draining (\d+) requests in flight/.exec(await gw.out.waitFor(/draining \d+/))![1],
-    );
-    expect(draining).toBeGreaterThan(0);
+  it(
+    'lets 50 streams in flight finish with [DONE], answers /readyz 503, refuses new connections, exits 0',
+    async () => {
+      const gw = await startGatewayChild(15_000, 60, 20); // streams of ~3 s
+      const readyz = await halfRequest(gw.url, '/readyz');
+      // A warm gateway starts the 50 within a fraction of the 3 s, even on a busy machine.
+      for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 5 }, () => complete(gw.url)));
+      const runs = Array.from({ length: 50 }, () => stream(gw.url));
+      await Promise.all(runs.map((r) => r.started));
+      gw.proc.kill('SIGTERM');
+      // All 50 on a machine with cores to spare; on a starved one the first may have ended already.
+      const draining = Number(
+        /draining (\d+) requests in flight/.exec(await gw.out.waitFor(/draining \d+/))![1],
+      );
+      expect(draining).toBeGreaterThan(0);
 
-    const answer = await readyz.finish();
-    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
-    expect(answer.toLowerCase()).toContain('connection: close');
-    expect(answer).toContain('{"status":"draining"}');
-    await expect(request(`${gw.url}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      const answer = await readyz.finish();
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer.toLowerCase()).toContain('connection: close');
+      expect(answer).toContain('{"status":"draining"}');
+      await expect(request(`${gw.url}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
-    const bodies = await Promise.all(runs.map((r) => r.body));
-    for (const body of bodies) expect(events(body).at(-1)).toBe('[DONE]');
-    expect(await gw.exited).toBe(0);
-    // The streams in flight, and /readyz.
-    expect(gw.out.text()).toMatch(new RegExp(`drained in \\d+ ms: ${draining + 1} finished, 0 cut; stopped`));
-  });
+      const bodies = await Promise.all(runs.map((r) => r.body));
+      for (const body of bodies) expect(events(body).at(-1)).toBe('[DONE]');
+      expect(await gw.exited).toBe(0);
+      // The streams in flight, and /readyz.
+      expect(gw.out.text()).toMatch(
+        new RegExp(`drained in \\d+ ms: ${draining + 1} finished, 0 cut; stopped`),
+      );
+    },
+    SLOW_MACHINE_MS,
+  );
 
-  it('ends the streams still running at the drain time with an error event, whole, and no [DONE]', async () => {
-    const gw = await startGatewayChild(300, 60, 10); // streams of ~6 s, a drain of 0.3 s
-    const runs = Array.from({ length: 50 }, () => stream(gw.url));
-    await Promise.all(runs.map((r) => r.started));
-    gw.proc.kill('SIGTERM');
-    const bodies = await Promise.all(runs.map((r) => r.body));
-    for (const body of bodies) {
-      const all = events(body);
-      expect(all).not.toContain('[DONE]');
-      expect(JSON.parse(all.at(-1)!)).toEqual({
-        error: {
-          message: expect.stringContaining('shutting down'),
-          type: 'server_error',
-          param: null,
-          code: 'server_shutting_down',
-        },
-      });
-    }
-    expect(await gw.exited).toBe(0);
-    expect(gw.out.text()).toMatch(/0 finished, 50 cut; stopped/);
-  });
+  it(
+    'ends the streams still running at the drain time with an error event, whole, and no [DONE]',
+    async () => {
+      const gw = await startGatewayChild(300, 60, 10); // streams of ~6 s, a drain of 0.3 s
+      const runs = Array.from({ length: 50 }, () => stream(gw.url));
+      await Promise.all(runs.map((r) => r.started));
+      gw.proc.kill('SIGTERM');
+      const bodies = await Promise.all(runs.map((r) => r.body));
+      for (const body of bodies) {
+        const all = events(body);
+        expect(all).not.toContain('[DONE]');
+        expect(JSON.parse(all.at(-1)!)).toEqual({
+          error: {
+            message: expect.stringContaining('shutting down'),
+            type: 'server_error',
+            param: null,
+            code: 'server_shutting_down',
+          },
+        });
+      }
+      expect(await gw.exited).toBe(0);
+      expect(gw.out.text()).toMatch(/0 finished, 50 cut; stopped/);
+    },
+    SLOW_MACHINE_MS,
+  );
 
-  it('stops at once on a second signal', async () => {
-    const gw = await startGatewayChild(15_000, 100, 10); // streams of ~10 s
-    const runs = Array.from({ length: 5 }, () => stream(gw.url));
-    await Promise.all(runs.map((r) => r.started));
-    gw.proc.kill('SIGTERM');
-    await gw.out.waitFor(/draining 5 requests/);
-    const signalled = performance.now();
-    gw.proc.kill('SIGINT');
-    expect(await gw.exited).toBe(1);
-    expect(performance.now() - signalled).toBeLessThan(3_000); // not the 15 s drain, nor the 10 s streams
-    expect(gw.out.text()).toContain('SIGINT again: stopping now, 5 requests cut');
-    for (const body of await Promise.all(runs.map((r) => r.body))) expect(body).not.toContain('[DONE]');
-  });
+  it(
+    'stops at once on a second signal',
+    async () => {
+      const gw = await startGatewayChild(15_000, 100, 10); // streams of ~10 s
+      const runs = Array.from({ length: 5 }, () => stream(gw.url));
+      await Promise.all(runs.map((r) => r.started));
+      gw.proc.kill('SIGTERM');
+      await gw.out.waitFor(/draining 5 requests/);
+      const signalled = performance.now();
+      gw.proc.kill('SIGINT');
+      expect(await gw.exited).toBe(1);
+      expect(performance.now() - signalled).toBeLessThan(3_000); // not the 15 s drain, nor the 10 s streams
+      expect(gw.out.text()).toContain('SIGINT again: stopping now, 5 requests cut');
+      for (const body of await Promise.all(runs.map((r) => r.body))) expect(body).not.toContain('[DONE]');
+    },
+    SLOW_MACHINE_MS,
+  );
 });
 
 describe('listen errors', () => {
-  it('a port in use is one line on stderr and exit 1, with a config and in the demo', async () => {
-    blocker = createServer();
-    await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));
-    const { port } = blocker.address() as AddressInfo;
-    const file = join(dir, 'in-use.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        server: { port },
-        providers: { sim: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k' } },
-        routes: { m: { targets: ['sim/model-a'] } },
-      }),
-    );
-    const line = `switchyard: port ${port} on 127.0.0.1 is already in use (set server.port, SWITCHYARD_PORT or --port)\n`;
-    for (const args of [
-      ['start', '--config', file],
-      ['start', '--demo', '--port', String(port)],
-    ]) {
-      const run = spawnSync(process.execPath, ['dist/cli.js', ...args], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 15_000,
-      });
-      expect(run.stderr).toBe(line);
-      expect(run.status).toBe(1);
-    }
-  });
+  it(
+    'a port in use is one line on stderr and exit 1, with a config and in the demo',
+    async () => {
+      blocker = createServer();
+      await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));
+      const { port } = blocker.address() as AddressInfo;
+      const file = join(dir, 'in-use.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          server: { port },
+          providers: { sim: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k' } },
+          routes: { m: { targets: ['sim/model-a'] } },
+        }),
+      );
+      const line = `switchyard: port ${port} on 127.0.0.1 is already in use (set server.port, SWITCHYARD_PORT or --port)\n`;
+      for (const args of [
+        ['start', '--config', file],
+        ['start', '--demo', '--port', String(port)],
+      ]) {
+        const run = spawnSync(process.execPath, ['dist/cli.js', ...args], {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 15_000,
+        });
+        expect(run.stderr).toBe(line);
+        expect(run.status).toBe(1);
+      }
+    },
+    SLOW_MACHINE_MS,
+  );
 
   it('an address not on this machine is one line too', () => {
     const file = join(dir, 'not-here.json');
