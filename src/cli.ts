@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { describeConfig } from './config/describe.js';
-import { announce, stopOnSignal, version } from './lifecycle.js';
+import { announce, describeListenError, drainOnSignal, version } from './lifecycle.js';
 import { startGateway } from './main.js';
 
 const USAGE = `Usage: switchyard <command> [options]
@@ -14,6 +14,7 @@ Commands:
             --config FILE   switchyard.yaml (or SWITCHYARD_CONFIG)
             --port N        listen port (overrides server.port and SWITCHYARD_PORT)
             --host H        listen address (overrides server.host and SWITCHYARD_HOST)
+            SIGTERM/SIGINT drain it (up to server.drainMs); a second signal stops at once.
   check     Validate a config and print the resolved routes; exits 1 on errors.
             --config FILE
   simulate  Run simulated providers (OpenAI, Anthropic, Gemini wire formats) with scriptable faults.
@@ -55,7 +56,7 @@ async function start(argv: string[]): Promise<void> {
   const config = loadConfigFile(configPath, { overrides });
   const gateway = await startGateway(config);
   announce(config, gateway.url);
-  stopOnSignal(() => gateway.close());
+  drainOnSignal(gateway);
 }
 
 function check(argv: string[]): void {
@@ -99,8 +100,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  const listen = describeListenError(error);
   if (error instanceof ConfigError) {
     console.error(`switchyard: ${error.message}`);
+  } else if (listen) {
+    console.error(`switchyard: ${listen}`);
   } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
     // The drill's own usage errors already carry its usage text.
     const usage = error.code === 'ERR_PARSE_ARGS_DRILL' ? '' : `\n\n${USAGE}`;

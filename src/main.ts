@@ -9,6 +9,7 @@ import { HealthMonitor } from './engine/health-monitor.js';
 import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import { createGatewayServer } from './server/app.js';
+import { Drain, type DrainSummary } from './server/drain.js';
 import { jsonLinesRequestLogger, type RequestLogger } from './telemetry/request-log.js';
 import { UpstreamClient } from './upstream/client.js';
 
@@ -21,6 +22,15 @@ export interface Gateway {
   engine: Engine;
   /** Active health checks (providers with `healthCheck`). */
   monitor: HealthMonitor;
+  /** Requests being served now. */
+  readonly inFlight: number;
+  /**
+   * Graceful shutdown (what SIGTERM does): stop accepting, `/readyz` 503, let requests in flight finish
+   * for up to `drainMs` (default `server.drainMs`), end the rest with `server_shutting_down`, then
+   * close everything. Calling it again joins the same drain.
+   */
+  drain(options?: { drainMs?: number }): Promise<DrainSummary>;
+  /** Stops at once: open connections are closed mid-response. */
   close(): Promise<void>;
 }
 
@@ -42,19 +52,28 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const monitor = new HealthMonitor({ client, clock, health });
   monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
+  const drain = new Drain(clock);
   const server = createGatewayServer({
     config,
     engine,
+    drain,
     ...(logger ? { logger } : {}),
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.server.port, config.server.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.server.port, config.server.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // e.g. EADDRINUSE: nothing may be left running (the CLI says so in one line and exits).
+    monitor.stop();
+    await client.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
@@ -64,6 +83,15 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     config,
     engine,
     monitor,
+    get inFlight() {
+      return drain.size;
+    },
+    async drain(options = {}) {
+      const summary = await drain.run(server, options.drainMs ?? config.server.drainMs);
+      monitor.stop();
+      await client.close();
+      return summary;
+    },
     async close() {
       monitor.stop();
       server.closeAllConnections();

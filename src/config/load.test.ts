@@ -44,6 +44,7 @@ describe('config loading', () => {
       port: 4000,
       bodyLimitBytes: 4 * 1024 * 1024,
       requestLog: false,
+      drainMs: 20_000,
     });
   });
 

@@ -235,6 +235,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       port: options.overrides?.port ?? file.server.port,
       bodyLimitBytes: file.server.bodyLimitBytes,
       requestLog: file.server.requestLog,
+      drainMs: file.server.drainMs,
     },
     retryBudget: file.retryBudget,
     breakers: file.breakers,

@@ -159,6 +159,8 @@ export const configSchema = z
           .default(4 * 1024 * 1024),
         /** Write one JSON line per model request (trace, attempts, cost) to stdout. */
         requestLog: z.boolean().default(false),
+        /** On SIGTERM/SIGINT, how long requests in flight may run before the gateway ends them. */
+        drainMs: nonNegativeMs.default(20_000),
       })
       .strict()
       .prefault({}),

@@ -42,6 +42,8 @@ export interface ServerSettings {
   port: number;
   bodyLimitBytes: number;
   requestLog: boolean;
+  /** Graceful shutdown: how long requests in flight may finish (docs/operations.md). */
+  drainMs: number;
 }
 
 export interface ResolvedConfig {

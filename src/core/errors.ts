@@ -146,6 +146,35 @@ export const clientClosedRequest = (): ApiError =>
     code: 'client_closed_request',
   });
 
+/**
+ * The abort reason when the gateway ends a request itself at the end of a drain (a restart or a
+ * deploy). Nobody's fault upstream: attempts cut this way never count against their target.
+ */
+export const SHUTTING_DOWN: unique symbol = Symbol('server-shutting-down');
+
+const SHUTTING_DOWN_MESSAGE = 'The gateway is shutting down (a restart or a deploy); retry the request.';
+
+/** The answer to a request still waiting when the drain time is up (503, retry elsewhere). */
+export const serverShuttingDown = (): ApiError =>
+  new ApiError({
+    status: 503,
+    message: SHUTTING_DOWN_MESSAGE,
+    type: 'server_error',
+    code: 'server_shutting_down',
+  });
+
+/** The same, as the failure of an attempt (a committed stream ends with it as its error event). */
+export const shuttingDownFailure = (): UpstreamFailure => ({
+  class: 'fatal',
+  reason: 'server_shutting_down',
+  status: 503,
+  type: 'server_error',
+  code: 'server_shutting_down',
+  param: null,
+  message: SHUTTING_DOWN_MESSAGE,
+  breaker: false,
+});
+
 export const unsupportedMediaType = (contentType: string): ApiError =>
   new ApiError({
     status: 415,

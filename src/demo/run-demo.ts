@@ -4,7 +4,7 @@
  * fails. The gateway keeps serving afterwards.
  */
 import { request } from 'undici';
-import { announce, stopOnSignal } from '../lifecycle.js';
+import { announce, drainOnSignal } from '../lifecycle.js';
 import { startGateway } from '../main.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import { demoConfig } from './demo-config.js';
@@ -28,15 +28,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     defaultBehavior: { ttftMs: 60, tokensPerSecond: 150 },
   });
   const config = demoConfig({ primaryUrl: primary.url, backupUrl: backup.url }, options.overrides);
-  const gateway = await startGateway(config);
+  const closeSimulators = async (): Promise<void> => {
+    await Promise.all([primary.close(), backup.close()]);
+  };
+  const gateway = await startGateway(config).catch(async (error: unknown) => {
+    await closeSimulators(); // e.g. the port is in use: the CLI says so and exits
+    throw error;
+  });
   console.log(
     `switchyard demo: simulated providers "primary" at ${primary.url}/v1 and "backup" at ${backup.url}/v1`,
   );
   announce(config, gateway.url);
-  stopOnSignal(async () => {
-    await gateway.close();
-    await Promise.all([primary.close(), backup.close()]);
-  });
+  drainOnSignal(gateway, closeSimulators);
 
   await liveDemo(gateway.url, primary);
   console.log(`\n${bold('The gateway keeps serving.')} Try it:\n`);

@@ -4,7 +4,14 @@
  */
 import type { Usage } from '../core/chat.js';
 import type { Clock } from '../core/clock.js';
-import { ApiError, timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
+import {
+  ApiError,
+  SHUTTING_DOWN,
+  shuttingDownFailure,
+  timeoutFailure,
+  transportFailure,
+  type UpstreamFailure,
+} from '../core/errors.js';
 import { SseParser } from '../core/sse.js';
 import { isOutputPart, type StreamPart } from '../core/stream.js';
 import type { Target, Timeouts } from '../config/types.js';
@@ -93,6 +100,8 @@ class Attempt<T> {
   async run(): Promise<AttemptResult<T>> {
     const { signal } = this.input;
     const onAbort = (): void => {
+      // The gateway's own shutdown: no cancellation evidence (slow or not) against the target.
+      if (signal.reason === SHUTTING_DOWN) return this.fail(shuttingDownFailure());
       const lost = signal.reason === LOST_RACE;
       this.fail({
         ...transportFailure(

@@ -8,7 +8,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
-import { clientClosedRequest } from '../core/errors.js';
+import { clientClosedRequest, serverShuttingDown, SHUTTING_DOWN } from '../core/errors.js';
 import type { Target } from '../config/types.js';
 import { Deadline, DeadlineExceededError } from '../resilience/deadline.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
@@ -128,6 +128,7 @@ export class Engine {
       deadline.dispose();
       call.onSettled?.(this.meta(state));
     }
+    if (signal.aborted && signal.reason === SHUTTING_DOWN) throw serverShuttingDown();
     if (signal.aborted && !(signal.reason instanceof DeadlineExceededError)) throw clientClosedRequest();
     throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs);
   }
@@ -152,7 +153,7 @@ export class Engine {
       // Each racer of a hedging route gets its own signal, so that it can lose; otherwise the one
       // racer at a time simply runs on the request's signal (one AbortController fewer per request).
       const controller = route.hedge ? new AbortController() : undefined;
-      const abort = (): void => controller!.abort();
+      const abort = (): void => controller!.abort(state.signal.reason);
       if (controller) state.signal.addEventListener('abort', abort, { once: true });
       const racer: Racer<T> = {
         target,

@@ -6,7 +6,8 @@
  *   4. body          — JSON bodies bounded by server.bodyLimitBytes (413), parsed (400)
  *   5. handler       — validates (400 naming the field), resolves the model (404), runs the engine
  *   6. errors        — anything thrown leaves as an OpenAI-shaped error; nothing internal leaks
- * Client disconnect aborts the request's signal, which cancels every upstream attempt.
+ * Client disconnect aborts the request's signal, which cancels every upstream attempt. Every request is
+ * tracked by the drain (src/server/drain.ts), which ends what is left at shutdown.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,6 +17,7 @@ import type { Engine } from '../engine/engine.js';
 import type { RequestLogger } from '../telemetry/request-log.js';
 import { KeyAuthenticator } from './auth.js';
 import { handleChatCompletions } from './chat-handler.js';
+import type { Drain } from './drain.js';
 import { handleEmbeddings } from './embeddings-handler.js';
 import { sendError, sendJson } from './respond.js';
 import { handleStatus } from './status.js';
@@ -27,6 +29,8 @@ export interface GatewayServerDeps {
   logger?: RequestLogger;
   /** Told about unexpected errors (bugs), never about client or upstream errors. */
   onInternalError?: (error: unknown) => void;
+  /** Requests in flight, for a graceful shutdown; `/readyz` answers 503 once it drains. */
+  drain: Drain;
 }
 
 export interface RequestContext {
@@ -57,7 +61,10 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/v1/switchyard/status': { GET: handleStatus },
   '/healthz': { GET: (ctx) => sendJson(ctx.res, 200, { status: 'ok' }) },
   '/readyz': {
-    GET: (ctx) => sendJson(ctx.res, 200, { status: 'ready', routes: ctx.deps.config.routes.size }),
+    GET: (ctx) =>
+      ctx.deps.drain.draining
+        ? sendJson(ctx.res, 503, { status: 'draining' })
+        : sendJson(ctx.res, 200, { status: 'ready', routes: ctx.deps.config.routes.size }),
   },
 };
 
@@ -69,6 +76,7 @@ export function createGatewayServer(deps: GatewayServerDeps): Server {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
+    deps.drain.track(res);
     const ctx: RequestContext = { requestId, req, res, deps, auth };
     let result: Promise<void> | void;
     try {

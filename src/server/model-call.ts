@@ -43,6 +43,7 @@ export function startModelCall(
   res.once('close', () => {
     if (!res.writableFinished) cancel.abort();
   });
+  deps.drain.cancelOnShutdown(res, cancel);
   const wantsTrace = req.headers['x-switchyard-debug'] === 'trace';
   let settled: ResponseMeta | undefined;
   const headers = (meta: ResponseMeta, streaming = false): Record<string, string> =>

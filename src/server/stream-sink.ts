@@ -21,7 +21,8 @@ export class SseResponseSink implements StreamSink {
       ...metaHeaders(meta),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
+      // No `connection` header of our own: node:http answers keep-alive or close from the request
+      // (a `Connection: close` request gets its socket closed after the stream) and from a drain.
       'x-accel-buffering': 'no',
     });
     this.res.flushHeaders();
