@@ -159,26 +159,33 @@ function typeOf(schema: Schema): string | undefined {
   return undefined;
 }
 
-/** A number inside the bounds: the lower bound (or 1), stepped to `multipleOf`, the index-th one up. */
+/** A number inside the bounds: the lowest integer (or step) that fits, the index-th one up; a fraction
+ * between two bounds when nothing else fits. */
 function numberIn(schema: Schema, integer: boolean, index: number): number {
   const exMin =
     num(schema.exclusiveMinimum) ?? (schema.exclusiveMinimum === true ? num(schema.minimum) : undefined);
   const exMax =
     num(schema.exclusiveMaximum) ?? (schema.exclusiveMaximum === true ? num(schema.maximum) : undefined);
+  const min = exMin === undefined ? num(schema.minimum) : undefined;
+  const max = exMax === undefined ? num(schema.maximum) : undefined;
   const step = num(schema.multipleOf) ?? (integer ? 1 : undefined);
+  const fits = (v: number): boolean =>
+    (min === undefined || v >= min) &&
+    (max === undefined || v <= max) &&
+    (exMin === undefined || v > exMin) &&
+    (exMax === undefined || v < exMax);
   const unit = step ?? 1;
-  let low = num(schema.minimum);
-  if (exMin !== undefined) low = low === undefined ? exMin + unit : Math.max(low, exMin + unit);
-  let high = num(schema.maximum);
-  if (exMax !== undefined) high = high === undefined ? exMax - unit : Math.min(high, exMax - unit);
-  if (integer) {
-    if (low !== undefined) low = Math.ceil(low);
-    if (high !== undefined) high = Math.floor(high);
+  const floor = min ?? (exMin !== undefined ? exMin + (step === undefined ? 0 : unit) : undefined);
+  let value = floor ?? Math.min(1, (max ?? exMax ?? 2) - 1);
+  value = Math.ceil(value / unit) * unit;
+  if (!fits(value)) value += unit;
+  if (!fits(value) && step === undefined) {
+    const low = min ?? exMin ?? value - 2;
+    const high = max ?? exMax ?? low + 2;
+    value = (low + high) / 2;
   }
-  let value = low ?? (high !== undefined ? Math.min(1, high) : 1);
-  if (step !== undefined) value = Math.ceil(value / step) * step;
   const next = value + index * unit;
-  return high === undefined || next <= high ? next : value;
+  return fits(next) ? next : value;
 }
 
 function stringFor(schema: Schema, index: number): string {
