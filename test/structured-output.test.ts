@@ -189,6 +189,24 @@ describe('simulated models behave like models', () => {
     expect(second.choices[0]!.message.tool_calls ?? []).toHaveLength(0);
   });
 
+  it.each(ROUTES)('%s: streamed, a tool call, then its result answered with text', async (model) => {
+    const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Weather in Paris?' },
+    ];
+    const first = await env.client.chat.completions
+      .stream({ model, messages, tools: [weather] })
+      .finalChatCompletion();
+    const call = first.choices[0]!.message.tool_calls?.[0];
+    if (call?.type !== 'function') throw new Error('expected a function call');
+    expect(JSON.parse(call.function.arguments)).toEqual({ city: expect.any(String) });
+    messages.push(first.choices[0]!.message, { role: 'tool', tool_call_id: call.id, content: 'sunny' });
+    const second = await env.client.chat.completions
+      .stream({ model, messages, tools: [weather] })
+      .finalChatCompletion();
+    expect(second.choices[0]!.finish_reason).toBe('stop');
+    expect(second.choices[0]!.message.content).toBeTruthy();
+  });
+
   it.each(ROUTES)(
     '%s: chat.completions.parse returns an object that satisfies the zod schema',
     async (model) => {

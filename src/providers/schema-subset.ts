@@ -144,6 +144,7 @@ export function translateSchema(schema: JsonSchema, dialect: SchemaDialect): Sch
   };
 }
 
+/** Keywords named in one warning (the rest is `…`), each cut at 40 characters: a header stays small. */
 const MAX_LISTED = 12;
 
 /**
@@ -153,7 +154,8 @@ const MAX_LISTED = 12;
 export function schemaWarning(where: string, target: string, t: SchemaTranslation): string | undefined {
   const parts: string[] = [];
   if (t.moved.length > 0) {
-    const names = t.moved.slice(0, MAX_LISTED).join(', ') + (t.moved.length > MAX_LISTED ? ', …' : '');
+    const listed = t.moved.slice(0, MAX_LISTED).map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k));
+    const names = listed.join(', ') + (t.moved.length > MAX_LISTED ? ', …' : '');
     parts.push(`${target} does not support ${names} (moved into descriptions)`);
   }
   if (t.closed > 0)
