@@ -127,6 +127,22 @@ describe('JSON Schemas translated into what each provider accepts', () => {
     expect(schema.properties.name).toEqual({ type: 'string', description: '{minLength: 30, maxLength: 40}' });
   });
 
+  it("Gemini: a tool's parameters are translated the same way", async () => {
+    const { response } = await env.client.chat.completions
+      .create({
+        model: 'gemini',
+        messages: [{ role: 'user', content: 'Register someone.' }],
+        tools: [{ type: 'function', function: { name: 'register', parameters: bounded } }],
+      })
+      .withResponse();
+    expect(response.headers.get('x-switchyard-warnings')).toBe(
+      'tools[0].function.parameters: gemini/gemini-2.5-flash does not support minLength, maxLength ' +
+        '(moved into descriptions)',
+    );
+    const declared = upstreamBody(':generateContent').tools[0].functionDeclarations[0];
+    expect(declared.parametersJsonSchema.properties.name.description).toBe('{minLength: 30, maxLength: 40}');
+  });
+
   it('the client request is not changed: after a Claude failure the OpenAI target gets the schema verbatim', async () => {
     env.sim.schedule('claude-opus-4-5', [{ fault: { kind: 'status', status: 503 } }]);
     try {
