@@ -3,7 +3,7 @@
  * some keywords (and refuse or ignore the rest); each protocol describes its subset as a
  * {@link SchemaDialect} and this module rewrites a client's schema into it:
  * - a keyword the dialect does not accept is removed and written into the node's `description`
- *   (`{minimum: 1, maximum: 10}`), so the model still sees the constraint (Anthropic's own SDKs do the
+ *   (`{minimum: 1, maximum: 10}`), so the model still sees the constraint (providers' own SDKs do the
  *   same and validate afterwards);
  * - with `closedObjects`, every object gets `additionalProperties: false`;
  * - `oneOf` becomes `anyOf`, a primitive `const` an `enum`, a `$ref` with sibling keywords is wrapped in
@@ -125,7 +125,7 @@ class Translator {
   }
 }
 
-/** The node's own description, then the moved keywords as `{key: value, …}` (Anthropic's SDK format). */
+/** The node's own description, then the moved keywords as `{key: value, …}` (the form providers' SDKs write). */
 function describe(own: unknown, moved: [string, unknown][]): string | undefined {
   const base = typeof own === 'string' && own !== '' ? own : undefined;
   if (moved.length === 0) return base;
