@@ -161,7 +161,7 @@ describe('extended thinking in a tool loop, through the OpenAI API', () => {
         ...ask,
       })
       .withResponse();
-    expect(second.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(second.choices[0]!.finish_reason).toBe('stop'); // accepted, and the tool result answered;
     expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeUndefined();
     expect(response.headers.get('x-switchyard-warnings')).toBe(
       'reasoning_effort: ran without thinking (the tool loop has no thinking block from this model)',
@@ -175,7 +175,7 @@ describe('extended thinking in a tool loop, through the OpenAI API', () => {
       messages: next(question, first.choices[0]!.message as OpenAI.Chat.ChatCompletionMessageParam),
       ...ask,
     });
-    expect(second.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(second.choices[0]!.finish_reason).toBe('stop');
     expect((second.choices[0]!.message as WithBlocks).reasoning_content).toBeUndefined();
   });
 
@@ -222,7 +222,7 @@ describe('Gemini thought signatures in a tool loop, through the OpenAI API', () 
       messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
       tools: [weather],
     });
-    expect(second.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(second.choices[0]!.finish_reason).toBe('stop');
   });
 
   it('the real signature is what goes upstream: an altered one is refused by the provider', async () => {
@@ -250,14 +250,14 @@ describe('Gemini thought signatures in a tool loop, through the OpenAI API', () 
       messages: next(question, message as OpenAI.Chat.ChatCompletionMessageParam),
       tools: [weather],
     });
-    expect(elsewhere.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(elsewhere.choices[0]!.finish_reason).toBe('stop');
     const { extra_content: _dropped, ...bare } = message.tool_calls![0] as Call;
     const without = await client.chat.completions.create({
       model: 'gemini-3',
       messages: next(question, { ...message, tool_calls: [bare] } as OpenAI.Chat.ChatCompletionMessageParam),
       tools: [weather],
     });
-    expect(without.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(without.choices[0]!.finish_reason).toBe('stop');
   });
 
   it('streamed: the signature arrives on the tool call delta', async () => {
@@ -308,7 +308,7 @@ describe('DeepSeek thinking mode in a tool loop', () => {
         tools: [weather],
       })
       .withResponse();
-    expect(data.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(data.choices[0]!.finish_reason).toBe('stop');
     expect((data.choices[0]!.message as WithBlocks).reasoning_content).toBeUndefined();
     expect(response.headers.get('x-switchyard-warnings')).toBe(
       'thinking: disabled (a tool-call turn has no reasoning_content to send back)',

@@ -114,14 +114,21 @@ describe('answers', () => {
     });
     expect(message.stop_reason).toBe('tool_use');
     const block = message.content[0] as Anthropic.ToolUseBlock;
-    expect(block).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'x', days: 1 } });
+    expect(block).toMatchObject({
+      type: 'tool_use',
+      name: 'get_weather',
+      input: { city: 'switchyard routes every', days: 1 },
+    });
     expect(block.id).toMatch(/^toolu_01/);
     const jsons: string[] = [];
     const stream = client.messages.stream({ model: 'c', max_tokens: 100, messages: hi, tools: [weather] });
     stream.on('inputJson', (partial) => jsons.push(partial));
     const final = await stream.finalMessage();
     expect(jsons.length).toBeGreaterThan(2);
-    expect(final.content[0]).toMatchObject({ type: 'tool_use', input: { city: 'x', days: 1 } });
+    expect(final.content[0]).toMatchObject({
+      type: 'tool_use',
+      input: { city: 'switchyard routes every', days: 1 },
+    });
     const none = await client.messages.create({
       model: 'c',
       max_tokens: 100,

@@ -16,13 +16,16 @@ import type { ProtocolContext, ProtocolModule } from './protocols/types.js';
 import { seededRandom } from './random.js';
 import { createRequestHandler } from './server.js';
 import { StatsBook } from './stats.js';
-import type { Simulator, SimulatorOptions } from './types.js';
+import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 
 export type * from './types.js';
 export { DEFAULT_BEHAVIOR } from './behavior.js';
 
 /** The wire protocols served, in routing order (their paths do not overlap). */
 export const PROTOCOLS: readonly ProtocolModule[] = [openaiProtocol, anthropicProtocol, geminiProtocol];
+
+/** Provider requests kept for `requests()`, newest last. */
+const JOURNAL_SIZE = 32;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const seed = options.seed ?? 1;
@@ -41,12 +44,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     unixSeconds: () => Math.floor(Date.now() / 1000),
   };
   let closing = false;
+  const journal: RecordedRequest[] = [];
   const controls = {
     setBehavior: book.setBehavior.bind(book),
     schedule: book.schedule.bind(book),
     reset: () => {
       book.reset();
       stats.reset();
+      journal.length = 0;
     },
     stats: (model?: string) => stats.snapshot(model),
   };
@@ -58,6 +63,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       context,
       admin: controls,
       isClosing: () => closing,
+      journal: (request) => {
+        if (journal.length === JOURNAL_SIZE) journal.shift();
+        journal.push({ method: request.method, path: request.path, body: request.body.toString('utf8') });
+      },
     }),
   );
   const sockets = new Set<Socket>();
@@ -78,6 +87,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${host}:${address.port}`,
     port: address.port,
     ...controls,
+    requests: () => journal.map((r) => ({ ...r })),
     close: () => {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -101,7 +101,7 @@ describe('chat completions (JSON)', () => {
     if (call?.type !== 'function') throw new Error('expected a function call');
     expect(call.function.name).toBe('get_weather');
     expect(JSON.parse(call.function.arguments)).toEqual({
-      city: 'x',
+      city: 'switchyard routes every',
       days: 1,
       unit: 'celsius',
       hourly: true,
@@ -223,8 +223,13 @@ describe('chat completions (stream)', () => {
     }
     expect(finish).toBe('tool_calls');
     expect([...calls.values()].map((c) => c.name)).toEqual(['get_weather', 'get_time']);
-    expect(JSON.parse(calls.get(0)!.args)).toEqual({ city: 'x', days: 1, unit: 'celsius', hourly: true });
-    expect(JSON.parse(calls.get(1)!.args)).toEqual({ zone: 'x' });
+    expect(JSON.parse(calls.get(0)!.args)).toEqual({
+      city: 'switchyard routes every',
+      days: 1,
+      unit: 'celsius',
+      hourly: true,
+    });
+    expect(JSON.parse(calls.get(1)!.args)).toEqual({ zone: 'switchyard routes every' });
     expect(calls.get(0)!.fragments).toBeGreaterThan(1);
   });
 

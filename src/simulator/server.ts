@@ -25,6 +25,8 @@ export interface RequestPathDeps {
   context: ProtocolContext;
   admin: AdminControls;
   isClosing: () => boolean;
+  /** Sees every provider request as it arrived (the journal behind `Simulator.requests()`). */
+  journal?: (request: ProtocolRequest) => void;
 }
 
 /** Reads the whole body; resolves undefined if the request dies or exceeds the limit. */
@@ -91,6 +93,7 @@ export function createRequestHandler(
       headers: req.headers,
       body,
     };
+    deps.journal?.(request);
     const { result, protocol } = route(deps, request);
     if (result.model !== undefined) record.attachModel(result.model);
     if (result.type === 'respond' || protocol === undefined) {

@@ -1,6 +1,6 @@
 /**
  * Deterministic generated content: reply words (one word = one token), a simple input token
- * estimate, and tool-call arguments built from a JSON schema.
+ * estimate, fragments of streamed JSON. JSON built from a schema is in instance.ts.
  */
 
 const WORDS = [
@@ -58,44 +58,6 @@ export function countWords(text: string): number {
 /** Token estimate for structured input (tool schemas, arguments): one token per 4 characters. */
 export function estimateJsonTokens(value: unknown): number {
   return Math.ceil(JSON.stringify(value ?? null).length / 4);
-}
-
-type Schema = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Schema =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A sample value for a JSON schema: "x" for strings, 1 for numbers, true, first enum value, … */
-export function sampleValue(schema: unknown, depth = 0): unknown {
-  if (!isObject(schema)) return 'x';
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  if ('const' in schema) return schema.const;
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
-  switch (type) {
-    case 'number':
-    case 'integer':
-      return 1;
-    case 'boolean':
-      return true;
-    case 'null':
-      return null;
-    case 'array':
-      return depth > 4 ? [] : [sampleValue(schema.items, depth + 1)];
-    case 'object':
-      return depth > 4 ? {} : sampleObject(schema, depth + 1);
-    default:
-      return 'x';
-  }
-}
-
-/** A JSON object with a sample value for every property of an object schema. */
-export function sampleObject(schema: unknown, depth = 0): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  if (!isObject(schema) || !isObject(schema.properties)) return result;
-  for (const [name, property] of Object.entries(schema.properties)) {
-    result[name] = sampleValue(property, depth);
-  }
-  return result;
 }
 
 /** Splits a text into fragments of `size` characters (streamed tool-call arguments). */

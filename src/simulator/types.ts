@@ -197,6 +197,15 @@ export interface Simulator {
   /** Behaviours, schedules, stats and the RNG back to start. */
   reset(): void;
   stats(model?: string): SimulatorStats;
+  /** The last 32 provider requests as they arrived (admin calls excluded), oldest first. */
+  requests(): RecordedRequest[];
   /** Closes the server and destroys open sockets (hung requests included) promptly. */
   close(): Promise<void>;
+}
+
+/** One provider request as the simulator received it. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  body: string;
 }

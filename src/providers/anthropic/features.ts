@@ -3,9 +3,11 @@
  */
 import type { ChatRequest, FunctionTool } from '../../core/chat.js';
 import { invalidRequest } from '../../core/errors.js';
-import type { AttemptContext } from '../types.js';
+import { schemaWarning, translateSchema, type JsonSchema } from '../schema-subset.js';
+import { targetId, type AttemptContext } from '../types.js';
 import { JSON_TOOL } from './mapping.js';
 import { refuse } from './refuse.js';
+import { ANTHROPIC_SCHEMA } from './schema.js';
 import type { MessagesRequest, ToolChoiceParam, ToolParam } from './wire.js';
 
 /**
@@ -20,7 +22,7 @@ export function applyTools(request: ChatRequest, body: MessagesRequest, ctx: Att
       refuse(ctx, `tools[${i}]`, `A tool of type ${JSON.stringify(tool?.type)}`);
       return;
     }
-    tools.push(toolParam(tool, i));
+    tools.push(toolParam(tool, i, ctx));
   });
   if (tools.length === 0) return;
   body.tools = tools;
@@ -28,7 +30,18 @@ export function applyTools(request: ChatRequest, body: MessagesRequest, ctx: Att
   if (choice) body.tool_choice = choice;
 }
 
-function toolParam(tool: FunctionTool, i: number): ToolParam {
+/**
+ * A schema in the subset Anthropic's constrained decoding accepts (./schema.ts), as a new object; what
+ * moved is said in `x-switchyard-warnings`.
+ */
+function supportedSchema(schema: JsonSchema, where: string, ctx: AttemptContext): JsonSchema {
+  const translated = translateSchema(schema, ANTHROPIC_SCHEMA);
+  const warning = schemaWarning(where, targetId(ctx), translated);
+  if (warning !== undefined) ctx.warn?.(warning);
+  return translated.schema;
+}
+
+function toolParam(tool: FunctionTool, i: number, ctx: AttemptContext): ToolParam {
   const { name, description, parameters, strict } = tool.function ?? ({} as FunctionTool['function']);
   if (name === JSON_TOOL) {
     throw invalidRequest(
@@ -36,9 +49,14 @@ function toolParam(tool: FunctionTool, i: number): ToolParam {
       `tools[${i}].function.name`,
     );
   }
-  const param: ToolParam = { name, input_schema: parameters ?? { type: 'object', properties: {} } };
+  const schema = parameters ?? { type: 'object', properties: {} };
+  // Strict tool use is documented for Anthropic too (…/build-with-claude/structured-outputs); its schema
+  // must fit the structured-outputs subset. A tool that is not strict takes any JSON Schema.
+  const param: ToolParam = {
+    name,
+    input_schema: strict === true ? supportedSchema(schema, `tools[${i}].function.parameters`, ctx) : schema,
+  };
   if (description) param.description = description;
-  // Strict tool use is documented for Anthropic too (…/build-with-claude/structured-outputs).
   if (strict === true) param.strict = true;
   return param;
 }
@@ -66,7 +84,8 @@ function toolChoice(request: ChatRequest, ctx: AttemptContext): ToolChoiceParam 
  * `response_format`:
  * - `json_schema` → structured outputs, `output_config.format: {type: 'json_schema', schema}`: generally
  *   available, no beta header (the older `output_format` + `structured-outputs-2025-11-13` beta is
- *   deprecated), on the Claude 4.5 models and later (…/build-with-claude/structured-outputs).
+ *   deprecated), on the Claude 4.5 models and later (…/build-with-claude/structured-outputs). The schema
+ *   is rewritten into the subset the API accepts (./schema.ts).
  * - `json_object` → there is no schema-less JSON mode, so a forced single tool whose input is any object;
  *   the response and stream translators turn that tool's input back into message text. Forcing a tool
  *   excludes the client's own tools, so `json_object` with `tools` is refused (or the format dropped).
@@ -75,10 +94,8 @@ export function applyResponseFormat(request: ChatRequest, body: MessagesRequest,
   const format = request.response_format;
   if (!format || format.type === 'text') return;
   if (format.type === 'json_schema' && format.json_schema?.schema) {
-    body.output_config = {
-      ...body.output_config,
-      format: { type: 'json_schema', schema: format.json_schema.schema },
-    };
+    const schema = supportedSchema(format.json_schema.schema, 'response_format.json_schema.schema', ctx);
+    body.output_config = { ...body.output_config, format: { type: 'json_schema', schema } };
     return;
   }
   const type: string = format.type;

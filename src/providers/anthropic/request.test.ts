@@ -456,7 +456,10 @@ describe('Anthropic request: tools', () => {
       messages: hi,
       tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' }, strict: true } }],
     });
-    expect(strict.tools).toEqual([{ name: 'f', input_schema: { type: 'object' }, strict: true }]);
+    // A strict tool's schema is in the structured-outputs subset: every object closed.
+    expect(strict.tools).toEqual([
+      { name: 'f', input_schema: { type: 'object', additionalProperties: false }, strict: true },
+    ]);
   });
 
   it('refuses non-function tools (or drops them) and the gateway’s reserved tool name', () => {
@@ -563,7 +566,10 @@ describe('Anthropic request: reasoning_effort', () => {
       max_tokens: 4096,
       messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
       thinking: { type: 'adaptive' },
-      output_config: { format: { type: 'json_schema', schema: { type: 'object' } }, effort: 'medium' },
+      output_config: {
+        format: { type: 'json_schema', schema: { type: 'object', additionalProperties: false } },
+        effort: 'medium',
+      },
     });
   });
 

@@ -3,8 +3,10 @@
  */
 import type { ChatRequest, FunctionTool } from '../../core/chat.js';
 import { invalidRequest } from '../../core/errors.js';
-import type { AttemptContext } from '../types.js';
+import { schemaWarning, translateSchema, type JsonSchema } from '../schema-subset.js';
+import { targetId, type AttemptContext } from '../types.js';
 import { refuse } from './refuse.js';
+import { GEMINI_SCHEMA } from './schema.js';
 import type {
   FunctionDeclaration,
   GenerateContentRequest,
@@ -15,9 +17,9 @@ import type {
 /**
  * `tools` → `tools: [{functionDeclarations: [{name, description, parametersJsonSchema}]}]`.
  * Parameters go in `parametersJsonSchema`, which takes JSON Schema (FunctionDeclaration reference: "This
- * field is mutually exclusive with `parameters`", its example uses `additionalProperties: false`), so an
- * OpenAI tool schema passes as it is; the OpenAPI-subset `parameters` field would need `additionalProperties`
- * and friends stripped. Only `$schema`, a meta keyword that says nothing about the arguments, is removed.
+ * field is mutually exclusive with `parameters`", its example uses `additionalProperties: false`), rather
+ * than the OpenAPI-subset `parameters` field. Keywords outside the documented JSON Schema subset
+ * (./schema.ts) move into descriptions; `$schema`, a meta keyword, is removed.
  * JSON Schema support for function declarations and structured output: blog.google "Gemini API structured
  * outputs" (Nov 2025: anyOf, $ref, additionalProperties, type null, prefixItems, minimum/maximum).
  *
@@ -32,7 +34,7 @@ export function applyTools(request: ChatRequest, body: GenerateContentRequest, c
       refuse(ctx, `tools[${i}]`, `A tool of type ${JSON.stringify(tool?.type)}`);
       return;
     }
-    declarations.push(declaration(tool, i));
+    declarations.push(declaration(tool, i, ctx));
   });
   if (request.parallel_tool_calls === false && declarations.length) {
     refuse(ctx, 'parallel_tool_calls', '`parallel_tool_calls: false` (Gemini cannot forbid parallel calls)');
@@ -55,27 +57,30 @@ export function applyTools(request: ChatRequest, body: GenerateContentRequest, c
   } else refuse(ctx, 'tool_choice', `tool_choice ${JSON.stringify(choice)}`);
 }
 
-function declaration(tool: FunctionTool, i: number): FunctionDeclaration {
+function declaration(tool: FunctionTool, i: number, ctx: AttemptContext): FunctionDeclaration {
   const { name, description, parameters } = tool.function ?? ({} as FunctionTool['function']);
   if (typeof name !== 'string' || name === '')
     throw invalidRequest(`tools[${i}].function.name is required.`, `tools[${i}].function.name`);
   const out: FunctionDeclaration = { name };
   if (typeof description === 'string' && description) out.description = description;
   // A function without parameters leaves the schema unset (FunctionDeclaration reference).
-  if (parameters && typeof parameters === 'object') out.parametersJsonSchema = jsonSchema(parameters);
+  if (parameters && typeof parameters === 'object')
+    out.parametersJsonSchema = jsonSchema(parameters, `tools[${i}].function.parameters`, ctx);
   return out;
 }
 
-/** A client's JSON Schema as the API takes it: without the `$schema` meta keyword. */
-function jsonSchema(schema: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _meta, ...rest } = schema;
-  return rest;
+/** A client's JSON Schema in the subset the API reads (a new object); what moved goes to the warnings. */
+function jsonSchema(schema: JsonSchema, where: string, ctx: AttemptContext): JsonSchema {
+  const translated = translateSchema(schema, GEMINI_SCHEMA);
+  const warning = schemaWarning(where, targetId(ctx), translated);
+  if (warning !== undefined) ctx.warn?.(warning);
+  return translated.schema;
 }
 
 /**
  * `response_format` (…/docs/structured-output): json_object → `responseMimeType: application/json`;
- * json_schema → the same plus `responseJsonSchema` (JSON Schema, rather than converting to the
- * OpenAPI-subset `responseSchema`); text → nothing.
+ * json_schema → the same plus `responseJsonSchema` (JSON Schema in its documented subset, ./schema.ts,
+ * rather than converting to the OpenAPI-subset `responseSchema`); text → nothing.
  */
 export function applyResponseFormat(
   request: ChatRequest,
@@ -93,7 +98,7 @@ export function applyResponseFormat(
     config.responseMimeType = 'application/json';
     const schema = (format as { json_schema?: { schema?: unknown } }).json_schema?.schema;
     if (schema && typeof schema === 'object')
-      config.responseJsonSchema = jsonSchema(schema as Record<string, unknown>);
+      config.responseJsonSchema = jsonSchema(schema as JsonSchema, 'response_format.json_schema.schema', ctx);
     return;
   }
   refuse(ctx, 'response_format', `response_format ${JSON.stringify(type)}`);

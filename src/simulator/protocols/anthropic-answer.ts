@@ -6,7 +6,8 @@
  */
 import { randomId } from '../random.js';
 import { sseFrame } from '../sse.js';
-import { countWords, estimateJsonTokens, fragments, replyPieces, replyWords, sampleObject } from '../text.js';
+import { instanceOf } from '../instance.js';
+import { countWords, estimateJsonTokens, fragments, replyPieces, replyWords } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './anthropic-check.js';
 import { anthropicError } from './anthropic-errors.js';
@@ -44,9 +45,18 @@ export function inputTokens(request: MessagesRequest): number {
   return tokens;
 }
 
+/** The conversation ends with the user's own words, not with tool results. */
+function endsWithUserTurn(request: MessagesRequest): boolean {
+  const last = request.messages.at(-1);
+  return last?.role === 'user' && !last.blocks.every((b) => b.type === 'tool_result');
+}
+
+/** Tool calls when tools are offered and forced (`any`, a named tool) or the user spoke last. */
 function toolBlocks(request: MessagesRequest, behavior: ModelBehavior, context: ProtocolContext): Block[] {
   const choice = request.toolChoice;
   if (request.tools.length === 0 || choice.type === 'none') return [];
+  const forced = choice.type === 'any' || choice.type === 'tool';
+  if (!forced && !endsWithUserTurn(request)) return [];
   const named = choice.type === 'tool' ? request.tools.find((t) => t.name === choice.name) : undefined;
   let count = named !== undefined ? 1 : behavior.toolCalls;
   if (count <= 0 && choice.type === 'any') count = 1;
@@ -56,7 +66,7 @@ function toolBlocks(request: MessagesRequest, behavior: ModelBehavior, context: 
     const tool = named ?? request.tools[i % request.tools.length];
     if (tool === undefined) break;
     const id = `toolu_01${randomId(context.random, 22)}`;
-    blocks.push({ type: 'tool_use', id, name: tool.name, input: sampleObject(tool.schema) });
+    blocks.push({ type: 'tool_use', id, name: tool.name, input: instanceOf(tool.schema) as Json });
   }
   return blocks;
 }
@@ -80,6 +90,7 @@ function reply(request: MessagesRequest, behavior: ModelBehavior, context: Proto
       outputTokens: request.maxTokens - budget + used,
     };
   }
+  if (request.outputSchema !== null) return jsonReply(request, blocks, budget);
   let text = replyWords(behavior.replyTokens, 0, behavior.replyText).join(' ');
   let stopReason: StopReason = 'end_turn';
   let stopSequence: string | null = null;
@@ -99,6 +110,18 @@ function reply(request: MessagesRequest, behavior: ModelBehavior, context: Proto
   }
   blocks.push({ type: 'text', pieces });
   return { blocks, stopReason, stopSequence, outputTokens: request.maxTokens - budget + pieces.length };
+}
+
+/** Structured outputs: the text block is JSON for the schema, in fragments (cut at max_tokens). */
+function jsonReply(request: MessagesRequest, blocks: Block[], budget: number): Reply {
+  let pieces = fragments(JSON.stringify(instanceOf(request.outputSchema)));
+  let stopReason: StopReason = 'end_turn';
+  if (pieces.length > budget) {
+    pieces = pieces.slice(0, Math.max(0, budget));
+    stopReason = 'max_tokens';
+  }
+  blocks.push({ type: 'text', pieces });
+  return { blocks, stopReason, stopSequence: null, outputTokens: request.maxTokens - budget + pieces.length };
 }
 
 function finalBlock(block: Block): Json {

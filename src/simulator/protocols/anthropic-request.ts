@@ -5,6 +5,7 @@
 import { expect, fail, need, noExtra, oneOf, optional, range, tag, type Json } from './anthropic-check.js';
 import { validateMessages, type AnthropicMessage } from './anthropic-content.js';
 import { AnthropicInvalid } from './anthropic-errors.js';
+import { checkStructuredSchema } from './anthropic-schema.js';
 import { checkThinkingReplay } from './anthropic-thinking.js';
 
 export interface AnthropicTool {
@@ -29,6 +30,8 @@ export interface MessagesRequest {
   thinkingBudget: number | null;
   /** Thinking on, with a budget or adaptive: the answer starts with a thinking block. */
   thinking: boolean;
+  /** `output_config.format` (or the deprecated `output_format`) JSON schema: the text is JSON. */
+  outputSchema: Json | null;
 }
 
 /** Top-level body parameters of Messages create (API reference). */
@@ -51,6 +54,7 @@ const KNOWN = [
   'context_management',
   'mcp_servers',
   'output_config',
+  'output_format',
   'inference_geo',
 ];
 
@@ -90,6 +94,7 @@ function readTools(body: Json): AnthropicTool[] {
     if (!('type' in schema)) throw fail(`${at}.input_schema.type`, 'Field required');
     oneOf(schema.type, ['object'], `${at}.input_schema.type`);
     if (tools.some((t) => t.name === name)) throw new AnthropicInvalid('tools: Tool names must be unique.');
+    if (tool.strict === true) checkStructuredSchema(schema, `tools.${i}.custom`);
     tools.push({ name, schema });
   });
   return tools;
@@ -143,6 +148,26 @@ function readThinking(body: Json, maxTokens: number): number | null {
   return budget;
 }
 
+/** `{type: 'json_schema', schema}` at `at` (structured outputs guide), its schema checked. */
+function readFormat(value: unknown, at: string): Json {
+  const format = expect(value, 'dictionary', at) as Json;
+  tag(format, ['json_schema'], at);
+  noExtra(format, ['type', 'schema'], at);
+  const schema = need(format, 'schema', 'dictionary', at) as Json;
+  checkStructuredSchema(schema, `${at}.schema`);
+  return schema;
+}
+
+/** `output_config` (`format`, `effort`), or the deprecated top-level `output_format`. */
+function readOutputSchema(body: Json): Json | null {
+  if ('output_format' in body) return readFormat(body.output_format, 'output_format');
+  if (!('output_config' in body)) return null;
+  const config = expect(body.output_config, 'dictionary', 'output_config') as Json;
+  noExtra(config, ['format', 'effort'], 'output_config');
+  if ('effort' in config) oneOf(config.effort, ['low', 'medium', 'high', 'max'], 'output_config.effort');
+  return 'format' in config ? readFormat(config.format, 'output_config.format') : null;
+}
+
 function readOptionals(body: Json): void {
   if (optional(body, 'temperature', 'number') !== undefined) range(body.temperature, 'temperature', 0, 1);
   if (optional(body, 'top_p', 'number') !== undefined) range(body.top_p, 'top_p', 0, 1);
@@ -168,6 +193,7 @@ export function validateMessagesRequest(body: Json): MessagesRequest {
   const tools = readTools(body);
   const toolChoice = readToolChoice(body, tools);
   const thinkingBudget = readThinking(body, maxTokens);
+  const outputSchema = readOutputSchema(body);
   const thinkingOn =
     (body.thinking as Json | undefined)?.type === 'enabled' ||
     (body.thinking as Json | undefined)?.type === 'adaptive';
@@ -194,5 +220,6 @@ export function validateMessagesRequest(body: Json): MessagesRequest {
     toolChoice,
     thinkingBudget,
     thinking: thinkingOn,
+    outputSchema,
   };
 }

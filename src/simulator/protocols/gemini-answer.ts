@@ -8,7 +8,8 @@
  */
 import { randomId } from '../random.js';
 import { sseFrame } from '../sse.js';
-import { countWords, estimateJsonTokens, replyPieces, replyWords, sampleObject } from '../text.js';
+import { instanceOf, jsonObjectAnswer } from '../instance.js';
+import { countWords, estimateJsonTokens, fragments, replyPieces, replyWords } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './gemini-fields.js';
 import { rpcError } from './gemini-errors.js';
@@ -57,8 +58,16 @@ function jsonSchema(schema: unknown): unknown {
   return out;
 }
 
+/** The last turn is the user's own words, not function responses. */
+function endsWithUserTurn(request: GenerateRequest): boolean {
+  const last = request.contents.at(-1);
+  return last !== undefined && !(last.parts as Json[]).some((p) => p.functionResponse !== undefined);
+}
+
+/** Function calls when functions are offered and forced (mode ANY) or the user spoke last. */
 function calls(request: GenerateRequest, behavior: ModelBehavior): Json[] {
   if (request.tools.length === 0 || request.mode === 'NONE') return [];
+  if (request.mode !== 'ANY' && !endsWithUserTurn(request)) return [];
   const usable =
     request.allowed.length > 0
       ? request.tools.filter((t) => request.allowed.includes(t.name))
@@ -68,9 +77,27 @@ function calls(request: GenerateRequest, behavior: ModelBehavior): Json[] {
   const out: Json[] = [];
   for (let i = 0; i < count && usable.length > 0; i++) {
     const tool = usable[i % usable.length];
-    if (tool !== undefined) out.push({ name: tool.name, args: sampleObject(jsonSchema(tool.schema)) });
+    if (tool !== undefined)
+      out.push({ name: tool.name, args: instanceOf(jsonSchema(tool.schema ?? { type: 'object' })) });
   }
   return out;
+}
+
+/**
+ * The answer text, and whether it is JSON: `responseMimeType: application/json` gives JSON for the
+ * response schema (or an object without one); `text/x.enum` one of the schema's enum values.
+ */
+function replyText(request: GenerateRequest, behavior: ModelBehavior, index: number): [string, boolean] {
+  const words = replyWords(behavior.replyTokens, index, behavior.replyText).join(' ');
+  const schema = request.responseSchema === null ? null : jsonSchema(request.responseSchema);
+  if (request.responseMimeType === 'application/json') {
+    return [JSON.stringify(schema === null ? jsonObjectAnswer(words) : instanceOf(schema)), true];
+  }
+  if (request.responseMimeType === 'text/x.enum' && schema !== null) {
+    const value = instanceOf(schema);
+    return [typeof value === 'string' ? value : words, false];
+  }
+  return [words, false];
 }
 
 function candidate(request: GenerateRequest, behavior: ModelBehavior, index: number): Candidate {
@@ -87,10 +114,11 @@ function candidate(request: GenerateRequest, behavior: ModelBehavior, index: num
       tokens: tokens + thinkingTokens,
     };
   }
-  let text = replyWords(behavior.replyTokens, index, behavior.replyText).join(' ');
+  const [reply, json] = replyText(request, behavior, index);
+  let text = reply;
   const stops = request.stopSequences.map((s) => text.indexOf(s)).filter((i) => i >= 0);
   if (stops.length > 0) text = text.slice(0, Math.min(...stops)).trimEnd();
-  let pieces = replyPieces(text);
+  let pieces = json ? fragments(text) : replyPieces(text);
   let finishReason: Candidate['finishReason'] = 'STOP';
   if (request.maxOutputTokens !== null && pieces.length > request.maxOutputTokens) {
     pieces = pieces.slice(0, request.maxOutputTokens);

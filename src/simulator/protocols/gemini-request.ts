@@ -24,6 +24,10 @@ export interface GenerateRequest {
   stopSequences: string[];
   includeThoughts: boolean;
   thinking: boolean;
+  /** `responseMimeType`, or null (text). */
+  responseMimeType: string | null;
+  /** `responseSchema` (OpenAPI subset) or `responseJsonSchema`, or null. */
+  responseSchema: unknown;
 }
 
 const MODES = ['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED'];
@@ -253,6 +257,8 @@ export function validateGenerateRequest(body: Json): GenerateRequest {
   semanticContents(contents);
   const thinking = g.thinkingConfig as Json;
   return {
+    responseMimeType: typeof g.responseMimeType === 'string' ? g.responseMimeType : null,
+    responseSchema: g.responseSchema ?? g.responseJsonSchema ?? g._responseJsonSchema ?? null,
     contents,
     systemText: system,
     tools: declared,

@@ -34,6 +34,26 @@ export interface ChatRequest {
   thinking: boolean;
   toolChoice: ToolChoice;
   parallelToolCalls: boolean;
+  /** `response_format`: JSON with a schema, any JSON object, or null for text. */
+  responseFormat: ResponseFormat | null;
+}
+
+export type ResponseFormat = { type: 'json_schema'; schema: unknown } | { type: 'json_object' };
+
+function readResponseFormat(value: unknown): ResponseFormat | null {
+  if (value === undefined || value === null) return null;
+  const format = value as Json;
+  if (format.type === 'json_object') return { type: 'json_object' };
+  if (format.type !== 'json_schema') return null;
+  const spec = format.json_schema;
+  if (typeof spec !== 'object' || spec === null) {
+    throw new InvalidRequest(
+      "Missing required parameter: 'response_format.json_schema'.",
+      'response_format.json_schema',
+      'missing_required_parameter',
+    );
+  }
+  return { type: 'json_schema', schema: (spec as Json).schema ?? {} };
 }
 
 /** Every top-level parameter of the Chat Completions create request (API reference). */
@@ -175,6 +195,7 @@ export function validateChatRequest(body: Json): ChatRequest {
     tools,
     toolChoice: validateToolChoice(body.tool_choice, tools),
     parallelToolCalls: body.parallel_tool_calls !== false,
+    responseFormat: readResponseFormat(body.response_format),
     thinking,
   };
 }

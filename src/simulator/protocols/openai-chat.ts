@@ -6,7 +6,8 @@
  */
 import { randomId } from '../random.js';
 import { sseFrame } from '../sse.js';
-import { countWords, estimateJsonTokens, replyWords, sampleObject } from '../text.js';
+import { instanceOf, jsonObjectAnswer } from '../instance.js';
+import { countWords, estimateJsonTokens, replyWords } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './openai-check.js';
 import { DEEPSEEK_REASONING } from './deepseek.js';
@@ -50,12 +51,26 @@ export function promptTokens(request: ChatRequest): number {
   return tokens;
 }
 
+/** The reply text, and its pieces (one per token): words, or JSON in fragments when JSON was asked for. */
+function replyText(request: ChatRequest, behavior: ModelBehavior, index: number): [string, boolean] {
+  const words = replyWords(behavior.replyTokens, index, behavior.replyText).join(' ');
+  const format = request.responseFormat;
+  if (format === null) return [words, false];
+  const value = format.type === 'json_schema' ? instanceOf(format.schema) : jsonObjectAnswer(words);
+  return [JSON.stringify(value), true];
+}
+
 function textChoice(request: ChatRequest, behavior: ModelBehavior, index: number): Choice {
-  let text = replyWords(behavior.replyTokens, index, behavior.replyText).join(' ');
+  const [reply, json] = replyText(request, behavior, index);
+  let text = reply;
   let finish: FinishReason = 'stop';
   const stopAt = Math.min(...request.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0));
-  if (Number.isFinite(stopAt)) text = text.slice(0, stopAt).trimEnd();
-  let pieces = text === '' ? [] : text.split(' ').map((word, i) => (i === 0 ? word : ` ${word}`));
+  if (Number.isFinite(stopAt)) text = json ? text.slice(0, stopAt) : text.slice(0, stopAt).trimEnd();
+  let pieces = json
+    ? fragments(text)
+    : text === ''
+      ? []
+      : text.split(' ').map((word, i) => (i === 0 ? word : ` ${word}`));
   if (request.maxTokens !== null && pieces.length > request.maxTokens) {
     pieces = pieces.slice(0, request.maxTokens);
     finish = 'length';
@@ -63,10 +78,17 @@ function textChoice(request: ChatRequest, behavior: ModelBehavior, index: number
   return { pieces, toolCalls: [], finish, tokens: pieces.length };
 }
 
+/**
+ * Tool calls, when tools are offered and the model is forced to call one (`required`, a named
+ * function) or the conversation ends with a user turn: a tool result is answered with text, so an
+ * agent loop ends after one round trip.
+ */
 function toolChoice(request: ChatRequest, behavior: ModelBehavior, context: ProtocolContext): Choice | null {
   const tools = request.tools ?? [];
   const choice = request.toolChoice;
   if (tools.length === 0 || choice === 'none') return null;
+  const forced = choice === 'required' || typeof choice === 'object';
+  if (!forced && request.messages.at(-1)?.role !== 'user') return null;
   const named = typeof choice === 'object' ? tools.find((t) => t.name === choice.name) : undefined;
   let count = named !== undefined ? 1 : behavior.toolCalls;
   if (count <= 0 && choice === 'required') count = 1;
@@ -79,7 +101,7 @@ function toolChoice(request: ChatRequest, behavior: ModelBehavior, context: Prot
     toolCalls.push({
       id: `call_${randomId(context.random, 24)}`,
       name: tool.name,
-      arguments: JSON.stringify(sampleObject(tool.parameters)),
+      arguments: JSON.stringify(instanceOf(tool.parameters ?? { type: 'object' })),
     });
   }
   const tokens = toolCalls.reduce((sum, call) => sum + 1 + fragments(call.arguments).length, 0);
