@@ -15,7 +15,13 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     config: {
-      upstream: { maxResponseBytes: MAX_RESPONSE, maxEventBytes: MAX_EVENT },
+      // Two connections per origin: a connection a flood left held would soon saturate the primary.
+      upstream: {
+        maxResponseBytes: MAX_RESPONSE,
+        maxEventBytes: MAX_EVENT,
+        connectionsPerOrigin: 2,
+        queueTimeoutMs: 500,
+      },
       breakers: { consecutiveFailures: 3 },
     },
     routes: { m: { targets: ['primary/model-a', 'backup/model-b'], retry: { maxRetriesPerTarget: 0 } } },
@@ -135,5 +141,10 @@ describe('hostile upstream answers', () => {
     flood({ shape: 'json', bytes: 900 * 1024 });
     const answer = await ask(false);
     expect(answer.target).toBe('primary/model-a');
+  });
+
+  it('every flood gave its connection back: the primary serves again at full width', async () => {
+    const answers = await Promise.all([ask(false), ask(true), ask(false), ask(true)]);
+    for (const answer of answers) expect(answer.target).toBe('primary/model-a');
   });
 });

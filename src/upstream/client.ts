@@ -136,8 +136,9 @@ export class UpstreamClient {
         // The engine watches first-token and stall times itself; keep-alive bytes must not count.
         bodyTimeout: 0,
       });
-      // The slot is the connection: it is free again once the body is consumed or destroyed.
-      response.body.once('close', release);
+      // The slot is the connection: free again once the body is consumed or destroyed ('close'), or
+      // failed ('error': an error nobody listened to would throw before 'close' is emitted).
+      response.body.once('close', release).once('error', release);
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
       release();
