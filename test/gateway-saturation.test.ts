@@ -24,6 +24,12 @@ beforeAll(async () => {
         timeouts: { firstTokenMs: 400 },
         retry: { maxRetriesPerTarget: 0 },
       },
+      holding: { targets: ['primary/model-t'] },
+      bounded: {
+        targets: ['primary/model-t'],
+        timeouts: { attemptMs: 300 },
+        retry: { maxRetriesPerTarget: 0 },
+      },
       spill: { targets: ['primary/model-s', 'backup/model-b'], retry: { maxRetriesPerTarget: 0 } },
     },
   });
@@ -102,5 +108,17 @@ describe("the gateway's own connection queue", () => {
     expect(targets.filter((t) => t === 'backup/model-b')).toHaveLength(CONNECTIONS);
     expect((await targetState('primary/model-s'))?.state).toBe('closed');
     h.primary.setBehavior('model-s', { tokensPerSecond: 20 });
+  });
+
+  it('an attempt timeout while still queued is not counted against the target', async () => {
+    h.primary.setBehavior('model-t', { tokensPerSecond: 4 }); // ~2 s per stream: holds both connections
+    const holders = Array.from({ length: CONNECTIONS }, () => stream('holding'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const queued = await Promise.all(Array.from({ length: 2 * CONNECTIONS }, () => stream('bounded')));
+    for (const r of queued) expect(r).toMatchObject({ status: 504 });
+    // If the queued attempts' timeouts counted, consecutiveFailures (3) would have opened the breaker.
+    expect((await targetState('primary/model-t'))?.state).toBe('closed');
+    expect((await Promise.all(holders)).map((r) => r.status)).toEqual(Array(CONNECTIONS).fill(200));
+    expect(h.primary.stats('model-t').requests).toBe(CONNECTIONS);
   });
 });
