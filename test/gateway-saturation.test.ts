@@ -14,11 +14,11 @@ beforeAll(async () => {
   h = await startHarness({
     config: {
       upstream: { connectionsPerOrigin: CONNECTIONS, queueTimeoutMs: 1_500 },
-      breakers: { minimumCalls: 4, slowCallMs: 250, slowCallP95Multiple: 0, consecutiveFailures: 3 },
+      breakers: { minimumCalls: 4, slowCallMs: 400, slowCallP95Multiple: 0, consecutiveFailures: 3 },
     },
     routes: {
       // A first-token timeout shorter than the queue wait: a clock started at the attempt would fire.
-      queued: { targets: ['primary/model-q'], timeouts: { firstTokenMs: 400 } },
+      queued: { targets: ['primary/model-q'], timeouts: { firstTokenMs: 500 } },
       saturated: {
         targets: ['primary/model-s'],
         timeouts: { firstTokenMs: 400 },
@@ -60,9 +60,12 @@ async function targetState(id: string): Promise<{ state: string; trippedBy?: str
 
 describe("the gateway's own connection queue", () => {
   it('requests queued past the first-token timeout wait and succeed; the target is not blamed', async () => {
-    const results = await Promise.all(Array.from({ length: 3 * CONNECTIONS }, () => stream('queued')));
-    expect(results.map((r) => r.status)).toEqual(Array(3 * CONNECTIONS).fill(200));
-    expect(h.primary.stats('model-q').requests).toBe(3 * CONNECTIONS);
+    // Streams of ~600 ms: the second wave waits that long for a connection, past firstTokenMs (500)
+    // and slowCallMs (400), then gets its first token 30 ms after it reached the provider.
+    h.primary.setBehavior('model-q', { tokensPerSecond: 12 });
+    const results = await Promise.all(Array.from({ length: 2 * CONNECTIONS }, () => stream('queued')));
+    expect(results.map((r) => r.status)).toEqual(Array(2 * CONNECTIONS).fill(200));
+    expect(h.primary.stats('model-q').requests).toBe(2 * CONNECTIONS);
     expect((await targetState('primary/model-q'))?.state).toBe('closed');
   });
 

@@ -2,7 +2,7 @@
  * The only code that talks HTTP to providers: one undici Pool per origin, keep-alive, no fetch.
  * Transport errors come back classified as UpstreamFailures.
  *
- * Each pool has as many slots as connections, and a request holds a slot from before it is handed to
+ * Each origin has as many slots as connections, and a request holds a slot from before it is handed to
  * undici until its response body closes. With one request per connection (no pipelining) the pool then
  * never queues inside undici: a request that has a slot goes to the provider at once, and the wait
  * for a slot is the gateway's own queue, bounded (`maxQueued`, `queueTimeoutMs`) and measured apart
@@ -85,11 +85,6 @@ export const UPSTREAM_DEFAULTS = Object.freeze({
   maxEventBytes: 16 * 1024 * 1024,
 });
 
-interface OriginPool {
-  pool: Pool;
-  slots: ConcurrencyLimit;
-}
-
 export class UpstreamError extends Error {
   constructor(readonly failure: UpstreamFailure) {
     super(failure.message);
@@ -101,7 +96,10 @@ export class UpstreamError extends Error {
 const MAX_CACHED_URLS = 1_000;
 
 export class UpstreamClient {
-  private readonly pools = new Map<string, OriginPool>();
+  /** Per origin and connect timeout (undici sets it per pool). */
+  private readonly pools = new Map<string, Pool>();
+  /** Per origin, shared by its pools: each pool has as many connections, so none ever queues. */
+  private readonly slots = new Map<string, ConcurrencyLimit>();
   private readonly urls = new Map<string, { origin: string; path: string }>();
   private readonly settings: Required<Omit<UpstreamClientOptions, 'clock'>>;
   private readonly clock: Clock;
@@ -122,7 +120,8 @@ export class UpstreamClient {
 
   async send(spec: UpstreamRequestSpec, options: SendOptions): Promise<UpstreamResponse> {
     const url = this.parse(spec.url);
-    const { pool, slots } = this.pool(url.origin, options.connectTimeoutMs);
+    const pool = this.pool(url.origin, options.connectTimeoutMs);
+    const slots = this.originSlots(url.origin);
     const release = slots.tryAcquire() ?? (await this.queue(slots, url.origin, options.signal));
     options.onDispatch?.();
     try {
@@ -148,8 +147,8 @@ export class UpstreamClient {
 
   /** Connections in use and requests waiting for one, per origin (for status and tests). */
   usage(): { origin: string; active: number; queued: number }[] {
-    return [...this.pools].map(([key, { slots }]) => ({
-      origin: key.slice(0, key.lastIndexOf('|')),
+    return [...this.slots].map(([origin, slots]) => ({
+      origin,
       active: slots.active,
       queued: slots.queued,
     }));
@@ -171,7 +170,7 @@ export class UpstreamClient {
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((p) => p.pool.destroy()));
+    await Promise.all(pools.map((p) => p.destroy()));
   }
 
   private parse(href: string): { origin: string; path: string } {
@@ -185,22 +184,30 @@ export class UpstreamClient {
     return url;
   }
 
-  private pool(origin: string, connectTimeoutMs: number): OriginPool {
+  private pool(origin: string, connectTimeoutMs: number): Pool {
     const key = `${origin}|${connectTimeoutMs}`;
-    let entry = this.pools.get(key);
-    if (!entry) {
-      const { connectionsPerOrigin, maxQueued, keepAliveTimeoutMs } = this.settings;
-      const pool = new Pool(origin, {
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const { connectionsPerOrigin, keepAliveTimeoutMs } = this.settings;
+      pool = new Pool(origin, {
         connections: connectionsPerOrigin,
         pipelining: 1,
         keepAliveTimeout: keepAliveTimeoutMs,
         connect: { timeout: connectTimeoutMs },
       });
-      const slots = new ConcurrencyLimit(this.clock, { maxConcurrent: connectionsPerOrigin, maxQueued });
-      entry = { pool, slots };
-      this.pools.set(key, entry);
+      this.pools.set(key, pool);
     }
-    return entry;
+    return pool;
+  }
+
+  private originSlots(origin: string): ConcurrencyLimit {
+    let slots = this.slots.get(origin);
+    if (!slots) {
+      const { connectionsPerOrigin: maxConcurrent, maxQueued } = this.settings;
+      slots = new ConcurrencyLimit(this.clock, { maxConcurrent, maxQueued });
+      this.slots.set(origin, slots);
+    }
+    return slots;
   }
 }
 
