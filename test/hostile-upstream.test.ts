@@ -148,3 +148,38 @@ describe('hostile upstream answers', () => {
     for (const answer of answers) expect(answer.target).toBe('primary/model-a');
   });
 });
+
+describe('with the default bounds', () => {
+  let d: Harness;
+  beforeAll(async () => {
+    d = await startHarness({ routes: { m: { targets: ['primary/model-a', 'backup/model-b'] } } });
+  });
+  afterAll(() => d.close());
+
+  it('an endless line is read linearly up to 16 Mi: /healthz keeps answering throughout', async () => {
+    d.primary.setBehavior('model-a', { fault: { kind: 'flood', shape: 'line' } });
+    let done = false;
+    const answer = d.client.chat.completions
+      .create(
+        { model: 'm', messages: userMessage(), stream: true },
+        { headers: { 'x-switchyard-debug': 'trace' } },
+      )
+      .withResponse()
+      .finally(() => (done = true));
+    let slowest = 0;
+    let probes = 0;
+    while (!done) {
+      const started = performance.now();
+      await (await fetch(`${d.gateway.url}/healthz`)).text();
+      slowest = Math.max(slowest, performance.now() - started);
+      probes++;
+    }
+    const { data, response } = await answer;
+    for await (const chunk of data) void chunk;
+    expect(response.headers.get('x-switchyard-trace')).toMatch(
+      /^primary\/model-a attempt upstream_event_too_large /,
+    );
+    expect(probes).toBeGreaterThan(0);
+    expect(slowest).toBeLessThan(1_000);
+  });
+});
