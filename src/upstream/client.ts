@@ -137,7 +137,7 @@ export class UpstreamClient {
       });
       // The slot is the connection: free again once the body is consumed or destroyed ('close'), or
       // failed ('error': an error nobody listened to would throw before 'close' is emitted).
-      response.body.once('close', release).once('error', release);
+      response.body.on('close', release).on('error', release); // release is idempotent
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
       release();
