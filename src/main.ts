@@ -43,8 +43,8 @@ export interface GatewayOptions {
 }
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const client = new UpstreamClient();
   const clock = options.clock ?? systemClock;
+  const client = new UpstreamClient({ ...config.upstream, clock });
   const random = options.random ?? systemRandom;
   const budget = new RetryBudget({ clock, ...config.retryBudget });
   const health = healthFromConfig(config, clock, random);

@@ -239,6 +239,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     },
     retryBudget: file.retryBudget,
     breakers: file.breakers,
+    upstream: file.upstream,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

@@ -196,6 +196,25 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The HTTP client to providers: connections, the gateway's own queue, bounds on what is read. */
+    upstream: z
+      .object({
+        connectionsPerOrigin: z.number().int().positive().default(1024),
+        maxQueued: z.number().int().nonnegative().default(1024),
+        queueTimeoutMs: positiveMs.default(5_000),
+        maxResponseBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(128 * 1024 * 1024),
+        maxEventBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(16 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     providers: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
       providerSchema,
@@ -212,3 +231,4 @@ export type RetrySettings = z.output<typeof retrySchema>;
 export type Price = z.output<typeof priceSchema>;
 export type HedgeSettings = z.output<typeof hedgeSchema>;
 export type BreakerSettings = z.output<typeof configSchema>['breakers'];
+export type UpstreamSettings = z.output<typeof configSchema>['upstream'];

@@ -1,7 +1,14 @@
 import type { ProviderSettings } from '../providers/types.js';
-import type { BreakerSettings, HedgeSettings, Price, RetrySettings, Timeouts } from './schema.js';
+import type {
+  BreakerSettings,
+  HedgeSettings,
+  Price,
+  RetrySettings,
+  Timeouts,
+  UpstreamSettings,
+} from './schema.js';
 
-export type { BreakerSettings, HedgeSettings, Price, RetrySettings, Timeouts };
+export type { BreakerSettings, HedgeSettings, Price, RetrySettings, Timeouts, UpstreamSettings };
 
 /** A provider plus an upstream model: what one attempt calls. */
 export interface Target {
@@ -50,6 +57,8 @@ export interface ResolvedConfig {
   server: ServerSettings;
   retryBudget: { ratio: number; floorPerSecond: number };
   breakers: BreakerSettings;
+  /** The HTTP client to providers (connections, gateway queue, read bounds). */
+  upstream: UpstreamSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

@@ -19,6 +19,7 @@ import type { HeaderMap, StreamDecoder, UpstreamRequestSpec } from '../providers
 import { UpstreamFailureError } from '../providers/types.js';
 import { Watchdog } from '../resilience/timers.js';
 import { UpstreamCancel, UpstreamError, type UpstreamClient } from '../upstream/client.js';
+import { eventTooLarge, readCapped, responseTooLarge } from '../upstream/read-body.js';
 
 /** The abort reason when an attempt is cancelled because another attempt of the request won. */
 export const LOST_RACE: unique symbol = Symbol('lost-race');
@@ -82,6 +83,8 @@ class Attempt<T> {
   private readonly watchdog: Watchdog;
   private failure: UpstreamFailure | undefined;
   private readonly start: number;
+  /** When the request left the gateway's own queue for the provider: first-token time counts from here. */
+  private dispatchedAt: number | undefined;
   private firstTokenAt: number | undefined;
   private usage: Usage | undefined;
   /** Output parts received: a lower bound on the tokens an abandoned stream was billed for. */
@@ -136,30 +139,27 @@ class Attempt<T> {
     const spec = exchange.request();
     const id = this.input.target.id;
     this.watchdog.arm('total', timeouts.attemptMs, () =>
-      this.fail(timeoutFailure('attempt_timeout', `${id} did not finish within ${timeouts.attemptMs} ms.`)),
+      this.fail({
+        ...timeoutFailure('attempt_timeout', `${id} did not finish within ${timeouts.attemptMs} ms.`),
+        // Still in the gateway's own queue: the provider has not seen the request.
+        ...(this.dispatchedAt === undefined ? { breaker: false } : {}),
+      }),
     );
-    if (exchange.decoder) {
-      this.watchdog.arm('first-token', timeouts.firstTokenMs, () =>
-        this.fail(
-          timeoutFailure(
-            'first_token_timeout',
-            `${id} sent no first token within ${timeouts.firstTokenMs} ms.`,
-          ),
-        ),
-      );
-    }
     const response = await this.deps.client.send(spec, {
       signal: this.upstream,
       headersTimeoutMs: timeouts.headersMs,
       connectTimeoutMs: timeouts.connectMs,
+      onDispatch: () => this.dispatched(),
     });
     if (response.status < 200 || response.status >= 300) {
       const body = await readLimited(response.body, ERROR_BODY_LIMIT);
       return this.result(exchange.classifyError(response.status, response.headers, body));
     }
+    const { maxResponseBytes, maxEventBytes } = this.deps.client.limits;
     if (!exchange.decoder) {
-      const body = await response.body.text();
+      const body = await readCapped(response, maxResponseBytes);
       if (this.failure) return this.result(this.failure);
+      if (body === undefined) return this.result(responseTooLarge(id, maxResponseBytes));
       const value = exchange.parse!(body);
       const usage = (value as { usage?: Usage }).usage;
       return {
@@ -172,9 +172,15 @@ class Attempt<T> {
     }
     const decoder = exchange.decoder();
     const emit = (part: StreamPart): void => this.part(part);
-    const parser = new SseParser((event) => {
-      if (!this.failure) decoder.event(event, emit);
-    });
+    const parser = new SseParser(
+      (event) => {
+        if (!this.failure) decoder.event(event, emit);
+      },
+      {
+        maxEventChars: maxEventBytes,
+        onOverflow: (kind) => this.fail(eventTooLarge(id, kind, maxEventBytes)),
+      },
+    );
     for await (const chunk of response.body) {
       parser.push(chunk as Buffer);
       if (this.failure) break;
@@ -183,6 +189,21 @@ class Attempt<T> {
     }
     if (!this.failure) decoder.end(emit);
     return this.failure ? this.result(this.failure) : this.success();
+  }
+
+  /** The request got a connection and went to the provider: the first-token clock starts now. */
+  private dispatched(): void {
+    this.dispatchedAt = this.deps.clock.now();
+    if (!this.input.exchange.decoder) return;
+    const { firstTokenMs } = this.input.timeouts;
+    this.watchdog.arm('first-token', firstTokenMs, () =>
+      this.fail(
+        timeoutFailure(
+          'first_token_timeout',
+          `${this.input.target.id} sent no first token within ${firstTokenMs} ms.`,
+        ),
+      ),
+    );
   }
 
   private part(part: StreamPart): void {
@@ -226,26 +247,29 @@ class Attempt<T> {
       durationMs,
       outputParts: this.outputParts,
       ...(this.usage ? { usage: this.usage } : {}),
-      ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.start } : {}),
+      ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.dispatchedAt! } : {}),
     };
   }
 
   private result(failure: UpstreamFailure): AttemptResult<T> {
     const durationMs = this.deps.clock.now() - this.start;
+    const waitedMs = this.dispatchedAt === undefined ? 0 : this.deps.clock.now() - this.dispatchedAt;
     return {
       ok: false,
       failure,
       durationMs,
-      ...(failure === this.failure ? this.cancellation(durationMs) : {}),
+      ...(failure === this.failure ? this.cancellation(waitedMs) : {}),
       outputParts: this.outputParts,
       ...(this.usage ? { usage: this.usage } : {}),
-      ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.start } : {}),
+      ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.dispatchedAt! } : {}),
     };
   }
 
   /** Set only for a cancellation that came before the answer (streams: before the first token). */
   private cancellation(waitedMs: number): { cancelled?: Cancellation } {
-    if (this.cancelled === undefined || this.firstTokenAt !== undefined) return {};
+    // Cancelled while still in the gateway's own queue: the provider never saw it, no verdict.
+    if (this.cancelled === undefined || this.firstTokenAt !== undefined || this.dispatchedAt === undefined)
+      return {};
     const stream = this.input.exchange.decoder !== undefined;
     return {
       cancelled: { lostRace: this.cancelled, ...(stream ? { noFirstTokenAfterMs: waitedMs } : {}) },

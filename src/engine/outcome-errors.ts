@@ -86,6 +86,16 @@ export function exhaustedError(
       headers: h,
     });
   }
+  if (failures.length > 0 && failures.every((f) => f.failure.reason === 'gateway_saturated')) {
+    // The gateway's own connection queue was full: its own 503, worth retrying shortly.
+    return new ApiError({
+      status: 503,
+      message: `The gateway is saturated: no upstream connection was free in time. ${detail}`,
+      type: 'api_error',
+      code: 'gateway_saturated',
+      headers: { 'retry-after': '1' },
+    });
+  }
   const allRateLimited = failures.length > 0 && failures.every((f) => f.failure.status === 429);
   // One kind of failure everywhere (e.g. every key rejected: 502) keeps its status; a mix is a 503.
   const statuses = new Set(failures.map((f) => f.failure.status));

@@ -15,6 +15,13 @@ import type { Clock } from '../core/clock.js';
 
 export type Release = () => void;
 
+/** What `acquire` needs of an abort signal (an AbortSignal, or an adapter over another cancel). */
+export interface AbortLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface ConcurrencyLimitOptions {
   /** Attempts in flight at once. */
   maxConcurrent: number;
@@ -62,7 +69,7 @@ export class ConcurrencyLimit {
   }
 
   /** A slot now, or after waiting at most `timeoutMs` in the queue; undefined if none came. */
-  acquire(timeoutMs: number, signal?: AbortSignal): Promise<Release | undefined> {
+  acquire(timeoutMs: number, signal?: AbortLike): Promise<Release | undefined> {
     if (signal?.aborted) return Promise.resolve(undefined);
     const now = this.tryAcquire();
     if (now) return Promise.resolve(now);

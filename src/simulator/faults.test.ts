@@ -229,3 +229,68 @@ describe('keepalive', () => {
     await until(() => sim.stats().cancelled === 1);
   });
 });
+
+describe('flood', () => {
+  /** Reads the first `bytes` of a raw answer, then hangs up. */
+  async function head(stream: boolean, bytes: number): Promise<{ status: number; text: string }> {
+    const controller = new AbortController();
+    const res = await fetch(`${sim.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages, stream }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (text.length < bytes) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    return { status: res.status, text };
+  }
+
+  it('json with bytes: a complete, valid answer padded to that size the SDK reads', async () => {
+    withFault({ kind: 'flood', shape: 'json', bytes: 1_000_000 });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'm', messages })
+      .withResponse();
+    expect(data.choices[0]?.finish_reason).toBe('stop');
+    expect(response.headers.get('content-length')).toBeNull();
+    expect(sim.stats().outcomes.flood).toBe(1);
+  });
+
+  it('json without bytes: padding that never ends, until the client leaves', async () => {
+    withFault({ kind: 'flood', shape: 'json' });
+    const { status, text } = await head(false, 1_000_000);
+    expect(status).toBe(200);
+    expect(text.length).toBeGreaterThanOrEqual(1_000_000);
+    expect(text.trim()).toBe('{');
+    await until(() => sim.stats().cancelled === 1);
+  });
+
+  it('line: one stream line that never ends', async () => {
+    withFault({ kind: 'flood', shape: 'line' });
+    const { text } = await head(true, 500_000);
+    expect(text.startsWith('data: {"aaaa')).toBe(true);
+    expect(text).not.toContain('\n');
+    await until(() => sim.stats().cancelled === 1);
+  });
+
+  it('data: data lines that never meet a blank line', async () => {
+    withFault({ kind: 'flood', shape: 'data' });
+    const { text } = await head(true, 500_000);
+    expect(text.startsWith('data: aaaa')).toBe(true);
+    expect(text.split('\n').length).toBeGreaterThan(400);
+    expect(text).not.toContain('\n\n');
+    await until(() => sim.stats().cancelled === 1);
+  });
+
+  it('a streaming request given json gets the endless line; bytes ends it', async () => {
+    withFault({ kind: 'flood', shape: 'json', bytes: 100_000 });
+    const { text } = await head(true, Infinity);
+    expect(text.length).toBe('data: {"'.length + 100_000);
+    expect(text).not.toContain('\n');
+  });
+});

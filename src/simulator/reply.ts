@@ -4,6 +4,7 @@
  */
 import type { Decision } from './behavior.js';
 import type { Exchange } from './exchange.js';
+import { floodJson, floodStream } from './flood.js';
 import type { Answer, FaultRenderer, Headers, StreamFrame } from './protocols/types.js';
 import type { ErrorEventFault, Fault, KeepaliveFault, ModelBehavior, StatusFault } from './types.js';
 
@@ -30,6 +31,11 @@ export async function runGeneration(run: GenerationRun): Promise<void> {
   }
   const answer = run.answer(behavior);
   if (answer.kind === 'error') return exchange.send(answer.response);
+  if (fault?.kind === 'flood') {
+    return answer.kind === 'json'
+      ? floodJson(exchange, answer, fault)
+      : floodStream(exchange, answer.headers, fault);
+  }
   if (answer.kind === 'json') return runJson(run, answer, fault);
   return runStream(exchange, faults, behavior, answer.headers, answer.frames, fault);
 }

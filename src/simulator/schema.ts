@@ -28,6 +28,11 @@ export const faultSchema: z.ZodType<Fault> = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('malformed'), afterChunks: count }),
   z.strictObject({ kind: z.literal('keepalive'), intervalMs: ms, durationMs: ms.optional() }),
   z.strictObject({ kind: z.literal('stall'), afterChunks: count }),
+  z.strictObject({
+    kind: z.literal('flood'),
+    shape: z.enum(['json', 'line', 'data']),
+    bytes: count.optional(),
+  }),
 ]);
 
 export const behaviorSchema: z.ZodType<Partial<ModelBehavior>> = z.strictObject({

@@ -79,7 +79,24 @@ export interface StallFault {
   afterChunks: number;
 }
 
+/**
+ * A 200 answer that does not stop where it should: what a broken or hostile upstream can send.
+ * - `json` (non-streaming): a JSON body padded with whitespace after its opening `{`. With `bytes`, a
+ *   complete, valid answer of about that size (a huge answer); without, the padding never ends.
+ * - `line` (streaming): `data: {"` and then one line that never ends (no newline, ever).
+ * - `data` (streaming): `data:` lines of filler, never the blank line that would end the event.
+ * A streaming request given `json` gets `line`; a non-streaming one given `line` or `data` gets `json`.
+ * `bytes` bounds the filler (then a stream just ends); absent, it goes on until the client leaves.
+ * The simulator writes at the pace the client reads (back-pressure), so it never buffers the flood.
+ */
+export interface FloodFault {
+  kind: 'flood';
+  shape: 'json' | 'line' | 'data';
+  bytes?: number;
+}
+
 export type Fault =
+  | FloodFault
   | StatusFault
   | HangFault
   | ResetFault

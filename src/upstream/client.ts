@@ -1,12 +1,22 @@
 /**
  * The only code that talks HTTP to providers: one undici Pool per origin, keep-alive, no fetch.
  * Transport errors come back classified as UpstreamFailures.
+ *
+ * Each origin has as many slots as connections, and a request holds a slot from before it is handed to
+ * undici until its response body closes. With one request per connection (no pipelining) the pool then
+ * never queues inside undici: a request that has a slot goes to the provider at once, and the wait
+ * for a slot is the gateway's own queue, bounded (`maxQueued`, `queueTimeoutMs`) and measured apart
+ * (`onDispatch`). A request that gets no slot fails with `gateway_saturated`, which never counts
+ * against the target: the provider never saw it. See docs/failover.md, "The gateway's own queue".
  */
 import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { Clock } from '../core/clock.js';
 import { timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
 import type { HeaderMap, UpstreamRequestSpec } from '../providers/types.js';
+import { ConcurrencyLimit, type AbortLike } from '../resilience/concurrency-limit.js';
+import { systemClock } from '../resilience/system-clock.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -39,14 +49,41 @@ export interface SendOptions {
   signal: AbortSignal | UpstreamCancel;
   headersTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Called when the request got a connection slot and goes to the provider (after any gateway queue). */
+  onDispatch?: () => void;
 }
 
+/** The `upstream` config section (docs/configuration.md); every field has its default. */
 export interface UpstreamClientOptions {
-  /** Connections per origin. */
-  connections?: number;
+  /** Connections per origin (one request each); more requests wait in the gateway's queue. */
+  connectionsPerOrigin?: number;
+  /** Requests waiting for a connection, per origin; more fail at once as `gateway_saturated`. */
+  maxQueued?: number;
+  /** Longest wait for a connection before failing as `gateway_saturated`. */
+  queueTimeoutMs?: number;
   /** Idle keep-alive before a pooled socket is closed. */
   keepAliveTimeoutMs?: number;
+  /** Largest non-streaming 2xx body read, in bytes; more fails as `upstream_response_too_large`. */
+  maxResponseBytes?: number;
+  /** Largest stream event (or line without an end), in characters; more fails as `upstream_event_too_large`. */
+  maxEventBytes?: number;
+  clock?: Clock;
 }
+
+/** The limits an attempt applies to what it reads. */
+export interface ReadLimits {
+  maxResponseBytes: number;
+  maxEventBytes: number;
+}
+
+export const UPSTREAM_DEFAULTS = Object.freeze({
+  connectionsPerOrigin: 1024,
+  maxQueued: 1024,
+  queueTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 30_000,
+  maxResponseBytes: 128 * 1024 * 1024,
+  maxEventBytes: 16 * 1024 * 1024,
+});
 
 export class UpstreamError extends Error {
   constructor(readonly failure: UpstreamFailure) {
@@ -59,14 +96,34 @@ export class UpstreamError extends Error {
 const MAX_CACHED_URLS = 1_000;
 
 export class UpstreamClient {
+  /** Per origin and connect timeout (undici sets it per pool). */
   private readonly pools = new Map<string, Pool>();
+  /** Per origin, shared by its pools: each pool has as many connections, so none ever queues. */
+  private readonly slots = new Map<string, ConcurrencyLimit>();
   private readonly urls = new Map<string, { origin: string; path: string }>();
+  private readonly settings: Required<Omit<UpstreamClientOptions, 'clock'>>;
+  private readonly clock: Clock;
+  readonly limits: ReadLimits;
 
-  constructor(private readonly options: UpstreamClientOptions = {}) {}
+  constructor(options: UpstreamClientOptions = {}) {
+    const { clock, ...rest } = options;
+    this.settings = { ...UPSTREAM_DEFAULTS };
+    for (const [key, value] of Object.entries(rest)) {
+      if (value !== undefined) (this.settings as Record<string, number>)[key] = value as number;
+    }
+    this.clock = clock ?? systemClock;
+    this.limits = {
+      maxResponseBytes: this.settings.maxResponseBytes,
+      maxEventBytes: this.settings.maxEventBytes,
+    };
+  }
 
   async send(spec: UpstreamRequestSpec, options: SendOptions): Promise<UpstreamResponse> {
     const url = this.parse(spec.url);
     const pool = this.pool(url.origin, options.connectTimeoutMs);
+    const slots = this.originSlots(url.origin);
+    const release = slots.tryAcquire() ?? (await this.queue(slots, url.origin, options.signal));
+    options.onDispatch?.();
     try {
       const response = await pool.request({
         method: spec.method,
@@ -78,10 +135,36 @@ export class UpstreamClient {
         // The engine watches first-token and stall times itself; keep-alive bytes must not count.
         bodyTimeout: 0,
       });
+      // The slot is the connection: free again once the body is consumed or destroyed ('close'), or
+      // failed ('error': an error nobody listened to would throw before 'close' is emitted).
+      response.body.on('close', release).on('error', release); // release is idempotent
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
+      release();
       throw new UpstreamError(classifyTransportError(error, url.origin));
     }
+  }
+
+  /** Connections in use and requests waiting for one, per origin (for status and tests). */
+  usage(): { origin: string; active: number; queued: number }[] {
+    return [...this.slots].map(([origin, slots]) => ({
+      origin,
+      active: slots.active,
+      queued: slots.queued,
+    }));
+  }
+
+  /** Waits in the gateway's own queue for a connection slot; throws when none comes. */
+  private async queue(
+    slots: ConcurrencyLimit,
+    origin: string,
+    signal: AbortSignal | UpstreamCancel,
+  ): Promise<() => void> {
+    const { queueTimeoutMs } = this.settings;
+    const release = await slots.acquire(queueTimeoutMs, abortLike(signal));
+    if (release) return release;
+    if (signal.aborted) throw new UpstreamError(classifyTransportError(ATTEMPT_CANCELLED, origin));
+    throw new UpstreamError(gatewaySaturated(origin, this.settings.connectionsPerOrigin, queueTimeoutMs));
   }
 
   async close(): Promise<void> {
@@ -105,15 +188,56 @@ export class UpstreamClient {
     const key = `${origin}|${connectTimeoutMs}`;
     let pool = this.pools.get(key);
     if (!pool) {
+      const { connectionsPerOrigin, keepAliveTimeoutMs } = this.settings;
       pool = new Pool(origin, {
-        connections: this.options.connections ?? 256,
-        keepAliveTimeout: this.options.keepAliveTimeoutMs ?? 30_000,
+        connections: connectionsPerOrigin,
+        pipelining: 1,
+        keepAliveTimeout: keepAliveTimeoutMs,
         connect: { timeout: connectTimeoutMs },
       });
       this.pools.set(key, pool);
     }
     return pool;
   }
+
+  private originSlots(origin: string): ConcurrencyLimit {
+    let slots = this.slots.get(origin);
+    if (!slots) {
+      const { connectionsPerOrigin: maxConcurrent, maxQueued } = this.settings;
+      slots = new ConcurrencyLimit(this.clock, { maxConcurrent, maxQueued });
+      this.slots.set(origin, slots);
+    }
+    return slots;
+  }
+}
+
+/**
+ * No connection to the origin came in time: the gateway's own limit, not the provider's fault (the
+ * provider never saw the request). Fails over without a retry and without touching the breaker.
+ */
+export function gatewaySaturated(origin: string, connections: number, waitedMs: number): UpstreamFailure {
+  return {
+    class: 'failover',
+    reason: 'gateway_saturated',
+    status: 503,
+    type: 'api_error',
+    code: 'gateway_saturated',
+    param: null,
+    message: `The gateway has no free connection to ${origin} (all ${connections} in use; waited up to ${waitedMs} ms).`,
+    breaker: false,
+  };
+}
+
+/** The cancel of an attempt seen as an abort signal, for the slot queue (only when a request waits). */
+function abortLike(signal: AbortSignal | UpstreamCancel): AbortLike {
+  if (!(signal instanceof UpstreamCancel)) return signal;
+  return {
+    get aborted() {
+      return signal.aborted;
+    },
+    addEventListener: (_type, listener) => void signal.once('abort', listener),
+    removeEventListener: (_type, listener) => void signal.off('abort', listener),
+  };
 }
 
 /** Maps undici and socket errors to classified failures. Never includes request headers (keys). */

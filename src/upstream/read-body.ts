@@ -1,0 +1,59 @@
+/**
+ * Reading an upstream's answer within bounds: what a provider sends can be hostile (a body that never
+ * ends, an event without an end), so every read has a cap, and crossing it is a classified failure
+ * that counts against the target and fails over. Defaults and why: docs/configuration.md, `upstream`.
+ */
+import type { UpstreamFailure } from '../core/errors.js';
+import type { UpstreamResponse } from './client.js';
+
+/**
+ * The whole body as text, or undefined when it is longer than `maxBytes`: then reading stops at once
+ * (a Content-Length over the cap is refused before any byte is read) and the body is destroyed.
+ */
+export async function readCapped(response: UpstreamResponse, maxBytes: number): Promise<string | undefined> {
+  const { body } = response;
+  const declared = Number(response.headers['content-length']);
+  if (declared > maxBytes) {
+    body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > maxBytes) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(buf);
+  }
+  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+}
+
+const tooLarge = (reason: string, message: string): UpstreamFailure => ({
+  class: 'failover',
+  reason,
+  status: 502,
+  type: 'api_error',
+  code: reason,
+  param: null,
+  message,
+  breaker: true,
+});
+
+/** A non-streaming answer longer than `upstream.maxResponseBytes`. */
+export const responseTooLarge = (targetId: string, maxBytes: number): UpstreamFailure =>
+  tooLarge(
+    'upstream_response_too_large',
+    `${targetId} sent a response body larger than ${maxBytes} bytes (upstream.maxResponseBytes).`,
+  );
+
+/** A stream line without an end, or an event's data without a blank line, past `upstream.maxEventBytes`. */
+export const eventTooLarge = (targetId: string, kind: 'line' | 'event', maxBytes: number): UpstreamFailure =>
+  tooLarge(
+    'upstream_event_too_large',
+    kind === 'line'
+      ? `${targetId} sent a stream line longer than ${maxBytes} characters without a line end (upstream.maxEventBytes).`
+      : `${targetId} sent a stream event with more than ${maxBytes} characters of data (upstream.maxEventBytes).`,
+  );
