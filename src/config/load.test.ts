@@ -128,4 +128,36 @@ describe('config loading', () => {
   it('reports YAML syntax errors', () => {
     expect(problems('routes: [\n')[0]).toMatch(/^YAML:/);
   });
+
+  it('refuses prototype names (a route named __proto__ used to vanish), naming the path', () => {
+    const route = (name: string): string => `${base}  ${name}:\n    targets: [openai/gpt-4o]\n`;
+    expect(problems(route('__proto__'))).toEqual([
+      'routes.__proto__: "__proto__" is reserved and cannot be used as a name',
+    ]);
+    expect(problems(route('constructor'))).toEqual([
+      'routes.constructor: "constructor" is reserved and cannot be used as a name',
+    ]);
+    const provider = base.replace(
+      '  anthropic:\n',
+      '  prototype:\n    type: openai\n    apiKey: sk-x\n  anthropic:\n',
+    );
+    expect(problems(provider)).toEqual([
+      'providers.prototype: "prototype" is reserved and cannot be used as a name',
+    ]);
+  });
+
+  it('looks up prices and context windows of a model by its own entries only', () => {
+    const text = base.replace('openai/gpt-4o\n', 'openai/toString\n');
+    const route = loadConfigText(text, { env: { OPENAI_API_KEY: 'sk-test-1234567890' } }).routes.get(
+      'gpt-4o',
+    )!;
+    expect(route.targets[0]).toMatchObject({ id: 'openai/toString' });
+    expect(route.targets[0]!.price).toBeUndefined();
+    expect(route.targets[0]!.contextWindow).toBeUndefined();
+  });
+
+  it('refuses two keys with the same secret, without printing it', () => {
+    const text = `${base}keys:\n  - { name: a, key: sk-same-secret-1 }\n  - { name: b, key: sk-other-secret }\n  - { name: c, key: sk-same-secret-1 }\n`;
+    expect(problems(text)).toEqual(['keys[2].key: the same secret as keys[0] ("a")']);
+  });
 });
