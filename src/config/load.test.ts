@@ -43,6 +43,7 @@ describe('config loading', () => {
       host: '127.0.0.1',
       port: 4000,
       bodyLimitBytes: 4 * 1024 * 1024,
+      bodyDepthLimit: 64,
       requestLog: false,
     });
   });

@@ -249,6 +249,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       host,
       port: options.overrides?.port ?? file.server.port,
       bodyLimitBytes: file.server.bodyLimitBytes,
+      bodyDepthLimit: file.server.bodyDepthLimit,
       requestLog: file.server.requestLog,
     },
     retryBudget: file.retryBudget,

@@ -157,6 +157,8 @@ export const configSchema = z
           .int()
           .positive()
           .default(4 * 1024 * 1024),
+        /** Deepest nesting of objects and arrays in a request body (deeper: 400 before any attempt). */
+        bodyDepthLimit: z.number().int().min(8).max(1000).default(64),
         /** Write one JSON line per model request (trace, attempts, cost) to stdout. */
         requestLog: z.boolean().default(false),
       })

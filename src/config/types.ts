@@ -41,6 +41,8 @@ export interface ServerSettings {
   host: string;
   port: number;
   bodyLimitBytes: number;
+  /** Deepest nesting of objects and arrays a request body may have. */
+  bodyDepthLimit: number;
   requestLog: boolean;
 }
 

@@ -4,7 +4,13 @@
  */
 import type { Usage } from '../core/chat.js';
 import type { Clock } from '../core/clock.js';
-import { ApiError, timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
+import {
+  ApiError,
+  invalidRequest,
+  timeoutFailure,
+  transportFailure,
+  type UpstreamFailure,
+} from '../core/errors.js';
 import { SseParser } from '../core/sse.js';
 import { isOutputPart, type StreamPart } from '../core/stream.js';
 import type { Target, Timeouts } from '../config/types.js';
@@ -91,6 +97,7 @@ class Attempt<T> {
   }
 
   async run(): Promise<AttemptResult<T>> {
+    const spec = buildRequest(this.input);
     const { signal } = this.input;
     const onAbort = (): void => {
       const lost = signal.reason === LOST_RACE;
@@ -109,7 +116,7 @@ class Attempt<T> {
     // can leave a request behind.
     let returned = false;
     try {
-      const result = await this.call();
+      const result = await this.call(spec);
       returned = true;
       return result;
     } catch (error) {
@@ -122,9 +129,8 @@ class Attempt<T> {
     }
   }
 
-  private async call(): Promise<AttemptResult<T>> {
+  private async call(spec: UpstreamRequestSpec): Promise<AttemptResult<T>> {
     const { exchange, timeouts } = this.input;
-    const spec = exchange.request();
     const id = this.input.target.id;
     this.watchdog.arm('total', timeouts.attemptMs, () =>
       this.fail(timeoutFailure('attempt_timeout', `${id} did not finish within ${timeouts.attemptMs} ms.`)),
@@ -241,6 +247,28 @@ class Attempt<T> {
     return {
       cancelled: { lostRace: this.cancelled, ...(stream ? { noFirstTokenAfterMs: waitedMs } : {}) },
     };
+  }
+}
+
+/**
+ * The upstream request, built before anything is armed or sent. Whatever building it throws is the
+ * request's or the gateway's doing, never the provider's, so it must not become a failed attempt (which
+ * would count against the target): the target's own refusals are ApiErrors already; a RangeError (a
+ * body too deep or too large to serialise) is the client's 400; anything else is a gateway bug and
+ * leaves as such (a 500, reported as an internal error).
+ */
+function buildRequest<T>(input: AttemptInput<T>): UpstreamRequestSpec {
+  try {
+    return input.exchange.request();
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw invalidRequest(
+        `The gateway could not build the request for ${input.target.id}: ${error.message}.`,
+        null,
+        'request_not_serializable',
+      );
+    }
+    throw error;
   }
 }
 

@@ -10,7 +10,7 @@ import { validateChatRequest } from './validate-chat.js';
 export async function handleChatCompletions(ctx: RequestContext): Promise<void> {
   const { req, res, deps, requestId } = ctx;
   const key = ctx.auth.authenticate(req.headers);
-  const request = validateChatRequest(await readJsonBody(req, deps.config.server.bodyLimitBytes));
+  const request = validateChatRequest(await readJsonBody(req, deps.config.server));
   const stream = request.stream === true;
   const call = startModelCall(ctx, key, request.model, 'chat', stream);
   try {
