@@ -44,6 +44,12 @@ describe('config loading', () => {
       port: 4000,
       bodyLimitBytes: 4 * 1024 * 1024,
       bodyDepthLimit: 64,
+      headersTimeoutMs: 30_000,
+      requestTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 65_000,
+      maxHeaderBytes: 16_384,
+      maxConnections: 10_000,
+      clientStallMs: 30_000,
       requestLog: false,
     });
   });
@@ -155,6 +161,12 @@ describe('config loading', () => {
     expect(route.targets[0]).toMatchObject({ id: 'openai/toString' });
     expect(route.targets[0]!.price).toBeUndefined();
     expect(route.targets[0]!.contextWindow).toBeUndefined();
+  });
+
+  it('refuses a headers timeout longer than the request timeout that includes it', () => {
+    expect(problems(`${base}server:\n  headersTimeoutMs: 5000\n  requestTimeoutMs: 4000\n`)).toEqual([
+      'server.headersTimeoutMs: 5000 is longer than server.requestTimeoutMs (4000), which includes the headers',
+    ]);
   });
 
   it('refuses two keys with the same secret, without printing it', () => {

@@ -243,6 +243,11 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       `server.host: "${host}" is not loopback; configure gateway keys before exposing the gateway`,
     );
   }
+  if (file.server.headersTimeoutMs > file.server.requestTimeoutMs) {
+    problems.push(
+      `server.headersTimeoutMs: ${file.server.headersTimeoutMs} is longer than server.requestTimeoutMs (${file.server.requestTimeoutMs}), which includes the headers`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     server: {
@@ -250,6 +255,12 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       port: options.overrides?.port ?? file.server.port,
       bodyLimitBytes: file.server.bodyLimitBytes,
       bodyDepthLimit: file.server.bodyDepthLimit,
+      headersTimeoutMs: file.server.headersTimeoutMs,
+      requestTimeoutMs: file.server.requestTimeoutMs,
+      keepAliveTimeoutMs: file.server.keepAliveTimeoutMs,
+      maxHeaderBytes: file.server.maxHeaderBytes,
+      maxConnections: file.server.maxConnections,
+      clientStallMs: file.server.clientStallMs,
       requestLog: file.server.requestLog,
     },
     retryBudget: file.retryBudget,

@@ -43,6 +43,14 @@ export interface ServerSettings {
   bodyLimitBytes: number;
   /** Deepest nesting of objects and arrays a request body may have. */
   bodyDepthLimit: number;
+  /** Slow and greedy clients: node:http's limits. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxConnections: number;
+  /** A streaming client that reads nothing for this long is cut (the upstream cancelled). */
+  clientStallMs: number;
   requestLog: boolean;
 }
 
