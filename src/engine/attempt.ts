@@ -176,10 +176,24 @@ class Attempt<T> {
       parser.push(chunk as Buffer);
       if (this.failure) break;
       const wait = this.input.drained?.();
-      if (wait) await wait;
+      if (wait) await this.waitForClient(wait);
     }
     if (!this.failure) decoder.end(emit);
     return this.failure ? this.result(this.failure) : this.success();
+  }
+
+  /**
+   * The client is not reading (backpressure): the upstream read is paused, and the time is the
+   * client's, not the upstream's. The total and stall timers stop meanwhile; the stall window starts
+   * afresh once the client has caught up. (A client too slow for too long is cut by the server.)
+   */
+  private async waitForClient(wait: Promise<void>): Promise<void> {
+    this.watchdog.pause('total');
+    this.watchdog.pause('stall');
+    await wait;
+    this.watchdog.resume('total');
+    this.watchdog.resume('stall');
+    this.watchdog.touch('stall');
   }
 
   private part(part: StreamPart): void {
