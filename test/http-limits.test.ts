@@ -86,6 +86,13 @@ describe('requests node:http refuses', () => {
     openAiError(answer, 'request_timeout');
   });
 
+  it('an idle keep-alive connection is not cut by the headers timeout', async () => {
+    const get = 'GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n';
+    const answer = await exchange([get, 800, `${get.slice(0, -2)}connection: close\r\n\r\n`]);
+    expect(answer.head).toMatch(/^HTTP\/1\.1 200/);
+    expect(answer.body).toMatch(/HTTP\/1\.1 200/);
+  });
+
   it('400 for what is not HTTP', async () => {
     const answer = await exchange(['HELLO THERE\r\n\r\n']);
     expect(answer.status).toBe(400);
