@@ -169,7 +169,7 @@ export const configSchema = z
         maxHeaderBytes: z.number().int().min(1024).default(16_384),
         /** Open client connections at most; connections past it are closed at once. */
         maxConnections: z.number().int().positive().default(10_000),
-        /** A streaming client that reads nothing for this long is cut, the upstream cancelled. */
+        /** A streaming client that does not catch up (drain) for this long is cut, the upstream cancelled. */
         clientStallMs: positiveMs.default(30_000),
         /** Write one JSON line per model request (trace, attempts, cost) to stdout. */
         requestLog: z.boolean().default(false),

@@ -49,7 +49,7 @@ export interface ServerSettings {
   keepAliveTimeoutMs: number;
   maxHeaderBytes: number;
   maxConnections: number;
-  /** A streaming client that reads nothing for this long is cut (the upstream cancelled). */
+  /** A streaming client that does not catch up (drain) for this long is cut (the upstream cancelled). */
   clientStallMs: number;
   requestLog: boolean;
 }

@@ -8,14 +8,14 @@ import { ChatChunkEncoder } from './sse-encoder.js';
 /** Writes a committed stream to the client as OpenAI SSE, chunk by chunk, with no batching. */
 export class SseResponseSink implements StreamSink {
   private backpressure: Promise<void> | undefined;
-  /** The client read nothing for `clientStallMs` and was cut (the request then logs as 499). */
+  /** The client did not catch up within `clientStallMs` and was cut (the request then logs as 499). */
   clientStalled = false;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly encoder: ChatChunkEncoder,
     private readonly extraHeaders: (meta: ResponseMeta, streaming: boolean) => Record<string, string>,
-    /** A client that reads nothing for this long is cut: its close cancels the upstream attempt. */
+    /** A client that does not drain for this long is cut: its close cancels the upstream attempt. */
     private readonly clientStallMs: number,
   ) {}
 
