@@ -43,6 +43,13 @@ describe('config loading', () => {
       host: '127.0.0.1',
       port: 4000,
       bodyLimitBytes: 4 * 1024 * 1024,
+      bodyDepthLimit: 64,
+      headersTimeoutMs: 30_000,
+      requestTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 65_000,
+      maxHeaderBytes: 16_384,
+      maxConnections: 10_000,
+      clientStallMs: 30_000,
       requestLog: false,
       drainMs: 20_000,
     });
@@ -128,5 +135,43 @@ describe('config loading', () => {
 
   it('reports YAML syntax errors', () => {
     expect(problems('routes: [\n')[0]).toMatch(/^YAML:/);
+  });
+
+  it('refuses prototype names (a route named __proto__ used to vanish), naming the path', () => {
+    const route = (name: string): string => `${base}  ${name}:\n    targets: [openai/gpt-4o]\n`;
+    expect(problems(route('__proto__'))).toEqual([
+      'routes.__proto__: "__proto__" is reserved and cannot be used as a name',
+    ]);
+    expect(problems(route('constructor'))).toEqual([
+      'routes.constructor: "constructor" is reserved and cannot be used as a name',
+    ]);
+    const provider = base.replace(
+      '  anthropic:\n',
+      '  prototype:\n    type: openai\n    apiKey: sk-x\n  anthropic:\n',
+    );
+    expect(problems(provider)).toEqual([
+      'providers.prototype: "prototype" is reserved and cannot be used as a name',
+    ]);
+  });
+
+  it('looks up prices and context windows of a model by its own entries only', () => {
+    const text = base.replace('openai/gpt-4o\n', 'openai/toString\n');
+    const route = loadConfigText(text, { env: { OPENAI_API_KEY: 'sk-test-1234567890' } }).routes.get(
+      'gpt-4o',
+    )!;
+    expect(route.targets[0]).toMatchObject({ id: 'openai/toString' });
+    expect(route.targets[0]!.price).toBeUndefined();
+    expect(route.targets[0]!.contextWindow).toBeUndefined();
+  });
+
+  it('refuses a headers timeout longer than the request timeout that includes it', () => {
+    expect(problems(`${base}server:\n  headersTimeoutMs: 5000\n  requestTimeoutMs: 4000\n`)).toEqual([
+      'server.headersTimeoutMs: 5000 is longer than server.requestTimeoutMs (4000), which includes the headers',
+    ]);
+  });
+
+  it('refuses two keys with the same secret, without printing it', () => {
+    const text = `${base}keys:\n  - { name: a, key: sk-same-secret-1 }\n  - { name: b, key: sk-other-secret }\n  - { name: c, key: sk-same-secret-1 }\n`;
+    expect(problems(text)).toEqual(['keys[2].key: the same secret as keys[0] ("a")']);
   });
 });

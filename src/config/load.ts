@@ -25,6 +25,7 @@ export interface LoadOptions {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function loadConfigFile(path: string, options: LoadOptions = {}): ResolvedConfig {
   let text: string;
@@ -78,8 +79,13 @@ function interpolate(
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`, problems));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value))
-      out[k] = interpolate(v, env, path ? `${path}.${k}` : k, problems);
+    for (const [k, v] of Object.entries(value)) {
+      const at = path ? `${path}.${k}` : k;
+      // `out.__proto__ = …` would set the prototype (the entry silently vanishes); `constructor` and
+      // `prototype` would shadow what every object inherits. No name in a config needs them.
+      if (RESERVED_NAMES.has(k)) problems.push(`${at}: "${k}" is reserved and cannot be used as a name`);
+      else out[k] = interpolate(v, env, at, problems);
+    }
     return out;
   }
   return value;
@@ -168,8 +174,11 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
         );
         return;
       }
-      const price = provider.prices[t.model];
-      const contextWindow = provider.contextWindows[t.model];
+      // Own entries only: a model named `toString` must not find what every object inherits.
+      const price = Object.hasOwn(provider.prices, t.model) ? provider.prices[t.model] : undefined;
+      const contextWindow = Object.hasOwn(provider.contextWindows, t.model)
+        ? provider.contextWindows[t.model]
+        : undefined;
       const p = file.providers[t.provider]!;
       targets.push({
         id: `${t.provider}/${t.model}`,
@@ -213,9 +222,15 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
 
   const keys: GatewayKey[] = [];
   const keyNames = new Set<string>();
+  const secrets = new Map<string, number>();
   file.keys.forEach((k, i) => {
     if (keyNames.has(k.name)) problems.push(`keys[${i}].name: duplicate key name "${k.name}"`);
     keyNames.add(k.name);
+    // Two names for one secret: the gateway could not tell which key (and which models) a caller has.
+    const first = secrets.get(k.key);
+    if (first !== undefined)
+      problems.push(`keys[${i}].key: the same secret as keys[${first}] ("${file.keys[first]!.name}")`);
+    else secrets.set(k.key, i);
     for (const m of k.models ?? []) {
       if (!routes.has(m)) problems.push(`keys[${i}].models: unknown route "${m}"`);
     }
@@ -228,12 +243,24 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       `server.host: "${host}" is not loopback; configure gateway keys before exposing the gateway`,
     );
   }
+  if (file.server.headersTimeoutMs > file.server.requestTimeoutMs) {
+    problems.push(
+      `server.headersTimeoutMs: ${file.server.headersTimeoutMs} is longer than server.requestTimeoutMs (${file.server.requestTimeoutMs}), which includes the headers`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     server: {
       host,
       port: options.overrides?.port ?? file.server.port,
       bodyLimitBytes: file.server.bodyLimitBytes,
+      bodyDepthLimit: file.server.bodyDepthLimit,
+      headersTimeoutMs: file.server.headersTimeoutMs,
+      requestTimeoutMs: file.server.requestTimeoutMs,
+      keepAliveTimeoutMs: file.server.keepAliveTimeoutMs,
+      maxHeaderBytes: file.server.maxHeaderBytes,
+      maxConnections: file.server.maxConnections,
+      clientStallMs: file.server.clientStallMs,
       requestLog: file.server.requestLog,
       drainMs: file.server.drainMs,
     },

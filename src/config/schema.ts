@@ -157,6 +157,20 @@ export const configSchema = z
           .int()
           .positive()
           .default(4 * 1024 * 1024),
+        /** Deepest nesting of objects and arrays in a request body (deeper: 400 before any attempt). */
+        bodyDepthLimit: z.number().int().min(8).max(1000).default(64),
+        /** Time a client has to send its request headers (408 after). */
+        headersTimeoutMs: positiveMs.default(30_000),
+        /** Time a client has to send its whole request, headers and body (408 after). */
+        requestTimeoutMs: positiveMs.default(120_000),
+        /** How long an idle keep-alive connection stays open. */
+        keepAliveTimeoutMs: positiveMs.default(65_000),
+        /** Largest request head (request line and headers; 431 past it). */
+        maxHeaderBytes: z.number().int().min(1024).default(16_384),
+        /** Open client connections at most; connections past it are closed at once. */
+        maxConnections: z.number().int().positive().default(10_000),
+        /** A streaming client that does not catch up (drain) for this long is cut, the upstream cancelled. */
+        clientStallMs: positiveMs.default(30_000),
         /** Write one JSON line per model request (trace, attempts, cost) to stdout. */
         requestLog: z.boolean().default(false),
         /** On SIGTERM/SIGINT, how long requests in flight may run before the gateway ends them. */

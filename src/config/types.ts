@@ -48,6 +48,16 @@ export interface ServerSettings {
   host: string;
   port: number;
   bodyLimitBytes: number;
+  /** Deepest nesting of objects and arrays a request body may have. */
+  bodyDepthLimit: number;
+  /** Slow and greedy clients: node:http's limits. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxConnections: number;
+  /** A streaming client that does not catch up (drain) for this long is cut (the upstream cancelled). */
+  clientStallMs: number;
   requestLog: boolean;
   /** Graceful shutdown: how long requests in flight may finish (docs/operations.md). */
   drainMs: number;

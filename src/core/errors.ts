@@ -97,6 +97,16 @@ export const invalidJson = (detail: string): ApiError =>
     code: 'invalid_json',
   });
 
+/** A body nested deeper than the gateway takes (`path` leads to the first value too deep). */
+export const nestingTooDeep = (limit: number, path: string): ApiError =>
+  new ApiError({
+    status: 400,
+    message: `The request body is nested more than ${limit} levels deep (at ${path.length > 120 ? `${path.slice(0, 120)}…` : path}).`,
+    type: 'invalid_request_error',
+    param: /^[^.[]*/.exec(path)![0] || null,
+    code: 'nesting_too_deep',
+  });
+
 export const unauthorized = (message: string): ApiError =>
   new ApiError({ status: 401, message, type: 'invalid_request_error', code: 'invalid_api_key' });
 

@@ -6,6 +6,7 @@ import type { Usage } from '../core/chat.js';
 import type { Clock } from '../core/clock.js';
 import {
   ApiError,
+  invalidRequest,
   SHUTTING_DOWN,
   shuttingDownFailure,
   timeoutFailure,
@@ -101,6 +102,7 @@ class Attempt<T> {
   }
 
   async run(): Promise<AttemptResult<T>> {
+    const spec = buildRequest(this.input);
     const { signal } = this.input;
     const onAbort = (): void => {
       // The gateway's own shutdown: no cancellation evidence (slow or not) against the target.
@@ -121,7 +123,7 @@ class Attempt<T> {
     // can leave a request behind.
     let returned = false;
     try {
-      const result = await this.call();
+      const result = await this.call(spec);
       returned = true;
       return result;
     } catch (error) {
@@ -134,9 +136,8 @@ class Attempt<T> {
     }
   }
 
-  private async call(): Promise<AttemptResult<T>> {
+  private async call(spec: UpstreamRequestSpec): Promise<AttemptResult<T>> {
     const { exchange, timeouts } = this.input;
-    const spec = exchange.request();
     const id = this.input.target.id;
     this.watchdog.arm('total', timeouts.attemptMs, () =>
       this.fail({
@@ -185,7 +186,7 @@ class Attempt<T> {
       parser.push(chunk as Buffer);
       if (this.failure) break;
       const wait = this.input.drained?.();
-      if (wait) await wait;
+      if (wait) await this.waitForClient(wait);
     }
     if (!this.failure) decoder.end(emit);
     return this.failure ? this.result(this.failure) : this.success();
@@ -204,6 +205,20 @@ class Attempt<T> {
         ),
       ),
     );
+  }
+
+  /**
+   * The client is not reading (backpressure): the upstream read is paused, and the time is the
+   * client's, not the upstream's. The total and stall timers stop meanwhile; the stall window starts
+   * afresh once the client has caught up. (A client too slow for too long is cut by the server.)
+   */
+  private async waitForClient(wait: Promise<void>): Promise<void> {
+    this.watchdog.pause('total');
+    this.watchdog.pause('stall');
+    await wait;
+    this.watchdog.resume('total');
+    this.watchdog.resume('stall');
+    this.watchdog.touch('stall');
   }
 
   private part(part: StreamPart): void {
@@ -274,6 +289,28 @@ class Attempt<T> {
     return {
       cancelled: { lostRace: this.cancelled, ...(stream ? { noFirstTokenAfterMs: waitedMs } : {}) },
     };
+  }
+}
+
+/**
+ * The upstream request, built before anything is armed or sent. Whatever building it throws is the
+ * request's or the gateway's doing, never the provider's, so it must not become a failed attempt (which
+ * would count against the target): the target's own refusals are ApiErrors already; a RangeError (a
+ * body too deep or too large to serialise) is the client's 400; anything else is a gateway bug and
+ * leaves as such (a 500, reported as an internal error).
+ */
+function buildRequest<T>(input: AttemptInput<T>): UpstreamRequestSpec {
+  try {
+    return input.exchange.request();
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw invalidRequest(
+        `The gateway could not build the request for ${input.target.id}: ${error.message}.`,
+        null,
+        'request_not_serializable',
+      );
+    }
+    throw error;
   }
 }
 

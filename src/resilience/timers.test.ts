@@ -130,4 +130,32 @@ describe('Watchdog', () => {
     clock.advance(100);
     expect(times).toEqual([10, 20, 30]);
   });
+
+  it('pause stops a timer for as long as it is paused; resume gives it what it had left', () => {
+    const { clock, fired, onFire, dog } = setup();
+    dog.arm('total', 1_000, onFire);
+    clock.advance(400);
+    dog.pause('total');
+    clock.advance(5_000);
+    expect(fired).toEqual([]);
+    dog.resume('total');
+    clock.advance(599);
+    expect(fired).toEqual([]);
+    clock.advance(1);
+    expect(fired).toEqual([['total', 6_000]]);
+  });
+
+  it('a touched stall timer paused and resumed keeps its pushed-back time', () => {
+    const { clock, fired, onFire, dog } = setup();
+    dog.arm('stall', 100, onFire);
+    clock.advance(90);
+    dog.touch('stall');
+    dog.pause('stall');
+    clock.advance(1_000);
+    dog.resume('stall');
+    clock.advance(99);
+    expect(fired).toEqual([]);
+    clock.advance(1);
+    expect(fired).toEqual([['stall', 1_190]]);
+  });
 });

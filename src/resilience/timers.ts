@@ -18,6 +18,8 @@ interface Armed {
   due: number;
   onFire: (kind: WatchdogKind) => void;
   handle: TimerHandle;
+  /** While paused: what was left of `ms` when it was paused. */
+  left?: number;
 }
 
 export class Watchdog {
@@ -48,6 +50,23 @@ export class Watchdog {
     if (entry === undefined) return false;
     entry.due = this.#clock.now() + Math.max(0, entry.ms);
     return true;
+  }
+
+  /** Stops an armed timer's clock, keeping what it had left (time that must not count against it). */
+  pause(kind: WatchdogKind): void {
+    const entry = this.#armed.get(kind);
+    if (entry === undefined || entry.left !== undefined) return;
+    entry.left = Math.max(0, entry.due - this.#clock.now());
+    this.#clock.clearTimeout(entry.handle);
+  }
+
+  /** Restarts a paused timer with what it had left. */
+  resume(kind: WatchdogKind): void {
+    const entry = this.#armed.get(kind);
+    if (entry === undefined || entry.left === undefined) return;
+    entry.due = this.#clock.now() + entry.left;
+    entry.left = undefined;
+    entry.handle = this.#schedule(kind, entry, entry.due - this.#clock.now());
   }
 
   disarm(kind: WatchdogKind): void {

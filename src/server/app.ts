@@ -1,5 +1,7 @@
 /**
  * The HTTP surface. Layer order, written once (each layer adds or reads what is said):
+ *   0. connection    — node:http's limits (server.*: header and request timeouts, header size, connection
+ *                      cap); what it refuses gets 431/408/400 in OpenAI's shape (client-error.ts)
  *   1. request id    — reads `x-request-id` (if sane) or makes one; echoed on every response
  *   2. routing       — path → handler; unknown path 404, wrong method 405 (with `allow`)
  *   3. auth          — `/v1/*` only: gateway key → the caller's GatewayKey (401 otherwise)
@@ -10,12 +12,19 @@
  * tracked by the drain (src/server/drain.ts), which ends what is left at shutdown.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { methodNotAllowed, routeNotFound } from '../core/errors.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Engine } from '../engine/engine.js';
 import type { RequestLogger } from '../telemetry/request-log.js';
 import { KeyAuthenticator } from './auth.js';
+import { answerClientError } from './client-error.js';
 import { handleChatCompletions } from './chat-handler.js';
 import type { Drain } from './drain.js';
 import { handleEmbeddings } from './embeddings-handler.js';
@@ -72,7 +81,8 @@ export function createGatewayServer(deps: GatewayServerDeps): Server {
   const auth = new KeyAuthenticator(deps.config.keys);
   const onInternalError =
     deps.onInternalError ?? ((error) => console.error('switchyard: internal error', error));
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const limits = deps.config.server;
+  const server = createServer(serverOptions(limits), (req, res) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -87,10 +97,21 @@ export function createGatewayServer(deps: GatewayServerDeps): Server {
     }
     if (result) result.catch((error: unknown) => sendError(res, error, onInternalError));
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-  });
+  server.maxConnections = limits.maxConnections;
+  server.on('clientError', (error, socket) => answerClientError(error, socket, limits.maxHeaderBytes));
   return server;
+}
+
+/** node:http's own limits on slow and greedy clients, from `server.*`. */
+function serverOptions(limits: ResolvedConfig['server']): ServerOptions {
+  return {
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    // How often node:http checks the two timeouts (its default, 30 s, would let them overrun).
+    connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
+  };
 }
 
 function dispatch(ctx: RequestContext): Promise<void> | void {

@@ -1,8 +1,23 @@
 import type { IncomingMessage } from 'node:http';
-import { clientClosedRequest, invalidJson, payloadTooLarge, unsupportedMediaType } from '../core/errors.js';
+import {
+  clientClosedRequest,
+  invalidJson,
+  nestingTooDeep,
+  payloadTooLarge,
+  unsupportedMediaType,
+} from '../core/errors.js';
+import type { ServerSettings } from '../config/types.js';
+import { tooDeepAt } from './json-depth.js';
 
-/** Reads and parses a JSON body, refusing bodies over the limit before reading them where possible. */
-export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+/**
+ * Reads and parses a JSON body, refusing bodies over the size limit (before reading them where possible)
+ * and bodies nested deeper than the depth limit.
+ */
+export async function readJsonBody(
+  req: IncomingMessage,
+  limits: Pick<ServerSettings, 'bodyLimitBytes' | 'bodyDepthLimit'>,
+): Promise<unknown> {
+  const limitBytes = limits.bodyLimitBytes;
   const contentType = req.headers['content-type'];
   if (
     contentType &&
@@ -18,11 +33,15 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   const text = await readText(req, limitBytes);
   if (text.trim() === '') throw invalidJson('the body is empty');
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw invalidJson((error as Error).message);
   }
+  const tooDeep = tooDeepAt(body, limits.bodyDepthLimit);
+  if (tooDeep !== undefined) throw nestingTooDeep(limits.bodyDepthLimit, tooDeep);
+  return body;
 }
 
 /** The body as text; rejects past the limit (draining the rest) or when the client goes away first. */

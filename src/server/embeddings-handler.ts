@@ -45,7 +45,7 @@ function validateEmbeddings(body: unknown): EmbeddingsRequest {
 export async function handleEmbeddings(ctx: RequestContext): Promise<void> {
   const { req, res, deps } = ctx;
   const key = ctx.auth.authenticate(req.headers);
-  const request = validateEmbeddings(await readJsonBody(req, deps.config.server.bodyLimitBytes));
+  const request = validateEmbeddings(await readJsonBody(req, deps.config.server));
   const call = startModelCall(ctx, key, request.model, 'embeddings', false);
   try {
     const { response, meta } = await deps.engine.embed(call.run, request);

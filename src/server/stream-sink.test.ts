@@ -14,7 +14,7 @@ async function serve(
 ): Promise<[unknown, string]> {
   let observed: unknown;
   server = createServer((_req, res) => {
-    const sink = new SseResponseSink(res, new ChatChunkEncoder('id', 'm', 0, false), () => ({}));
+    const sink = new SseResponseSink(res, new ChatChunkEncoder('id', 'm', 0, false), () => ({}), 30_000);
     observed = handle(sink, () => res.socket?.writableCorked ?? -1);
   });
   await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));

@@ -8,11 +8,15 @@ import { ChatChunkEncoder } from './sse-encoder.js';
 /** Writes a committed stream to the client as OpenAI SSE, chunk by chunk, with no batching. */
 export class SseResponseSink implements StreamSink {
   private backpressure: Promise<void> | undefined;
+  /** The client did not catch up within `clientStallMs` and was cut (the request then logs as 499). */
+  clientStalled = false;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly encoder: ChatChunkEncoder,
     private readonly extraHeaders: (meta: ResponseMeta, streaming: boolean) => Record<string, string>,
+    /** A client that does not drain for this long is cut: its close cancels the upstream attempt. */
+    private readonly clientStallMs: number,
   ) {}
 
   open(meta: ResponseMeta): void {
@@ -58,8 +62,14 @@ export class SseResponseSink implements StreamSink {
   private write(text: string): void {
     if (this.res.write(text) || this.backpressure) return;
     // Resolves on drain, or on close: a client that went away must not leave the relay waiting.
+    // A client that never drains is cut after clientStallMs (a timer only while backpressured).
     this.backpressure = new Promise<void>((resolve) => {
+      const cut = setTimeout(() => {
+        this.clientStalled = true;
+        this.res.destroy();
+      }, this.clientStallMs);
       const done = (): void => {
+        clearTimeout(cut);
         this.res.off('drain', done);
         this.res.off('close', done);
         this.backpressure = undefined;

@@ -274,6 +274,7 @@ describe('chat request validation', () => {
       [{ model: 'e', input: '' }, null, null],
       [{ model: 'e', input: 'x', encoding_format: 'int8' }, 'encoding_format', 'invalid_value'],
       [{ model: 'e', input: 'x', dimensions: 0 }, 'dimensions', 'integer_below_min_value'],
+      [{ model: 'e', input: 'x', dimensions: 1e308 }, 'dimensions', 'integer_above_max_value'],
       [{ model: 'e', input: 'x', colour: 'red' }, null, null],
     ] as const) {
       const error = await client.embeddings.create(body as never).then(

@@ -22,6 +22,7 @@ export interface EmbeddingsRequest {
   dimensions: number | null;
 }
 
+const MAX_DIMENSIONS = 3_072;
 const KNOWN = new Set(['input', 'model', 'encoding_format', 'dimensions', 'user']);
 
 const isTokenArray = (value: unknown): value is number[] =>
@@ -56,7 +57,8 @@ export function validateEmbeddingsRequest(body: Json): EmbeddingsRequest {
     expectOneOf(body.encoding_format, ['float', 'base64'], 'encoding_format');
   }
   if (body.dimensions !== undefined && body.dimensions !== null)
-    expectRange(body.dimensions, 'dimensions', true, 1);
+    // As the API does: a model's vectors have at most 3072 dimensions (it crashed on 1e308).
+    expectRange(body.dimensions, 'dimensions', true, 1, MAX_DIMENSIONS);
   if (body.user !== undefined && body.user !== null) expectType(body.user, 'string', 'user');
   return {
     model,
