@@ -28,6 +28,13 @@ export const faultSchema: z.ZodType<Fault> = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('malformed'), afterChunks: count }),
   z.strictObject({ kind: z.literal('keepalive'), intervalMs: ms, durationMs: ms.optional() }),
   z.strictObject({ kind: z.literal('stall'), afterChunks: count }),
+  z.strictObject({
+    kind: z.literal('echo-key'),
+    form: z.enum(['json', 'text', 'event']),
+    status: z.number().int().min(100).max(599).optional(),
+    at: count.optional(),
+    afterChunks: count.optional(),
+  }),
 ]);
 
 export const behaviorSchema: z.ZodType<Partial<ModelBehavior>> = z.strictObject({

@@ -12,6 +12,7 @@ const OUTCOMES: readonly Outcome[] = [
   'malformed',
   'keepalive',
   'stall',
+  'echo-key',
 ];
 
 function emptyStats(): ModelStats {
