@@ -11,7 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { methodNotAllowed, routeNotFound } from '../core/errors.js';
+import { secretScrubberFor } from '../config/secrets.js';
 import type { ResolvedConfig } from '../config/types.js';
+import type { SecretScrubber } from '../core/secret-scrubber.js';
 import type { Engine } from '../engine/engine.js';
 import type { RequestLogger } from '../telemetry/request-log.js';
 import { KeyAuthenticator } from './auth.js';
@@ -35,6 +37,8 @@ export interface RequestContext {
   res: ServerResponse;
   deps: GatewayServerDeps;
   auth: KeyAuthenticator;
+  /** Redacts every configured secret from what leaves the gateway (error bodies, error events). */
+  scrubber: SecretScrubber;
 }
 
 type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -63,21 +67,22 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 
 export function createGatewayServer(deps: GatewayServerDeps): Server {
   const auth = new KeyAuthenticator(deps.config.keys);
+  const scrubber = secretScrubberFor(deps.config);
   const onInternalError =
     deps.onInternalError ?? ((error) => console.error('switchyard: internal error', error));
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const ctx: RequestContext = { requestId, req, res, deps, auth };
+    const ctx: RequestContext = { requestId, req, res, deps, auth, scrubber };
     let result: Promise<void> | void;
     try {
       result = dispatch(ctx);
     } catch (error) {
-      sendError(res, error, onInternalError);
+      sendError(res, error, onInternalError, scrubber);
       return;
     }
-    if (result) result.catch((error: unknown) => sendError(res, error, onInternalError));
+    if (result) result.catch((error: unknown) => sendError(res, error, onInternalError, scrubber));
   });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');

@@ -20,6 +20,7 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
         call.route.name,
         Math.floor(Date.now() / 1000),
         request.stream_options?.include_usage === true,
+        ctx.scrubber,
       );
       await deps.engine.stream({ ...call.run, request }, new SseResponseSink(res, encoder, call.headers));
     } else {

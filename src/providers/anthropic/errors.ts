@@ -8,7 +8,6 @@ import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
 import { contextLengthFields } from '../context-size.js';
 import { parseResetTimestamp, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
-import { scrubSecret } from '../types.js';
 import type { ErrorBody } from './wire.js';
 
 const MINUTE = 60_000;
@@ -80,7 +79,6 @@ export function classifyAnthropicError(
     status,
     headers,
     f,
-    ctx,
     now,
     ...options,
   });
@@ -136,14 +134,13 @@ interface BuilderInput {
   status: number;
   headers: HeaderMap;
   f: Fields;
-  ctx: AttemptContext;
   now: number;
   inStream?: boolean;
 }
 
 /** The failure shapes the table picks from; every failure has the OpenAI module's fields. */
-function builders({ status, headers, f, ctx, now, inStream }: BuilderInput) {
-  const message = scrubSecret(f.message, ctx.provider.apiKey);
+function builders({ status, headers, f, now, inStream }: BuilderInput) {
+  const { message } = f;
   const make = (
     cls: OutcomeClass,
     reason: string,

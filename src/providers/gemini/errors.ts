@@ -22,7 +22,6 @@ import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
 import { contextLengthFields } from '../context-size.js';
 import { parseRetryDelay, parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
-import { scrubSecret } from '../types.js';
 import type { RpcStatus } from './wire.js';
 
 const MINUTE = 60_000;
@@ -131,7 +130,7 @@ export function classifyGeminiError(
       // non-Google 404: a wrong base URL). The doc's other 404 is a file the request references, which is
       // the request's fault, not the target's.
       if (f.status === null || /\bmodels?\b/i.test(f.message)) {
-        const text = `Provider ${ctx.provider.id} does not serve model ${ctx.model}: ${scrubSecret(f.message, ctx.provider.apiKey)}`;
+        const text = `Provider ${ctx.provider.id} does not serve model ${ctx.model}: ${f.message}`;
         return ours('upstream_model_not_found', 5 * MINUTE, text);
       }
       return make('fatal', 'upstream_404', 404, 'invalid_request_error');
@@ -164,7 +163,7 @@ interface BuilderInput extends ClassifyOptions {
 
 /** The failure shapes the table picks from; every failure has the OpenAI module's fields. */
 function builders({ status, headers, f, ctx, now, inStream }: BuilderInput) {
-  const message = scrubSecret(f.message, ctx.provider.apiKey);
+  const { message } = f;
   const make = (
     cls: OutcomeClass,
     reason: string,

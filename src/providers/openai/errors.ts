@@ -6,7 +6,6 @@ import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
 import { contextLengthFields } from '../context-size.js';
 import { parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
-import { scrubSecret } from '../types.js';
 
 interface ErrorFields {
   message: string;
@@ -63,7 +62,7 @@ export function classifyOpenAIError(
   inStream = false,
 ): UpstreamFailure {
   const fields = errorFields(body);
-  const message = scrubSecret(fields.message, ctx.provider.apiKey);
+  const { message } = fields;
   const make = (
     cls: OutcomeClass,
     reason: string,
