@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { FRAGMENT_LENGTH, SecretScrubber } from './secret-scrubber.js';
+import { FRAGMENT_LENGTH, SecretScrubber, WORD_RUN_LENGTH } from './secret-scrubber.js';
 
 const KEY = 'sk-live-SECRET-KEY-123';
 const OTHER = 'AIzaSyD-other-provider-key-9f8e7d';
 
-/** Every FRAGMENT_LENGTH-character piece of the secret still in the text. */
+/** One-case letters and separators: a piece that could be an ordinary word. */
+const wordLike = (piece: string): boolean => /^(?:[a-z_\-. ]+|[A-Z_\-. ]+)$/.test(piece);
+
+/** Every FRAGMENT_LENGTH-character piece of the secret still in the text that does not look like a word. */
 function leaks(text: string, secret: string): string[] {
   const out: string[] = [];
   for (let i = 0; i + FRAGMENT_LENGTH <= secret.length; i++) {
     const piece = secret.slice(i, i + FRAGMENT_LENGTH);
-    if (text.includes(piece)) out.push(piece);
+    if (text.includes(piece) && !wordLike(piece)) out.push(piece);
   }
   return out;
 }
@@ -30,19 +33,35 @@ describe('SecretScrubber', () => {
       const prefix = KEY.slice(0, k);
       const atEnd = scrubber.scrub(`the key was ${prefix}`);
       expect(leaks(atEnd, KEY)).toEqual([]);
-      // A cut of 4 characters or more at the end of the text is gone entirely.
+      // A cut of 4 characters or more at the end of the text is gone entirely, words or not.
       if (k >= 4) expect(atEnd).toBe('the key was [redacted]');
       expect(leaks(scrubber.scrub(`key (${prefix}) rejected`), KEY)).toEqual([]);
+      // A cut excerpt (ending with …) quoted inside a longer message.
+      if (k >= 4) expect(scrubber.scrub(`failed (${prefix}…) twice`)).toBe('failed ([redacted]…) twice');
     }
   });
 
-  it('redacts every fragment of 8 characters or more, wherever it is', () => {
+  it('redacts every fragment of 12 characters or more, and of 8 unless it looks like a word', () => {
     for (let i = 0; i < KEY.length; i++) {
       for (let j = i + FRAGMENT_LENGTH; j <= KEY.length; j++) {
-        const out = scrubber.scrub(`before ${KEY.slice(i, j)} after`);
-        expect(out).toBe('before [redacted] after');
+        const piece = KEY.slice(i, j);
+        const out = scrubber.scrub(`before ${piece} after`);
+        const words = [...Array(piece.length - FRAGMENT_LENGTH + 1).keys()].every((k) =>
+          wordLike(piece.slice(k, k + FRAGMENT_LENGTH)),
+        );
+        if (piece.length >= WORD_RUN_LENGTH || !words) expect(out).toBe('before [redacted] after');
+        else expect(out).toBe(`before ${piece} after`);
       }
     }
+  });
+
+  it('does not redact words that a secret made of words happens to contain', () => {
+    const wordy = new SecretScrubber(['sk-thinking-sim-key-0001', 'sk-context-sim-key-0001']);
+    const text = "Invalid value for 'messages[1].thinking_blocks': context-window:200<306";
+    expect(wordy.scrub(text)).toBe(text);
+    expect(wordy.scrub('key sk-thinking-sim-key-0001 and sk-context-sim (cut)')).toBe(
+      'key [redacted] and [redacted] (cut)',
+    );
   });
 
   it('redacts masked forms: a fragment, mask characters, the end of the same secret', () => {

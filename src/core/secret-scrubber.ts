@@ -6,10 +6,12 @@
  * the number of secrets.
  *
  * Lengths, chosen so that ordinary words are not redacted:
- * - any run of FRAGMENT_LENGTH (8) or more characters of a secret is redacted, wherever it appears;
+ * - any run of FRAGMENT_LENGTH (8) or more characters of a secret is redacted, wherever it appears,
+ *   unless it looks like a word (letters of one case and separators, e.g. `thinking` in a key
+ *   `sk-thinking-…`, which would otherwise redact `thinking_blocks`): such runs from WORD_RUN_LENGTH (12);
  * - a masked form is MASK_HEAD (4)+ characters of a secret, a run of mask characters (`*`, `.`, `…`,
  *   `x`), then MASK_TAIL (3)+ characters that end the same secret;
- * - text that ends with 4 to 7 characters that begin a secret (a cut) loses them;
+ * - 4 to 11 characters that begin a secret at the end of the text or before `…` (a cut) are redacted;
  * - secrets shorter than 8 characters are redacted only whole, as a token of their own; secrets
  *   shorter than MIN_SECRET_LENGTH (4) are not redacted (they would match ordinary text).
  */
@@ -20,12 +22,28 @@ const MASK_HEAD = 4;
 const MASK_TAIL = 3;
 const REDACTED = '[redacted]';
 const MASK_RUN = /[*.…x]+/g;
+const CUT_MARK = '…';
 const TOKEN_CHAR = /[\w-]/;
 /** Powers of the rolling hash's base are taken modulo 2^32 (Math.imul). */
 const BASE = 31;
 const BASE_POW = (BASE ** (FRAGMENT_LENGTH - 1)) | 0;
 
 type Span = [start: number, end: number];
+/** A run of overlapping secret windows; strong when one of them does not look like a word. */
+interface Run {
+  start: number;
+  end: number;
+  strong: boolean;
+}
+
+/**
+ * Windows of one-case letters and separators ("thinking", "context-", "sk-proj-") could be ordinary
+ * words: a run made only of such windows is redacted from WORD_RUN_LENGTH characters on. A window with
+ * a digit, mixed case or another character (what random keys are made of) counts from 8.
+ */
+const WORD_LIKE = /^(?:[a-z_\-. ]+|[A-Z_\-. ]+)$/;
+export const WORD_RUN_LENGTH = 12;
+const keepRun = (run: Run): boolean => run.strong || run.end - run.start >= WORD_RUN_LENGTH;
 
 function windowHash(text: string, start: number): number {
   let h = 0;
@@ -98,16 +116,21 @@ export class SecretScrubber {
 
   /** Runs of overlapping secret windows, found with a rolling hash and confirmed exactly. */
   private fragmentSpans(text: string): Span[] {
-    const spans: Span[] = [];
-    if (this.secrets.length === 0 || text.length < FRAGMENT_LENGTH) return spans;
+    const runs: Run[] = [];
+    if (this.secrets.length === 0 || text.length < FRAGMENT_LENGTH) return [];
     let h = windowHash(text, 0);
     for (let i = 0; ; i++) {
-      if (this.windowHashes.has(hashKey(h)) && this.windows.has(text.slice(i, i + FRAGMENT_LENGTH))) {
-        const last = spans.at(-1);
-        if (last && last[1] >= i) last[1] = i + FRAGMENT_LENGTH;
-        else spans.push([i, i + FRAGMENT_LENGTH]);
+      const window = this.windowHashes.has(hashKey(h)) ? text.slice(i, i + FRAGMENT_LENGTH) : '';
+      if (window && this.windows.has(window)) {
+        const last = runs.at(-1);
+        const strong = !WORD_LIKE.test(window);
+        if (last && last.end >= i) {
+          last.end = i + FRAGMENT_LENGTH;
+          last.strong ||= strong;
+        } else runs.push({ start: i, end: i + FRAGMENT_LENGTH, strong });
       }
-      if (i + FRAGMENT_LENGTH >= text.length) return spans;
+      if (i + FRAGMENT_LENGTH >= text.length)
+        return runs.filter(keepRun).map((run): Span => [run.start, run.end]);
       const out = Math.imul(text.charCodeAt(i), BASE_POW);
       h = (Math.imul(h - out, BASE) + text.charCodeAt(i + FRAGMENT_LENGTH)) | 0;
     }
@@ -154,13 +177,21 @@ export class SecretScrubber {
     return start;
   }
 
-  /** Text cut inside a secret: its last 4 to 7 characters begin a secret. */
+  /**
+   * Text cut inside a secret: 4 to WORD_RUN_LENGTH - 1 characters that begin a secret, at the end of
+   * the text or before `…` (the mark of a cut excerpt, which may be quoted inside a longer message).
+   */
   private cutSpans(text: string): Span[] {
     const spans: Span[] = [];
-    for (const secret of this.secrets) {
-      for (let k = FRAGMENT_LENGTH - 1; k >= MIN_SECRET_LENGTH; k--) {
-        if (text.endsWith(secret.slice(0, k))) {
-          spans.push([text.length - k, text.length]);
+    if (this.secrets.length === 0) return spans;
+    const cuts = [text.length];
+    for (let at = text.indexOf(CUT_MARK); at !== -1; at = text.indexOf(CUT_MARK, at + 1)) cuts.push(at);
+    for (const cut of cuts) {
+      if (cut < MIN_SECRET_LENGTH) continue;
+      for (const id of this.heads.get(text.slice(cut - MIN_SECRET_LENGTH, cut)) ?? []) {
+        const k = cutPrefixLength(text, cut, this.secrets[id]!);
+        if (k > 0) {
+          spans.push([cut - k, cut]);
           break;
         }
       }
@@ -180,6 +211,14 @@ export class SecretScrubber {
     }
     return spans;
   }
+}
+
+/** How many characters (4 to WORD_RUN_LENGTH - 1) before `cut` begin `secret`, or 0. */
+function cutPrefixLength(text: string, cut: number, secret: string): number {
+  for (let k = Math.min(WORD_RUN_LENGTH - 1, secret.length - 1, cut); k >= MIN_SECRET_LENGTH; k--) {
+    if (text.startsWith(secret.slice(0, k), cut - k)) return k;
+  }
+  return 0;
 }
 
 function redact(text: string, spans: Span[]): string {

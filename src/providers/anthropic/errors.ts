@@ -7,6 +7,7 @@
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
 import { contextLengthFields } from '../context-size.js';
 import { parseResetTimestamp, serverRetryHintMs } from '../retry-hints.js';
+import { bodyExcerpt } from '../upstream-body.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
 import type { ErrorBody } from './wire.js';
 
@@ -50,12 +51,12 @@ function fields(body: string): Fields {
     parsed = JSON.parse(body) as ErrorBody;
   } catch {
     // Not JSON: e.g. an HTML page from a proxy in front of the API.
-    return { type: null, message: body.slice(0, 500), errorCode: null };
+    return { type: null, message: bodyExcerpt(body), errorCode: null };
   }
   const error = typeof parsed?.error === 'object' && parsed.error !== null ? parsed.error : {};
   return {
     type: typeof error.type === 'string' ? error.type : null,
-    message: typeof error.message === 'string' ? error.message : body.slice(0, 500),
+    message: typeof error.message === 'string' ? error.message : bodyExcerpt(body),
     errorCode: typeof error.details?.error_code === 'string' ? error.details.error_code : null,
   };
 }

@@ -21,6 +21,7 @@
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
 import { contextLengthFields } from '../context-size.js';
 import { parseRetryDelay, parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
+import { bodyExcerpt } from '../upstream-body.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
 import type { RpcStatus } from './wire.js';
 
@@ -59,7 +60,7 @@ function fields(body: string): Fields {
     // Not JSON: e.g. an HTML page from a proxy in front of the API.
     return {
       status: null,
-      message: body.slice(0, 500),
+      message: bodyExcerpt(body),
       reason: null,
       retryDelayMs: undefined,
       quotaIds: [],
@@ -72,7 +73,7 @@ function fields(body: string): Fields {
     typeof root?.error === 'object' && root.error !== null ? (root.error as RpcStatus) : {};
   const out: Fields = {
     status: typeof error.status === 'string' ? error.status : null,
-    message: typeof error.message === 'string' ? error.message : body.slice(0, 500),
+    message: typeof error.message === 'string' ? error.message : bodyExcerpt(body),
     reason: null,
     retryDelayMs: undefined,
     quotaIds: [],
