@@ -11,7 +11,8 @@
  *   `sk-thinking-…`, which would otherwise redact `thinking_blocks`): such runs from WORD_RUN_LENGTH (12);
  * - a masked form is MASK_HEAD (4)+ characters of a secret, a run of mask characters (`*`, `.`, `…`,
  *   `x`), then MASK_TAIL (3)+ characters that end the same secret;
- * - 4 to 11 characters that begin a secret at the end of the text or before `…` (a cut) are redacted;
+ * - 4 to 11 characters that begin a secret at the end of the text or before `…` (a cut) are redacted
+ *   (from 8 when they look like a word);
  * - secrets shorter than 8 characters are redacted only whole, as a token of their own; secrets
  *   shorter than MIN_SECRET_LENGTH (4) are not redacted (they would match ordinary text).
  */
@@ -98,7 +99,7 @@ export class SecretScrubber {
     return spans.length === 0 ? text : redact(text, spans);
   }
 
-  /** `null` and other non-strings pass through unchanged. */
+  /** `null` passes through unchanged. */
   scrubNullable(text: string | null): string | null {
     return text === null ? null : this.scrub(text);
   }
@@ -213,10 +214,14 @@ export class SecretScrubber {
   }
 }
 
-/** How many characters (4 to WORD_RUN_LENGTH - 1) before `cut` begin `secret`, or 0. */
+/**
+ * How many characters (4 to WORD_RUN_LENGTH - 1) before `cut` begin `secret`, or 0; fewer than 8 that
+ * look like a word (`team` of a key `team-alpha-…` ending "ask your team") are not taken for a cut.
+ */
 function cutPrefixLength(text: string, cut: number, secret: string): number {
   for (let k = Math.min(WORD_RUN_LENGTH - 1, secret.length - 1, cut); k >= MIN_SECRET_LENGTH; k--) {
-    if (text.startsWith(secret.slice(0, k), cut - k)) return k;
+    const prefix = secret.slice(0, k);
+    if (text.startsWith(prefix, cut - k)) return k >= FRAGMENT_LENGTH || !WORD_LIKE.test(prefix) ? k : 0;
   }
   return 0;
 }
