@@ -3,6 +3,7 @@ import type { ChatCompletion, ChatRequest } from '../core/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import type { AttemptContext, ChatProtocol } from '../providers/types.js';
 import type { AttemptExchange } from './attempt.js';
+import { embeddingsFailure } from './outcome-errors.js';
 
 export interface Operation<T> {
   /** Whether a streamed answer is relayed part by part (and held until its first token). */
@@ -33,7 +34,8 @@ export function embeddingsOperation(request: EmbeddingsRequest): Operation<Embed
       if (!embeddingsRequest || !embeddingsResponse) return undefined;
       return {
         request: () => embeddingsRequest.call(protocol, request, ctx),
-        classifyError: (status, headers, body) => protocol.classifyError(status, headers, body, ctx),
+        classifyError: (status, headers, body) =>
+          embeddingsFailure(protocol.classifyError(status, headers, body, ctx)),
         parse: (body: string) => embeddingsResponse.call(protocol, body, ctx),
       };
     },

@@ -25,6 +25,30 @@ export function translationFailure(error: ApiError): UpstreamFailure {
   };
 }
 
+/**
+ * An embeddings request on a model the provider says it does not have (Gemini: "not found … or is not
+ * supported for embedContent"; a chat model asked for vectors): what the request caused, not the
+ * target's fault. It neither cools the target nor counts against it (chat keeps using it), the next
+ * target of the route may embed, and if none does the client gets the upstream's 404 `model_not_found`.
+ */
+export function embeddingsFailure(failure: UpstreamFailure): UpstreamFailure {
+  if (failure.reason !== 'upstream_model_not_found') return failure;
+  const { cooldownMs: _cooldown, ...rest } = failure;
+  return {
+    ...rest,
+    class: 'failover',
+    reason: 'embeddings_model_not_found',
+    status: failure.upstreamStatus ?? 404,
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+    param: 'model',
+    breaker: false,
+  };
+}
+
+/** Failures the request itself caused on a target: when every target failed so, the client is told why. */
+const REQUEST_FAULTS: ReadonlySet<string> = new Set(['unsupported_parameter', 'embeddings_model_not_found']);
+
 /** Every target failed or was skipped: one clear error listing why. */
 export function exhaustedError(
   failures: { target: Target; failure: UpstreamFailure }[],
@@ -61,7 +85,7 @@ export function exhaustedError(
       headers: h,
     });
   }
-  if (failures.length > 0 && failures.every((f) => f.failure.reason === 'unsupported_parameter')) {
+  if (failures.length > 0 && failures.every((f) => REQUEST_FAULTS.has(f.failure.reason))) {
     // No target can take the request as sent: the client's request is at fault, say which parameter.
     const first = failures[0]!.failure;
     return new ApiError({

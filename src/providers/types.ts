@@ -113,26 +113,10 @@ export class UpstreamFailureError extends Error {
   }
 }
 
-/** Removes every occurrence of the provider's secret (and common masked echoes of it) from upstream text. */
 /**
  * The `provider/model` an attempt goes to, as the route names its target. Signed reasoning state
  * (Anthropic thinking blocks, Gemini thought signatures) is tagged with it and goes back only there.
  */
 export function targetId(ctx: AttemptContext): string {
   return `${ctx.provider.id}/${ctx.model}`;
-}
-
-export function scrubSecret(text: string, secret: string | undefined): string {
-  if (!secret || secret.length < 8) return text;
-  let out = text.split(secret).join('[redacted]');
-  // Providers echo masked keys such as "sk-te***...1234": drop any token that starts and ends like the key.
-  const head = secret.slice(0, 3);
-  const tail = secret.slice(-4);
-  out = out.replace(/\S+/g, (token) => {
-    const bare = token.replace(/[.,;:]+$/, '');
-    return bare.length >= 8 && bare.startsWith(head) && bare.endsWith(tail) && bare.includes('*')
-      ? '[redacted]' + token.slice(bare.length)
-      : token;
-  });
-  return out;
 }

@@ -21,3 +21,15 @@ export function parseJsonObject(body: string): Record<string, unknown> {
   }
   return parsed as Record<string, unknown>;
 }
+
+/** Characters of an unparsable error body kept as its message. */
+const EXCERPT_LENGTH = 500;
+
+/**
+ * The start of an error body that is not the protocol's JSON (an HTML page from a proxy), as its
+ * message; a cut one ends with `…`, which the secret scrubber reads as a cut (a key cut there is
+ * redacted too, however few of its characters are left).
+ */
+export function bodyExcerpt(body: string): string {
+  return body.length > EXCERPT_LENGTH ? `${body.slice(0, EXCERPT_LENGTH)}…` : body;
+}

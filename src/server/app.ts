@@ -20,7 +20,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { methodNotAllowed, routeNotFound } from '../core/errors.js';
+import { secretScrubberFor } from '../config/secrets.js';
 import type { ResolvedConfig } from '../config/types.js';
+import type { SecretScrubber } from '../core/secret-scrubber.js';
 import type { Engine } from '../engine/engine.js';
 import type { RequestLogger } from '../telemetry/request-log.js';
 import { KeyAuthenticator } from './auth.js';
@@ -48,6 +50,8 @@ export interface RequestContext {
   res: ServerResponse;
   deps: GatewayServerDeps;
   auth: KeyAuthenticator;
+  /** Redacts every configured secret from what leaves the gateway (error bodies, error events). */
+  scrubber: SecretScrubber;
 }
 
 type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -79,6 +83,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 
 export function createGatewayServer(deps: GatewayServerDeps): Server {
   const auth = new KeyAuthenticator(deps.config.keys);
+  const scrubber = secretScrubberFor(deps.config);
   const onInternalError =
     deps.onInternalError ?? ((error) => console.error('switchyard: internal error', error));
   const limits = deps.config.server;
@@ -87,15 +92,15 @@ export function createGatewayServer(deps: GatewayServerDeps): Server {
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
     deps.drain.track(res);
-    const ctx: RequestContext = { requestId, req, res, deps, auth };
+    const ctx: RequestContext = { requestId, req, res, deps, auth, scrubber };
     let result: Promise<void> | void;
     try {
       result = dispatch(ctx);
     } catch (error) {
-      sendError(res, error, onInternalError);
+      sendError(res, error, onInternalError, scrubber);
       return;
     }
-    if (result) result.catch((error: unknown) => sendError(res, error, onInternalError));
+    if (result) result.catch((error: unknown) => sendError(res, error, onInternalError, scrubber));
   });
   server.maxConnections = limits.maxConnections;
   server.on('clientError', (error, socket) => answerClientError(error, socket, limits.maxHeaderBytes));

@@ -21,6 +21,7 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
         call.route.name,
         Math.floor(Date.now() / 1000),
         request.stream_options?.include_usage === true,
+        ctx.scrubber,
       );
       const sink = new SseResponseSink(res, encoder, call.headers, deps.config.server.clientStallMs);
       await deps.engine.stream({ ...call.run, request }, sink);

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { ApiError } from '../core/errors.js';
+import { ApiError, type OpenAIErrorBody } from '../core/errors.js';
+import { SecretScrubber } from '../core/secret-scrubber.js';
 import type { ResponseMeta } from '../engine/types.js';
 
 /** Header values are Latin-1 without control characters: anything else becomes `?`. */
@@ -34,8 +35,17 @@ export function sendJson(
   res.end(text);
 }
 
-/** Every error leaves in OpenAI's shape. Anything unexpected becomes a 500 that says nothing internal. */
-export function sendError(res: ServerResponse, error: unknown, onUnexpected: (error: unknown) => void): void {
+/**
+ * Every error leaves in OpenAI's shape. Anything unexpected becomes a 500 that says nothing internal.
+ * The one choke point for error bodies: every field and header goes through the secret scrubber (upstream
+ * text reaches the message, and pass-through errors carry the upstream's type, code and param).
+ */
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  onUnexpected: (error: unknown) => void,
+  scrubber: SecretScrubber = SecretScrubber.none,
+): void {
   let apiError: ApiError;
   if (error instanceof ApiError) {
     apiError = error;
@@ -52,5 +62,22 @@ export function sendError(res: ServerResponse, error: unknown, onUnexpected: (er
     res.destroy();
     return;
   }
-  sendJson(res, apiError.status, apiError.toBody(), apiError.headers);
+  sendJson(res, apiError.status, scrubbedBody(apiError, scrubber), scrubbedHeaders(apiError, scrubber));
+}
+
+function scrubbedBody(error: ApiError, scrubber: SecretScrubber): OpenAIErrorBody {
+  return {
+    error: {
+      message: scrubber.scrub(error.message),
+      type: scrubber.scrub(error.type),
+      param: scrubber.scrubNullable(error.param),
+      code: scrubber.scrubNullable(error.code),
+    },
+  };
+}
+
+function scrubbedHeaders(error: ApiError, scrubber: SecretScrubber): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(error.headers)) headers[name] = scrubber.scrub(value);
+  return headers;
 }

@@ -57,7 +57,7 @@ describe('ChatChunkEncoder', () => {
   });
 
   it('writes errors as an OpenAI error event', () => {
-    const text = ChatChunkEncoder.error({
+    const text = new ChatChunkEncoder('c', 'm', 1, false).error({
       message: 'boom',
       type: 'api_error',
       code: 'stall_timeout',

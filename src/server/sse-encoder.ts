@@ -4,6 +4,7 @@
  */
 import type { ThinkingBlock, ToolCallExtra, Usage } from '../core/chat.js';
 import type { OpenAIErrorBody, UpstreamFailure } from '../core/errors.js';
+import { SecretScrubber } from '../core/secret-scrubber.js';
 import type { StreamPart } from '../core/stream.js';
 
 interface Delta {
@@ -30,6 +31,8 @@ export class ChatChunkEncoder {
     private readonly model: string,
     private readonly created: number,
     private readonly includeUsage: boolean,
+    /** Error events carry upstream text: every field goes through it. */
+    private readonly scrubber: SecretScrubber = SecretScrubber.none,
   ) {}
 
   /** The SSE text for one part; '' for parts held until the end (usage). */
@@ -67,7 +70,7 @@ export class ChatChunkEncoder {
         this.usage = part.usage;
         return '';
       case 'error':
-        return ChatChunkEncoder.error(part.failure);
+        return this.error(part.failure);
     }
   }
 
@@ -79,9 +82,15 @@ export class ChatChunkEncoder {
   }
 
   /** An OpenAI-style error event; the stream then ends without `[DONE]`, so clients see it is incomplete. */
-  static error(failure: Pick<UpstreamFailure, 'message' | 'type' | 'code' | 'param'>): string {
+  error(failure: Pick<UpstreamFailure, 'message' | 'type' | 'code' | 'param'>): string {
+    const { scrubber } = this;
     const body: OpenAIErrorBody = {
-      error: { message: failure.message, type: failure.type, param: failure.param, code: failure.code },
+      error: {
+        message: scrubber.scrub(failure.message),
+        type: scrubber.scrub(failure.type),
+        param: scrubber.scrubNullable(failure.param),
+        code: scrubber.scrubNullable(failure.code),
+      },
     };
     return `data: ${JSON.stringify(body)}\n\n`;
   }

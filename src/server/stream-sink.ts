@@ -42,7 +42,7 @@ export class SseResponseSink implements StreamSink {
   }
 
   fail(failure: UpstreamFailure): void {
-    this.res.end(ChatChunkEncoder.error(failure));
+    this.res.end(this.encoder.error(failure));
   }
 
   drained(): Promise<void> | undefined {

@@ -3,6 +3,7 @@
  * to first token, token pacing, and each fault at its place in the response.
  */
 import type { Decision } from './behavior.js';
+import { echoText } from './echo-key.js';
 import type { Exchange } from './exchange.js';
 import { floodJson, floodStream } from './flood.js';
 import type { Answer, FaultRenderer, Headers, StreamFrame } from './protocols/types.js';
@@ -14,6 +15,8 @@ export interface GenerationRun {
   decision: Decision;
   model: string;
   answer: (behavior: ModelBehavior) => Answer;
+  /** The API key the request carried (the `echo-key` fault sends it back). */
+  receivedKey: string;
 }
 
 export async function runGeneration(run: GenerationRun): Promise<void> {
@@ -28,6 +31,10 @@ export async function runGeneration(run: GenerationRun): Promise<void> {
       return exchange.destroy();
     case 'status':
       return exchange.send(faults.status(fault, model));
+    case 'echo-key':
+      if (fault.form === 'text')
+        return exchange.send(echoText(run.receivedKey, fault.status ?? 400, fault.at));
+      if (fault.form === 'json') return exchange.send(faults.keyEcho(run.receivedKey, fault.status ?? 400));
   }
   const answer = run.answer(behavior);
   if (answer.kind === 'error') return exchange.send(answer.response);
@@ -37,7 +44,7 @@ export async function runGeneration(run: GenerationRun): Promise<void> {
       : floodStream(exchange, answer.headers, fault);
   }
   if (answer.kind === 'json') return runJson(run, answer, fault);
-  return runStream(exchange, faults, behavior, answer.headers, answer.frames, fault);
+  return runStream(run, answer, fault);
 }
 
 /** Milliseconds between two tokens; 0 = as fast as possible. */
@@ -83,6 +90,8 @@ async function runJson(
   switch (fault?.kind) {
     case 'error-event':
       return exchange.send(faults.status(errorAsStatus(fault), model));
+    case 'echo-key':
+      return exchange.send(faults.keyEcho(run.receivedKey, fault.status ?? 500));
     case 'malformed':
       if (await exchange.sleep(generation))
         exchange.send({ status: 200, headers: answer.headers, body: half });
@@ -105,19 +114,24 @@ async function runJson(
   if (await exchange.sleep(generation)) exchange.send({ status: 200, headers: answer.headers, body });
 }
 
+/** After how many chunks a stream fault strikes; -1 for none. */
+function faultPosition(fault: Fault | null): number {
+  if (fault?.kind === 'echo-key') return Math.max(0, fault.afterChunks ?? 0);
+  return fault !== null && 'afterChunks' in fault ? Math.max(0, fault.afterChunks) : -1;
+}
+
 async function runStream(
-  exchange: Exchange,
-  faults: FaultRenderer,
-  behavior: ModelBehavior,
-  headers: Headers,
-  frames: StreamFrame[],
+  run: GenerationRun,
+  { headers, frames }: { headers: Headers; frames: StreamFrame[] },
   fault: Fault | null,
 ): Promise<void> {
+  const { exchange, faults } = run;
+  const { behavior } = run.decision;
   exchange.sendHeaders(200, withoutLength(headers));
   if (fault?.kind === 'keepalive' && !(await keepAlive(exchange, fault, faults.keepaliveComment))) return;
   if (!(await exchange.sleep(behavior.ttftMs))) return;
   const interval = tokenInterval(behavior);
-  const afterChunks = fault !== null && 'afterChunks' in fault ? Math.max(0, fault.afterChunks) : -1;
+  const afterChunks = faultPosition(fault);
   let sent = 0;
   let tokens = 0;
   let firstTokenAt = 0;
@@ -130,6 +144,9 @@ async function runStream(
           return; // silence, socket open
         case 'error-event':
           if (await exchange.write(faults.streamError(fault))) exchange.end();
+          return;
+        case 'echo-key':
+          if (await exchange.write(faults.keyEchoEvent(run.receivedKey))) exchange.end();
           return;
         case 'malformed':
           if (!(await exchange.write(faults.malformedFrame()))) return;

@@ -33,6 +33,13 @@ export const faultSchema: z.ZodType<Fault> = z.discriminatedUnion('kind', [
     shape: z.enum(['json', 'line', 'data']),
     bytes: count.optional(),
   }),
+  z.strictObject({
+    kind: z.literal('echo-key'),
+    form: z.enum(['json', 'text', 'event']),
+    status: z.number().int().min(100).max(599).optional(),
+    at: count.optional(),
+    afterChunks: count.optional(),
+  }),
 ]);
 
 export const behaviorSchema: z.ZodType<Partial<ModelBehavior>> = z.strictObject({

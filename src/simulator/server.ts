@@ -13,6 +13,7 @@ import type {
   ProtocolRequest,
   RouteResult,
 } from './protocols/types.js';
+import { receivedKey } from './echo-key.js';
 import { runGeneration } from './reply.js';
 import type { StatsBook } from './stats.js';
 
@@ -108,6 +109,7 @@ export function createRequestHandler(
       decision,
       model: result.model,
       answer: result.answer,
+      receivedKey: receivedKey(req.headers, url.searchParams),
     });
   };
   return (req, res) => {

@@ -13,6 +13,7 @@ const OUTCOMES: readonly Outcome[] = [
   'keepalive',
   'stall',
   'flood',
+  'echo-key',
 ];
 
 function emptyStats(): ModelStats {

@@ -55,6 +55,23 @@ export interface ErrorEventFault {
   code?: string | null;
 }
 
+/**
+ * A hostile upstream that echoes the API key it received (whole, masked two ways, cut) in every field
+ * of its error. `json`: an error of `status` (default 400) in the protocol's shape, the key in each
+ * field the protocol has (OpenAI message, type, code, param; Anthropic type, message,
+ * details.error_code; Gemini message, status, ErrorInfo reason). `text`: a 1000-character text/plain
+ * body of `status` with the key starting at character `at` (default 490). `event`: after `afterChunks`
+ * chunks of a 200 stream, the protocol's in-stream error event carrying the key in the same fields
+ * (non-streaming requests get the `json` form, as a 500).
+ */
+export interface EchoKeyFault {
+  kind: 'echo-key';
+  form: 'json' | 'text' | 'event';
+  status?: number;
+  at?: number;
+  afterChunks?: number;
+}
+
 /** After N chunks, an event whose data is not JSON, then the stream goes on and ends normally. */
 export interface MalformedFault {
   kind: 'malformed';
@@ -104,7 +121,8 @@ export type Fault =
   | ErrorEventFault
   | MalformedFault
   | KeepaliveFault
-  | StallFault;
+  | StallFault
+  | EchoKeyFault;
 
 export type FaultKind = Fault['kind'];
 

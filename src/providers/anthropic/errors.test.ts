@@ -303,17 +303,6 @@ describe('Anthropic error table', () => {
     );
   });
 
-  it('scrubs the provider key out of upstream messages', () => {
-    const failure = anthropicProtocol.classifyError(
-      401,
-      {},
-      errorBody('authentication_error', `invalid x-api-key ${KEY}`),
-      ctx,
-    );
-    expect(failure.message).not.toContain(KEY);
-    expect(failure.message).toContain('[redacted]');
-  });
-
   it('names the provider when our credentials are refused', () => {
     const failure = anthropicProtocol.classifyError(
       401,

@@ -7,8 +7,8 @@
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
 import { contextLengthFields } from '../context-size.js';
 import { parseResetTimestamp, serverRetryHintMs } from '../retry-hints.js';
+import { bodyExcerpt } from '../upstream-body.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
-import { scrubSecret } from '../types.js';
 import type { ErrorBody } from './wire.js';
 
 const MINUTE = 60_000;
@@ -51,12 +51,12 @@ function fields(body: string): Fields {
     parsed = JSON.parse(body) as ErrorBody;
   } catch {
     // Not JSON: e.g. an HTML page from a proxy in front of the API.
-    return { type: null, message: body.slice(0, 500), errorCode: null };
+    return { type: null, message: bodyExcerpt(body), errorCode: null };
   }
   const error = typeof parsed?.error === 'object' && parsed.error !== null ? parsed.error : {};
   return {
     type: typeof error.type === 'string' ? error.type : null,
-    message: typeof error.message === 'string' ? error.message : body.slice(0, 500),
+    message: typeof error.message === 'string' ? error.message : bodyExcerpt(body),
     errorCode: typeof error.details?.error_code === 'string' ? error.details.error_code : null,
   };
 }
@@ -80,7 +80,6 @@ export function classifyAnthropicError(
     status,
     headers,
     f,
-    ctx,
     now,
     ...options,
   });
@@ -136,14 +135,13 @@ interface BuilderInput {
   status: number;
   headers: HeaderMap;
   f: Fields;
-  ctx: AttemptContext;
   now: number;
   inStream?: boolean;
 }
 
 /** The failure shapes the table picks from; every failure has the OpenAI module's fields. */
-function builders({ status, headers, f, ctx, now, inStream }: BuilderInput) {
-  const message = scrubSecret(f.message, ctx.provider.apiKey);
+function builders({ status, headers, f, now, inStream }: BuilderInput) {
+  const { message } = f;
   const make = (
     cls: OutcomeClass,
     reason: string,

@@ -222,12 +222,6 @@ describe('Gemini error classification', () => {
     expect(classify(429, body)).toMatchObject({ reason: 'upstream_429', retryAfterMs: 4000 });
   });
 
-  it('scrubs the key from messages', () => {
-    const failure = classify(400, status(400, 'INVALID_ARGUMENT', `API key not valid: ${KEY}`));
-    expect(failure.message).not.toContain(KEY);
-    expect(failure.message).toContain('[redacted]');
-  });
-
   it('computes the time to the next midnight Pacific', () => {
     expect(msUntilDailyReset(NOW)).toBe(19 * 3_600_000);
     // 2026-01-15T07:30:00Z = 23:30 PST: 30 minutes left.

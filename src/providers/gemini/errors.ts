@@ -21,8 +21,8 @@
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
 import { contextLengthFields } from '../context-size.js';
 import { parseRetryDelay, parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
+import { bodyExcerpt } from '../upstream-body.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
-import { scrubSecret } from '../types.js';
 import type { RpcStatus } from './wire.js';
 
 const MINUTE = 60_000;
@@ -60,7 +60,7 @@ function fields(body: string): Fields {
     // Not JSON: e.g. an HTML page from a proxy in front of the API.
     return {
       status: null,
-      message: body.slice(0, 500),
+      message: bodyExcerpt(body),
       reason: null,
       retryDelayMs: undefined,
       quotaIds: [],
@@ -73,7 +73,7 @@ function fields(body: string): Fields {
     typeof root?.error === 'object' && root.error !== null ? (root.error as RpcStatus) : {};
   const out: Fields = {
     status: typeof error.status === 'string' ? error.status : null,
-    message: typeof error.message === 'string' ? error.message : body.slice(0, 500),
+    message: typeof error.message === 'string' ? error.message : bodyExcerpt(body),
     reason: null,
     retryDelayMs: undefined,
     quotaIds: [],
@@ -131,7 +131,7 @@ export function classifyGeminiError(
       // non-Google 404: a wrong base URL). The doc's other 404 is a file the request references, which is
       // the request's fault, not the target's.
       if (f.status === null || /\bmodels?\b/i.test(f.message)) {
-        const text = `Provider ${ctx.provider.id} does not serve model ${ctx.model}: ${scrubSecret(f.message, ctx.provider.apiKey)}`;
+        const text = `Provider ${ctx.provider.id} does not serve model ${ctx.model}: ${f.message}`;
         return ours('upstream_model_not_found', 5 * MINUTE, text);
       }
       return make('fatal', 'upstream_404', 404, 'invalid_request_error');
@@ -164,7 +164,7 @@ interface BuilderInput extends ClassifyOptions {
 
 /** The failure shapes the table picks from; every failure has the OpenAI module's fields. */
 function builders({ status, headers, f, ctx, now, inStream }: BuilderInput) {
-  const message = scrubSecret(f.message, ctx.provider.apiKey);
+  const { message } = f;
   const make = (
     cls: OutcomeClass,
     reason: string,

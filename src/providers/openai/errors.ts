@@ -5,8 +5,8 @@
 import type { OutcomeClass, UpstreamFailure } from '../../core/errors.js';
 import { contextLengthFields } from '../context-size.js';
 import { parseRetryPhrase, serverRetryHintMs } from '../retry-hints.js';
+import { bodyExcerpt } from '../upstream-body.js';
 import type { AttemptContext, HeaderMap } from '../types.js';
-import { scrubSecret } from '../types.js';
 
 interface ErrorFields {
   message: string;
@@ -41,7 +41,7 @@ function errorFields(body: string): ErrorFields {
   try {
     parsed = JSON.parse(body);
   } catch {
-    return { message: body.slice(0, 500), type: null, code: null, param: null };
+    return { message: bodyExcerpt(body), type: null, code: null, param: null };
   }
   const root = (parsed ?? {}) as Record<string, unknown>;
   const inner = (typeof root.error === 'object' && root.error !== null ? root.error : root) as Record<
@@ -51,7 +51,7 @@ function errorFields(body: string): ErrorFields {
   const str = (v: unknown): string | null =>
     typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
   const message =
-    str(inner.message) ?? (typeof root.error === 'string' ? root.error : null) ?? body.slice(0, 500);
+    str(inner.message) ?? (typeof root.error === 'string' ? root.error : null) ?? bodyExcerpt(body);
   return { message, type: str(inner.type), code: str(inner.code), param: str(inner.param) };
 }
 
@@ -63,7 +63,7 @@ export function classifyOpenAIError(
   inStream = false,
 ): UpstreamFailure {
   const fields = errorFields(body);
-  const message = scrubSecret(fields.message, ctx.provider.apiKey);
+  const { message } = fields;
   const make = (
     cls: OutcomeClass,
     reason: string,

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { SseParser } from '../../core/sse.js';
 import type { StreamPart } from '../../core/stream.js';
 import type { AttemptContext } from '../types.js';
-import { scrubSecret } from '../types.js';
 import { classifyOpenAIError } from './errors.js';
 import { openAIChatRequest } from './request.js';
 import { OpenAIStreamDecoder } from './stream.js';
@@ -294,14 +293,10 @@ describe('OpenAI error classification', () => {
     });
   });
 
-  it('never passes the provider key through in an error message', () => {
+  it('answers our own rejected key as a 502 (the key is scrubbed at the edge: test/secrets.test.ts)', () => {
     const echoed =
       'Incorrect API key provided: sk-te**********************1234. You can find your API key at …';
     const failure = classifyOpenAIError(401, {}, body({ message: echoed }), ctx);
-    expect(failure.message).not.toMatch(/sk-te\*+1234/);
     expect(failure.status).toBe(502);
-    expect(scrubSecret('key sk-test-abcdefghijklmnop1234 leaked', ctx.provider.apiKey)).toBe(
-      'key [redacted] leaked',
-    );
   });
 });

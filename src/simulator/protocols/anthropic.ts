@@ -5,6 +5,7 @@
  * Keep-alive: Anthropic's own keep-alive is the `ping` event, so the `keepalive` fault sends
  * `event: ping` frames (not SSE comments) before the stream; neither is a token.
  */
+import { echoMessage } from '../echo-key.js';
 import { sseFrame, SSE_HEADERS } from '../sse.js';
 import type { ErrorEventFault } from '../types.js';
 import { parseJson } from './anthropic-check.js';
@@ -82,6 +83,13 @@ function streamError(fault: ErrorEventFault): string {
   return sseFrame({ event: 'error', data: JSON.stringify({ type: 'error', error: { type, message } }) });
 }
 
+/** The `echo-key` fault's error: the key in type, message and details.error_code. */
+const keyEchoError = (key: string) => ({
+  type: key,
+  message: echoMessage(key),
+  details: { error_code: key },
+});
+
 export const anthropicProtocol: ProtocolModule = {
   name: 'anthropic',
   faults: {
@@ -93,6 +101,9 @@ export const anthropicProtocol: ProtocolModule = {
         data: '{"type":"content_block_delta","index":0,"delta":{"type":"text_de',
       }),
     keepaliveComment: sseFrame({ event: 'ping', data: '{"type": "ping"}' }),
+    keyEcho: (key, status) => anthropicError(status, keyEchoError(key)),
+    keyEchoEvent: (key) =>
+      sseFrame({ event: 'error', data: JSON.stringify({ type: 'error', error: keyEchoError(key) }) }),
   },
   handle(request, context) {
     if (request.path !== MESSAGES_PATH) return undefined;

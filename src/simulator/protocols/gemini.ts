@@ -5,6 +5,7 @@
  * `x-goog-api-key` (or `?key=`) auth, proto-JSON validation, and `google.rpc.Status` errors.
  * Keep-alive: SSE comments (`: keep-alive`), which SSE parsers and the SDK skip.
  */
+import { echoMessage } from '../echo-key.js';
 import { embed } from '../embedding.js';
 import { sseComment, sseFrame, SSE_HEADERS } from '../sse.js';
 import { countWords } from '../text.js';
@@ -200,6 +201,14 @@ function route(request: ProtocolRequest, context: ProtocolContext): RouteResult 
   }
 }
 
+/** The `echo-key` fault's google.rpc.Status: the key in message, status and the ErrorInfo reason. */
+function keyEchoStatus(key: string, code: number): string {
+  const details = [
+    { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: key, domain: 'googleapis.com' },
+  ];
+  return JSON.stringify({ error: { code, message: echoMessage(key), status: key, details } });
+}
+
 export const geminiProtocol: ProtocolModule = {
   name: 'gemini',
   faults: {
@@ -207,6 +216,12 @@ export const geminiProtocol: ProtocolModule = {
     streamError: (fault) => sseFrame({ data: geminiStreamError(fault) }),
     malformedFrame: () => sseFrame({ data: '{"candidates": [{"content": {"parts": [{"text": ' }),
     keepaliveComment: sseComment('keep-alive'),
+    keyEcho: (key, status) => ({
+      status,
+      headers: { 'content-type': 'application/json; charset=UTF-8' },
+      body: keyEchoStatus(key, status),
+    }),
+    keyEchoEvent: (key) => sseFrame({ data: keyEchoStatus(key, 500) }),
   },
   handle(request, context) {
     if (request.path !== PREFIX && !request.path.startsWith(`${PREFIX}/`)) return undefined;

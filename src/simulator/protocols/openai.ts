@@ -2,6 +2,7 @@
  * The OpenAI wire protocol, written from the OpenAI API reference: Chat Completions (JSON and SSE),
  * Embeddings, Models, Bearer auth, and OpenAI's error and in-stream error shapes.
  */
+import { echoMessage } from '../echo-key.js';
 import { randomId } from '../random.js';
 import { sseComment, sseFrame, SSE_HEADERS } from '../sse.js';
 import type { ErrorEventFault } from '../types.js';
@@ -143,6 +144,9 @@ function streamError(fault: ErrorEventFault): string {
   return sseFrame({ data: JSON.stringify({ error }) });
 }
 
+/** The `echo-key` fault's error: the key in message, type, param and code. */
+const keyEchoError = (key: string) => ({ message: echoMessage(key), type: key, param: key, code: key });
+
 export const openaiProtocol: ProtocolModule = {
   name: 'openai',
   faults: {
@@ -151,6 +155,8 @@ export const openaiProtocol: ProtocolModule = {
     malformedFrame: () =>
       sseFrame({ data: '{"id":"chatcmpl-malformed","object":"chat.completion.chunk","choices":[{"delta":' }),
     keepaliveComment: sseComment('keep-alive'),
+    keyEcho: (key, status) => errorResponse(status, keyEchoError(key)),
+    keyEchoEvent: (key) => sseFrame({ data: JSON.stringify({ error: keyEchoError(key) }) }),
   },
   handle(request, context) {
     const handler = route(request.method, request.path);

@@ -41,6 +41,10 @@ export interface FaultRenderer {
   malformedFrame(): string;
   /** A keep-alive comment for streams. */
   keepaliveComment: string;
+  /** The `echo-key` fault: an error of `status` with the received key in every field. */
+  keyEcho(key: string, status: number): PlainResponse;
+  /** The `echo-key` fault inside a stream: the in-stream error event with the key in every field. */
+  keyEchoEvent(key: string): string;
 }
 
 export interface ProtocolRequest {
