@@ -2,18 +2,10 @@
  * Inbound API fuzz cases, from a seeded PRNG: the same seed always gives the same cases, so a failure
  * is reproduced with its seed and case number (FUZZ_SEED, see inbound-fuzz.test.ts).
  */
+import { mulberry32 } from '../src/resilience/random.js';
 
-/** mulberry32: a small, fast, seeded PRNG (deterministic; never Math.random in tests that must reproduce). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The project's seeded PRNG (deterministic; never Math.random in tests that must reproduce). */
+export const prng = mulberry32;
 
 export interface HttpCase {
   kind: 'http';

@@ -3,7 +3,7 @@
  * ends, an event without an end), so every read has a cap, and crossing it is a classified failure
  * that counts against the target and fails over. Defaults and why: docs/configuration.md, `upstream`.
  */
-import type { UpstreamFailure } from '../core/errors.js';
+import { transportFailure, type UpstreamFailure } from '../core/errors.js';
 import type { UpstreamResponse } from './client.js';
 
 /**
@@ -31,15 +31,10 @@ export async function readCapped(response: UpstreamResponse, maxBytes: number): 
   return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
 }
 
+/** A bound crossed: fail over at once (retrying would read the same flood), counted against the target. */
 const tooLarge = (reason: string, message: string): UpstreamFailure => ({
+  ...transportFailure(reason, message),
   class: 'failover',
-  reason,
-  status: 502,
-  type: 'api_error',
-  code: reason,
-  param: null,
-  message,
-  breaker: true,
 });
 
 /** A non-streaming answer longer than `upstream.maxResponseBytes`. */
