@@ -12,6 +12,7 @@ import type { HeaderMap, StreamDecoder, UpstreamRequestSpec } from '../providers
 import { UpstreamFailureError } from '../providers/types.js';
 import { Watchdog } from '../resilience/timers.js';
 import { UpstreamCancel, UpstreamError, type UpstreamClient } from '../upstream/client.js';
+import { EJECTED, ejectedFailure } from './ejection.js';
 
 /** The abort reason when an attempt is cancelled because another attempt of the request won. */
 export const LOST_RACE: unique symbol = Symbol('lost-race');
@@ -94,6 +95,7 @@ class Attempt<T> {
     const { signal } = this.input;
     const onAbort = (): void => {
       const lost = signal.reason === LOST_RACE;
+      if (signal.reason === EJECTED) this.fail(ejectedFailure(this.input.target.id));
       this.fail({
         ...transportFailure(
           lost ? 'lost_race' : 'aborted',
