@@ -17,6 +17,8 @@ beforeAll(async () => {
     routes: {
       m: { targets: ['primary/model-a', 'backup/model-b'], timeouts: { firstTokenMs: 10_000 } },
       solo: { targets: ['primary/model-a'], timeouts: { firstTokenMs: 10_000 } },
+      backupFirst: { targets: ['backup/model-x', 'primary/model-y'], timeouts: { firstTokenMs: 10_000 } },
+      onlyY: { targets: ['primary/model-y'] },
       hedged: {
         targets: ['primary/model-h', 'backup/model-i'],
         hedge: { delayMs: 100, maxRatio: 1 },
@@ -92,6 +94,24 @@ describe('ejecting a slow target while requests wait on it', () => {
       expect(r.text.length).toBeGreaterThan(0);
     }
     expect(await breakerOf('primary/model-a')).toMatchObject({ state: 'open', trippedBy: 'slow-calls' });
+  });
+
+  it('a waiting stream is not moved onto a target whose own breaker is open', async () => {
+    h.backup.setBehavior('model-x', { ttftMs: 1_000 });
+    h.primary.setBehavior('model-y', { fault: { kind: 'status', status: 503 } });
+    const waiting = [streamed('backupFirst'), streamed('backupFirst'), streamed('backupFirst')];
+    // Meanwhile the second target's breaker opens on errors (other requests).
+    for (let i = 0; i < 3; i++)
+      await h.client.chat.completions
+        .create({ model: 'onlyY', messages: userMessage() })
+        .catch(() => undefined);
+    expect(await breakerOf('primary/model-y')).toMatchObject({ state: 'open' });
+    // The backup's breaker opens on the slow waits, but there is nowhere better to go: they stay.
+    for (const r of await Promise.all(waiting)) {
+      expect(r.target).toBe('backup/model-x');
+      expect(r.text.length).toBeGreaterThan(0);
+    }
+    expect(await breakerOf('backup/model-x')).toMatchObject({ state: 'open', trippedBy: 'slow-calls' });
   });
 
   it('a hedged route trips on races lost in a row, before the rate rule has its minimum of calls', async () => {

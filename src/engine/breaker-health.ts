@@ -105,6 +105,10 @@ export class BreakerHealth implements TargetHealth {
     return () => listeners.delete(listener);
   }
 
+  accepts(target: Target): boolean {
+    return this.registry.get(target.id).state === 'closed';
+  }
+
   p95TtftMs(target: Target): number | undefined {
     const latency = this.registry.get(target.id).latency;
     return latency.count() >= MIN_TTFT_SAMPLES ? latency.quantile(0.95) : undefined;
@@ -135,8 +139,9 @@ export class BreakerHealth implements TargetHealth {
   private newRegistry(): BreakerRegistry {
     const { clock, random, breakers } = this.options;
     const registry = new BreakerRegistry({ clock, random, ...(breakers ? { options: breakers } : {}) });
+    // A rate limit opens the breaker for new requests only: the ones it already accepted go on.
     registry.onTransition((id, transition) => {
-      if (transition.to === 'open') this.eject(id);
+      if (transition.to === 'open' && transition.reason !== 'rate-limit') this.eject(id);
     });
     return registry;
   }

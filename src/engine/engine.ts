@@ -152,12 +152,14 @@ export class Engine {
     state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);
     const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
-    // Moved off an ejected target only when there is somewhere to go: another racer, or a next target
-    // (not in panic, when every target is as bad).
+    // Moved off an ejected target only when there is somewhere better to go: another racer, or a next
+    // target that is healthy now (not in panic, when every target is as bad; never onto a target that
+    // is itself open or still on probation).
     const canMove = (): boolean =>
       !state.gate!.committed &&
       !state.panic &&
-      (racers.size > 1 || (queue.length > 0 && state.attempts < route.retry.maxAttempts));
+      (racers.size > 1 ||
+        (state.attempts < route.retry.maxAttempts && queue.some((t) => this.health.accepts?.(t) ?? true)));
     const launch = (): void => {
       const target = queue.shift()!;
       hedge.launched();

@@ -47,6 +47,8 @@ export interface TargetHealth {
    * called, so that requests still waiting on it can move on. Absent: targets are never ejected mid-wait.
    */
   onEjected?(target: Target, listener: () => void): () => void;
+  /** Whether the target is healthy enough to move a waiting request to now (its breaker is closed). */
+  accepts?(target: Target): boolean;
   /** The target's recent p95 time to first token, when known (for hedging). */
   p95TtftMs(target: Target): number | undefined;
   /** Each target's state for the status endpoint. */
