@@ -39,6 +39,9 @@ export function summaryTable(reports: readonly ScenarioReport[]): string {
   );
 }
 
+/** A healthy fallback slower than this in calibration means the machine was busy (profile: 200-350 ms). */
+const NOISY_FALLBACK_P50_MS = 400;
+
 const ms = (x: number | undefined): string => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
 
 function scenarioSection(r: SavedReport, svgPath: string): string {
@@ -205,6 +208,16 @@ export function drillMarkdown(outDir: string, docDir: string): string {
       `${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, ${machine.platform}. ` +
         'Client, gateway and both simulators share one Node process. The machine may be shared with other ' +
         'jobs: the client send lag of each run says when the load itself was held up.',
+      '',
+    );
+  }
+  const loaded = reports.filter((r) => (r.fallbackBaseline.p50 ?? 0) > NOISY_FALLBACK_P50_MS);
+  if (loaded.length) {
+    parts.push(
+      `Noisy runs: the healthy fallback alone answered with a p50 TTFT above ${NOISY_FALLBACK_P50_MS} ms ` +
+        `(its profile is 200-350 ms), so the machine was busy with other work during ${loaded
+          .map((r) => `\`${r.id ?? r.name}\` (${ms(r.fallbackBaseline.p50)})`)
+          .join(', ')}; their times are inflated by that load.`,
       '',
     );
   }
