@@ -21,6 +21,7 @@ Commands:
             --port N (default 4010)  --host H  --config FILE
   drill     Run a scripted incident against simulated providers under steady load and report.
             --scenario NAME|all  --rps N  --duration S  --out DIR (default docs/drill)  --quiet
+            --first-token-ms N (default 800)  --hedge-ms N (hedge after N ms, caps raised)
   help      This text.
 `;
 

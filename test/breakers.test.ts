@@ -76,7 +76,9 @@ describe('circuit breakers', () => {
 
   it('trip on slow first tokens, not only on errors', async () => {
     h.primary.setBehavior('model-s', { ttftMs: 200 });
-    for (let i = 0; i < 4; i++)
+    // Each wait past 150 ms is a slow call at once; the third in a row trips the breaker, and the
+    // third request, still waiting, moves to the backup instead of waiting for the primary's token.
+    for (let i = 0; i < 3; i++)
       await h.client.chat.completions.create({ model: 'slow', messages: userMessage(), stream: true });
     const status = (await (await fetch(`${h.gateway.url}/v1/switchyard/status`)).json()) as {
       targets: { id: string; state: string; trippedBy?: string }[];
@@ -86,7 +88,8 @@ describe('circuit breakers', () => {
       trippedBy: 'slow-calls',
     });
     await h.client.chat.completions.create({ model: 'slow', messages: userMessage(), stream: true });
-    expect(h.primary.stats('model-s').requests).toBe(4);
+    expect(h.primary.stats('model-s').requests).toBe(3);
+    expect(h.backup.stats('model-t').requests).toBe(2);
   });
 
   it('client errors never trip a breaker', async () => {

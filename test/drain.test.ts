@@ -112,8 +112,9 @@ describe('Gateway.drain', () => {
       routes,
       config: {
         defaults: { timeouts: { firstTokenMs: 10_000, requestMs: 20_000 } },
-        // Anything waiting longer than 100 ms for its first token would be a slow call.
-        breakers: { slowCallMs: 100, slowCallFloorMs: 100 },
+        // A wait past the slow-call threshold is evidence on its own (in-flight age, see
+        // first-token-waits.ts); the drain comes well before it, so only the shutdown could count.
+        breakers: { slowCallMs: 5_000, slowCallFloorMs: 5_000 },
       },
       primary: { defaultBehavior: { ttftMs: 10_000 } },
       backup: { defaultBehavior: { ttftMs: 10_000 } },
@@ -130,7 +131,7 @@ describe('Gateway.drain', () => {
     while (primary.stats().requests < 3 || backup.stats().requests < 1) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    await new Promise((r) => setTimeout(r, 200)); // past the slow-call threshold
+    await new Promise((r) => setTimeout(r, 200));
 
     expect(await gateway.drain({ drainMs: 100 })).toMatchObject({ finished: 0, cut: 3 });
     for (const res of await Promise.all(answers)) {

@@ -79,6 +79,10 @@ describe('switchyard drill', () => {
       /--rps: expected a positive/,
     );
     expect(() => parseDrillArgs([])).toThrow(/--scenario/);
-    expect(parseDrillArgs(['--scenario', 'all']).scenarios).toHaveLength(6);
+    expect(parseDrillArgs(['--scenario', 'all']).scenarios).toHaveLength(7);
+    expect(
+      parseDrillArgs(['--scenario', 'hang', '--first-token-ms', '3000', '--hedge-ms', '800']),
+    ).toMatchObject({ scenarios: ['hang'], variant: { firstTokenMs: 3_000, hedgeDelayMs: 800 } });
+    expect(() => parseDrillArgs(['--scenario', 'hang', '--hedge-ms', 'soon'])).toThrow(/--hedge-ms/);
   });
 });

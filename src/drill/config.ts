@@ -29,6 +29,31 @@ export const PROVIDER_PROFILES = {
   fallback: { ttftMinMs: 200, ttftMaxMs: 350, tokensPerSecond: 50, replyTokens: 24 },
 } as const;
 
+/**
+ * The gateway settings a run varies (`--first-token-ms`, `--hedge-ms`). The slow-call threshold
+ * follows the first-token timeout: floor 800 ms and ceiling 1 s under the default 0.8 s timeout; the
+ * 2 s default floor and the timeout as ceiling under a longer one (e.g. 3 s, issue 11's drill).
+ * Hedging raises the caps so that every slow request is hedged ("if the primary has not started
+ * streaming after the delay, ask the fallback too"): hedge ratio 1 and retry budget ratio 1.
+ */
+export interface DrillVariant {
+  firstTokenMs: number;
+  hedgeDelayMs?: number;
+}
+
+export const DEFAULT_VARIANT: Readonly<DrillVariant> = Object.freeze({ firstTokenMs: 800 });
+
+/** The file name suffix of a variant: '' for the default, else e.g. `-ft3000-hedge800`. */
+export function variantSuffix(v: DrillVariant): string {
+  const ft = v.firstTokenMs === DEFAULT_VARIANT.firstTokenMs ? '' : `-ft${v.firstTokenMs}`;
+  return `${ft}${v.hedgeDelayMs !== undefined ? `-hedge${v.hedgeDelayMs}` : ''}`;
+}
+
+export function describeVariant(v: DrillVariant): string {
+  const hedge = v.hedgeDelayMs !== undefined ? `, hedged after ${v.hedgeDelayMs} ms (caps raised)` : '';
+  return `first-token timeout ${v.firstTokenMs} ms${hedge}`;
+}
+
 export interface DrillTimings {
   openBaseMs: number;
   openMaxMs: number;
@@ -58,21 +83,26 @@ export function scaledTimings(scale: number): DrillTimings {
 export function drillRawConfig(
   upstreams: { primaryUrl: string; fallbackUrl: string },
   timings: DrillTimings,
+  variant: DrillVariant = DEFAULT_VARIANT,
 ): Record<string, unknown> {
+  const { firstTokenMs, hedgeDelayMs } = variant;
+  const longTimeout = firstTokenMs > 2_000;
+  const hedge = hedgeDelayMs !== undefined ? { hedge: { delayMs: hedgeDelayMs, maxRatio: 1 } } : {};
   return {
     server: { port: 0, host: '127.0.0.1' },
     defaults: {
-      timeouts: { connectMs: 1_000, headersMs: 5_000, firstTokenMs: 800, stallMs: 2_000, requestMs: 15_000 },
+      timeouts: { connectMs: 1_000, headersMs: 5_000, firstTokenMs, stallMs: 2_000, requestMs: 15_000 },
       retry: { maxAttempts: 3, maxRetriesPerTarget: 0 },
     },
+    ...(hedgeDelayMs !== undefined ? { retryBudget: { ratio: 1 } } : {}),
     breakers: {
       consecutiveFailures: 5,
       failureRateThreshold: 0.05,
       minimumCalls: 20,
       windowMs: timings.windowMs,
-      slowCallMs: 1_000,
+      slowCallMs: longTimeout ? firstTokenMs : 1_000,
       slowCallP95Multiple: 2,
-      slowCallFloorMs: 800,
+      slowCallFloorMs: longTimeout ? 2_000 : 800,
       openBaseMs: timings.openBaseMs,
       openMaxMs: timings.openMaxMs,
       halfOpenProbes: 1,
@@ -83,7 +113,7 @@ export function drillRawConfig(
       fallback: { type: 'openai-compatible', baseUrl: `${upstreams.fallbackUrl}/v1`, apiKey: FALLBACK_KEY },
     },
     routes: {
-      [DRILL_MODEL]: { targets: [PRIMARY_TARGET, FALLBACK_TARGET] },
+      [DRILL_MODEL]: { targets: [PRIMARY_TARGET, FALLBACK_TARGET], ...hedge },
       [FALLBACK_ONLY_MODEL]: { targets: [FALLBACK_TARGET] },
     },
   };

@@ -3,8 +3,9 @@
  * running one scenario again refreshes its section and keeps the others. Every number comes from a
  * report; nothing is written by hand.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { describeVariant, DEFAULT_VARIANT } from './config.js';
 import { pct } from './metrics.js';
 import { summaryRow, SUMMARY_HEADERS, type ScenarioReport, type SummaryRow } from './report.js';
 import { SCENARIO_NAMES } from './scenarios.js';
@@ -38,10 +39,15 @@ export function summaryTable(reports: readonly ScenarioReport[]): string {
   );
 }
 
+/** A healthy fallback slower than this in calibration means the machine was busy (profile: 200-350 ms). */
+const NOISY_FALLBACK_P50_MS = 400;
+
 const ms = (x: number | undefined): string => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
 
 function scenarioSection(r: SavedReport, svgPath: string): string {
+  const variant = r.variant ?? DEFAULT_VARIANT;
   const rows: string[][] = [
+    ['gateway', describeVariant(variant)],
     ['requests (client)', `${r.requests} over ${r.durationS} s at ${r.rps} rps`],
     ['client-visible success', `${pct(r.successRate, 2)}`],
     ['TTFT p50 / p95 / p99', `${ms(r.ttft.p50)} / ${ms(r.ttft.p95)} / ${ms(r.ttft.p99)}`],
@@ -59,6 +65,11 @@ function scenarioSection(r: SavedReport, svgPath: string): string {
       'upstream requests (primary + fallback)',
       `${r.upstream.primary} + ${r.upstream.fallback} → amplification ${r.amplification.toFixed(3)}`,
     ],
+    [
+      'amplification in the fault window (attempts per request sent during it)',
+      r.faultAmplification !== undefined ? r.faultAmplification.toFixed(3) : 'n/a',
+    ],
+    ['longest wait for a first token, requests sent during the fault', ms(r.longestWaitMs)],
     [
       'time to detect',
       r.detection
@@ -81,7 +92,7 @@ function scenarioSection(r: SavedReport, svgPath: string): string {
   ];
   const failures = Object.entries(r.failures).sort((a, b) => b[1] - a[1]);
   const parts = [
-    `## ${r.name}: ${r.title}`,
+    `## ${r.id ?? r.name}: ${r.title}`,
     '',
     r.description,
     '',
@@ -116,8 +127,11 @@ a built-in client sending a steady open-loop load of streaming chat requests. It
 healthy fallback alone for 3 s, then scripts an incident on the primary and measures what the client
 sees. Scenarios: ${SCENARIO_NAMES.map((n) => `\`${n}\``).join(', ')}; \`--scenario all\` runs each.
 Options: \`--rps\` (default 20), \`--duration\` seconds (default: the scenario's; the incident's timeline
-and the breaker's time constants are rescaled to it), \`--out DIR\` (default \`docs/drill\`), \`--quiet\`.
-Each scenario writes \`DIR/NAME.json\` and \`DIR/NAME.svg\`; this file is regenerated from the JSON files.
+and the breaker's time constants are rescaled to it), \`--first-token-ms N\` (the gateway's first-token
+timeout, default 800), \`--hedge-ms N\` (hedge after N ms with the caps raised), \`--out DIR\` (default
+\`docs/drill\`), \`--quiet\`. Each run writes \`DIR/ID.json\` and \`DIR/ID.svg\`, where ID is the scenario's
+name with the variant's suffix (\`slow-ttft-ft3000-hedge800\`: \`--first-token-ms 3000 --hedge-ms 800\`);
+this file is regenerated from the JSON files.
 
 ## Definitions
 
@@ -130,6 +144,14 @@ Each scenario writes \`DIR/NAME.json\` and \`DIR/NAME.svg\`; this file is regene
   [D, D + 1 s) made no upstream attempt on the primary (read from \`x-switchyard-trace\`). Requests to
   detect: requests sent between the fault and D that still attempted the primary. The target is met
   with ≤ 5 requests *or* ≤ 2 s.
+- **Amplification in the fault window**: upstream attempts (\`x-switchyard-attempts\`) per request,
+  over the requests sent during the fault (issue 11's measure).
+- **Longest wait**: the longest time to first token (or, without one, duration) of a request sent
+  during the fault.
+- **Issue 11's targets** (\`slow-ttft\` and \`hang\` with a first-token timeout above 2 s, e.g.
+  \`--first-token-ms 3000\`, slow-call floor 2 s): detection within 2.5 s of the fault, amplification in
+  the fault window ≤ 1.17, and no request waiting longer than the time to detect (plus the healthy
+  fallback's p99 TTFT, which a request moved to the fallback still spends there).
 - **Recovery**: the first send time R after the fault ended such that ≥ 95 % of the requests sent in
   [R, R + 1 s) were served by the primary. **Gradual**: the primary's share in the first second after
   its first answer is ≤ 50 %, and it takes at least half the slow-start window to reach R.
@@ -142,23 +164,41 @@ incident comes next.
 - \`retry.maxRetriesPerTarget: 0\`: with a healthy fallback one hop away, failing over at once beats
   retrying a provider that just failed (a \`retry-after: 2\` would be 2 s of dead air for the client).
 - \`timeouts.firstTokenMs: 800\`: the primary's first token normally takes 150-300 ms; a request stuck on
-  a slow primary fails over after 0.8 s, and five first-token timeouts in a row trip the breaker.
-- No hedging (it is opt-in per route): the first-token timeout already bounds the wait on a slow
-  primary, and a hedge would add upstream requests to save at most the gap between its delay and 0.8 s
-  on the few requests sent before the breaker trips. \`test/hedging.test.ts\` covers hedging, including
-  a hedged route ejecting a slow target (an attempt that loses the race counts as a slow call).
+  a slow primary fails over after 0.8 s. The slow-call threshold is 2 × p95 TTFT between 800 ms and 1 s.
+  Streams still waiting past it count as slow at once (in-flight age), five slow or failed calls in a
+  row trip the breaker, and the streams still waiting on the primary when it opens move to the fallback.
+- With \`--first-token-ms 3000\` (issue 11's drill): the slow-call threshold is 2 × p95 between the 2 s
+  default floor and 3 s, so a primary whose first tokens stopped coming is detected from the age of the
+  requests waiting on it, about 2 s after the fault, not from its first-token timeouts.
+- No hedging by default (it is opt-in per route): the first-token timeout already bounds the wait on a
+  slow primary. \`--hedge-ms 800\` runs the "ask the fallback too after 800 ms" pattern with the caps
+  raised (\`hedge.maxRatio: 1\`, \`retryBudget.ratio: 1\`); a race lost to a hedge is a slow call.
 - Breakers sized for a one-minute drill: 10 s window, 5 consecutive failures, open 3 s × consecutive
   trips (≤ 12 s), one half-open probe (a failed or slow probe reopens at once), slow start over 10 s.
 - Healthy providers: TTFT uniform in 150-300 ms (primary) and 200-350 ms (fallback), redrawn every
   25 ms from a seeded generator; 24 tokens at 50 tokens/s.
 `;
 
+/** Every saved report in `outDir`, in scenario order, each scenario's default run first. */
+function savedReports(outDir: string): SavedReport[] {
+  if (!existsSync(outDir)) return [];
+  const reports = readdirSync(outDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(outDir, f), 'utf8')) as SavedReport)
+    .filter((r) => (SCENARIO_NAMES as readonly string[]).includes(r.name));
+  const order = (r: SavedReport): [number, string] => [
+    SCENARIO_NAMES.indexOf(r.name as (typeof SCENARIO_NAMES)[number]),
+    r.id ?? r.name,
+  ];
+  return reports.sort((a, b) => {
+    const [ia, ida] = order(a);
+    const [ib, idb] = order(b);
+    return ia - ib || ida.localeCompare(idb);
+  });
+}
+
 export function drillMarkdown(outDir: string, docDir: string): string {
-  const reports: SavedReport[] = [];
-  for (const name of SCENARIO_NAMES) {
-    const path = join(outDir, `${name}.json`);
-    if (existsSync(path)) reports.push(JSON.parse(readFileSync(path, 'utf8')) as SavedReport);
-  }
+  const reports = savedReports(outDir);
   const machine = reports[0]?.machine;
   const parts = [INTRO];
   if (machine) {
@@ -166,15 +206,27 @@ export function drillMarkdown(outDir: string, docDir: string): string {
       '## Machine',
       '',
       `${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, ${machine.platform}. ` +
-        'Client, gateway and both simulators share one Node process.',
+        'Client, gateway and both simulators share one Node process. The machine may be shared with other ' +
+        'jobs: the client send lag of each run says when the load itself was held up.',
+      '',
+    );
+  }
+  const loaded = reports.filter((r) => (r.fallbackBaseline.p50 ?? 0) > NOISY_FALLBACK_P50_MS);
+  if (loaded.length) {
+    parts.push(
+      `Noisy runs: the healthy fallback alone answered with a p50 TTFT above ${NOISY_FALLBACK_P50_MS} ms ` +
+        `(its profile is 200-350 ms), so the machine was busy with other work during ${loaded
+          .map((r) => `\`${r.id ?? r.name}\` (${ms(r.fallbackBaseline.p50)})`)
+          .join(', ')}; their times are inflated by that load.`,
       '',
     );
   }
   parts.push('## Summary', '', summaryTable(reports), '');
   const missed = reports.flatMap((r) =>
-    r.checks.filter((c) => !c.met).map((c) => `- **${r.name}**: ${c.target}: ${c.miss}`),
+    r.checks.filter((c) => !c.met).map((c) => `- **${r.id ?? r.name}**: ${c.target}: ${c.miss}`),
   );
   parts.push(missed.length ? ['Targets missed:', '', ...missed, ''].join('\n') : 'Every target was met.\n');
-  for (const r of reports) parts.push(scenarioSection(r, relative(docDir, join(outDir, `${r.name}.svg`))));
+  for (const r of reports)
+    parts.push(scenarioSection(r, relative(docDir, join(outDir, `${r.id ?? r.name}.svg`))));
   return parts.join('\n');
 }

@@ -1,5 +1,6 @@
 /**
- * `switchyard drill --scenario NAME|all [--rps N] [--duration S] [--out DIR] [--quiet]`: scripted
+ * `switchyard drill --scenario NAME|all [--rps N] [--duration S] [--first-token-ms N] [--hedge-ms N]
+ * [--out DIR] [--quiet]`: scripted
  * incidents against simulated providers under steady load (runner.ts), measured from the client's
  * side (report.ts), plotted (plot.ts) and written up in docs/DRILL.md (doc.ts).
  */
@@ -7,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_VARIANT, describeVariant, type DrillVariant } from './config.js';
 import { drillMarkdown, summaryTable, type Machine, type SavedReport } from './doc.js';
 import { timelineSvg } from './plot.js';
 import { buildReport, type ScenarioReport } from './report.js';
@@ -18,6 +20,11 @@ export const DRILL_USAGE = `Usage: switchyard drill --scenario NAME|all [options
   --rps N          client requests per second (default 20)
   --duration S     seconds of load per scenario (default: the scenario's own, 45-60 s);
                    the incident's timeline is rescaled to it
+  --first-token-ms N  the gateway's first-token timeout (default 800); above 2000 the slow-call
+                   threshold gets the 2 s default floor and the scenarios with a slow primary are
+                   held to issue 11's targets; the files are named NAME-ftN
+  --hedge-ms N     hedge after N ms with the caps raised (hedge ratio and retry budget 1), so every
+                   slow request is hedged; files NAME[-ftN]-hedgeN
   --out DIR        where NAME.json and NAME.svg go (default docs/drill); DRILL.md goes next to DIR
   --quiet          print only the summary table`;
 
@@ -25,6 +32,7 @@ export interface DrillOptions {
   scenarios: ScenarioName[];
   rps: number;
   durationS?: number;
+  variant: DrillVariant;
   outDir: string;
   quiet: boolean;
   /** The command line, recorded in the reports. */
@@ -50,6 +58,8 @@ export function parseDrillArgs(argv: string[]): DrillOptions {
       scenario: { type: 'string' },
       rps: { type: 'string' },
       duration: { type: 'string' },
+      'first-token-ms': { type: 'string' },
+      'hedge-ms': { type: 'string' },
       out: { type: 'string' },
       quiet: { type: 'boolean' },
     },
@@ -58,10 +68,17 @@ export function parseDrillArgs(argv: string[]): DrillOptions {
   if (!name) throw usageError('--scenario: give a scenario name or "all"');
   if (name !== 'all' && !isScenarioName(name)) throw usageError(`--scenario: unknown scenario "${name}"`);
   const durationS = positiveNumber(values.duration, 'duration');
+  const firstTokenMs = positiveNumber(
+    values['first-token-ms'],
+    'first-token-ms',
+    DEFAULT_VARIANT.firstTokenMs,
+  )!;
+  const hedgeDelayMs = positiveNumber(values['hedge-ms'], 'hedge-ms');
   return {
     scenarios: name === 'all' ? [...SCENARIO_NAMES] : [name],
     rps: positiveNumber(values.rps, 'rps', 20)!,
     ...(durationS !== undefined ? { durationS } : {}),
+    variant: { firstTokenMs, ...(hedgeDelayMs !== undefined ? { hedgeDelayMs } : {}) },
     outDir: values.out ?? 'docs/drill',
     quiet: values.quiet ?? false,
     command: ['switchyard', 'drill', ...argv].join(' '),
@@ -84,16 +101,17 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioReport[]>
   mkdirSync(options.outDir, { recursive: true });
   const reports: ScenarioReport[] = [];
   for (const name of options.scenarios) {
-    log?.(`drill ${name}: ${SCENARIOS[name].title}`);
+    log?.(`drill ${name}: ${SCENARIOS[name].title} (${describeVariant(options.variant)})`);
     const run = await runScenario(SCENARIOS[name], {
       rps: options.rps,
+      variant: options.variant,
       ...(options.durationS !== undefined ? { durationS: options.durationS } : {}),
       ...(log ? { log } : {}),
     });
     const report = buildReport(run);
     const saved: SavedReport = { ...report, command: options.command, machine: machine() };
-    writeFileSync(join(options.outDir, `${name}.json`), `${JSON.stringify(saved, null, 1)}\n`);
-    writeFileSync(join(options.outDir, `${name}.svg`), timelineSvg(report));
+    writeFileSync(join(options.outDir, `${report.id}.json`), `${JSON.stringify(saved, null, 1)}\n`);
+    writeFileSync(join(options.outDir, `${report.id}.svg`), timelineSvg(report));
     for (const c of report.checks)
       log?.(`  ${c.met ? 'met   ' : 'MISSED'} ${c.target}: ${c.actual}${c.met ? '' : ` (${c.miss})`}`);
     reports.push(report);

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from './load.js';
 import { triedTargets } from './load.js';
-import { detect, percentile, perSecond, recover, successRate, ttftSummary } from './metrics.js';
+import {
+  attemptsPerRequest,
+  detect,
+  longestWait,
+  percentile,
+  perSecond,
+  recover,
+  successRate,
+  ttftSummary,
+} from './metrics.js';
 import { incidentSpan, scaledWindows, SCENARIOS, toPhases } from './scenarios.js';
 
 const P = 'primary/m';
@@ -154,5 +163,29 @@ describe('scenarios', () => {
   it('rescales a timeline and spans its incident', () => {
     const windows = scaledWindows(SCENARIOS.flapping, 0.5);
     expect(incidentSpan(windows)).toEqual({ fromS: 5, toS: 18.5 });
+  });
+});
+
+describe('fault window', () => {
+  it('counts upstream attempts per request sent in the window, and the longest wait in it', () => {
+    const records = timeline(0, 3_000, (t) =>
+      t >= 1_000 && t < 2_000
+        ? { attempts: t < 1_500 ? 2 : 1, ttftMs: 2_500 - (t - 1_000) }
+        : { attempts: 1, ttftMs: 200 },
+    );
+    records.push({
+      ...records[15]!,
+      id: 99,
+      ok: false,
+      attempts: undefined,
+      tried: [P, F],
+      durationMs: 4_000,
+    });
+    delete records.at(-1)!.ttftMs;
+    const window = { fromMs: 1_000, toMs: 2_000 };
+    expect(attemptsPerRequest(records, window)).toBeCloseTo(17 / 11);
+    expect(longestWait(records, window)).toBe(4_000);
+    expect(longestWait(records, { fromMs: 2_000, toMs: 3_000 })).toBe(200);
+    expect(longestWait([], window)).toBeUndefined();
   });
 });

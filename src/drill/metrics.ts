@@ -145,6 +145,37 @@ export function recover(
   return { ...base, fullMs, seconds: (fullMs - fault.toMs) / 1_000, gradual, verdict };
 }
 
+/**
+ * Upstream attempts per client request over the requests sent in [fromMs, toMs): the amplification
+ * of the fault window, attributed to the requests that caused it (`x-switchyard-attempts`; the
+ * targets tried when the header is missing).
+ */
+export function attemptsPerRequest(
+  records: readonly RequestRecord[],
+  window: { fromMs: number; toMs: number },
+): number {
+  const inWindow = records.filter((r) => r.startMs >= window.fromMs && r.startMs < window.toMs);
+  const attempts = inWindow.reduce((sum, r) => sum + (r.attempts ?? r.tried.length), 0);
+  return inWindow.length === 0 ? 1 : attempts / inWindow.length;
+}
+
+/**
+ * The longest any request sent in [fromMs, toMs) waited: its time to first token, or, without one,
+ * its whole duration.
+ */
+export function longestWait(
+  records: readonly RequestRecord[],
+  window: { fromMs: number; toMs: number },
+): number | undefined {
+  let longest: number | undefined;
+  for (const r of records) {
+    if (r.startMs < window.fromMs || r.startMs >= window.toMs) continue;
+    const waited = r.ttftMs ?? r.durationMs;
+    if (longest === undefined || waited > longest) longest = waited;
+  }
+  return longest;
+}
+
 export const pct = (x: number, digits = 0): string => `${(x * 100).toFixed(digits)} %`;
 
 export interface SecondBucket {

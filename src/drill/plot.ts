@@ -126,7 +126,7 @@ export function timelineSvg(r: ScenarioReport): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
-    text(M.left, 24, `${r.name}: ${r.title}`, 'font-size="17" font-weight="bold"'),
+    text(M.left, 24, `${r.id ?? r.name}: ${r.title}`, 'font-size="17" font-weight="bold"'),
     text(M.left, 42, subtitle(r), 'font-size="12" fill="#444"'),
     legend(62),
   ];

@@ -2,9 +2,11 @@
  * One scenario's report: the metrics of metrics.ts computed on a run, and the issue's targets checked
  * against them (met or not, with the numbers and, when missed, by how much).
  */
-import { PRIMARY_TARGET } from './config.js';
+import { PRIMARY_TARGET, variantSuffix, type DrillVariant } from './config.js';
 import {
+  attemptsPerRequest,
   detect,
+  longestWait,
   pct,
   perSecond,
   recover,
@@ -16,7 +18,7 @@ import {
   type TtftSummary,
 } from './metrics.js';
 import type { RunResult, Sample } from './runner.js';
-import { incidentSpan, type TargetId } from './scenarios.js';
+import { incidentSpan, SLOW_FAULT_TARGETS, type TargetId } from './scenarios.js';
 
 export interface TargetCheck {
   id: TargetId;
@@ -28,7 +30,10 @@ export interface TargetCheck {
 }
 
 export interface ScenarioReport {
+  /** The scenario's name and its variant's suffix: the name of its files (NAME.json, NAME.svg). */
+  id: string;
   name: string;
+  variant: DrillVariant;
   title: string;
   description: string;
   startedAt: string;
@@ -46,6 +51,10 @@ export interface ScenarioReport {
   fallbackBaseline: TtftSummary;
   upstream: { primary: number; fallback: number };
   amplification: number;
+  /** Upstream attempts per request over the requests sent during the fault. */
+  faultAmplification: number;
+  /** The longest a request sent during the fault waited for its first token (or its end). */
+  longestWaitMs?: number;
   detection?: Detection;
   recovery: Recovery;
   /** Times the primary's breaker went from closed or half-open to open. */
@@ -85,8 +94,11 @@ export function buildReport(run: RunResult): ScenarioReport {
     : undefined;
   const recovery = recover(run.records, fault, PRIMARY_TARGET, run.timings.slowStartWindowMs);
   const requests = run.records.length;
+  const longest = longestWait(run.records, fault);
   const report: ScenarioReport = {
+    id: `${run.scenario.name}${variantSuffix(run.variant)}`,
     name: run.scenario.name,
+    variant: run.variant,
     title: run.scenario.title,
     description: run.scenario.description,
     startedAt: run.startedAt,
@@ -102,6 +114,8 @@ export function buildReport(run: RunResult): ScenarioReport {
     fallbackBaseline: ttftSummary(run.calibration),
     upstream: run.upstream,
     amplification: (run.upstream.primary + run.upstream.fallback) / Math.max(1, requests),
+    faultAmplification: attemptsPerRequest(run.records, fault),
+    ...(longest !== undefined ? { longestWaitMs: longest } : {}),
     ...(detection ? { detection } : {}),
     recovery,
     breakerTrips: countTrips(run.samples),
@@ -111,7 +125,8 @@ export function buildReport(run: RunResult): ScenarioReport {
     seconds: perSecond(run.records, run.durationS, PRIMARY_TARGET),
     samples: run.samples,
   };
-  report.checks = run.scenario.targets.map((id) => check(id, report));
+  const slowTargets = run.scenario.slowFault && run.variant.firstTokenMs > 2_000;
+  report.checks = (slowTargets ? SLOW_FAULT_TARGETS : run.scenario.targets).map((id) => check(id, report));
   return report;
 }
 
@@ -166,6 +181,30 @@ function check(id: TargetId, r: ScenarioReport): TargetCheck {
         ...(met ? {} : { miss: `${(r.amplification - 1.1).toFixed(3)} over` }),
       };
     }
+    case 'slow-detection': {
+      const d = r.detection;
+      if (!d) return { id, target: 'detection ≤ 2.5 s', actual: 'never detected', met: false, miss: 'never' };
+      const met = d.seconds <= 2.5;
+      return {
+        id,
+        target: 'detection within 2.5 s of the fault',
+        actual: `${d.seconds.toFixed(2)} s, ${d.requests} requests`,
+        met,
+        ...(met ? {} : { miss: `${(d.seconds - 2.5).toFixed(2)} s over` }),
+      };
+    }
+    case 'fault-amplification': {
+      const met = r.faultAmplification <= 1.17;
+      return {
+        id,
+        target: 'amplification ≤ 1.17 in the fault window',
+        actual: `${r.faultAmplification.toFixed(3)} upstream attempts per request sent during the fault`,
+        met,
+        ...(met ? {} : { miss: `${(r.faultAmplification - 1.17).toFixed(3)} over` }),
+      };
+    }
+    case 'longest-wait':
+      return longestWaitCheck(r);
     case 'gradual-return':
       return {
         id,
@@ -175,6 +214,24 @@ function check(id: TargetId, r: ScenarioReport): TargetCheck {
         ...(r.recovery.gradual ? {} : { miss: r.recovery.verdict }),
       };
   }
+}
+
+/** No request waits longer than the detection time (plus the fallback's own p99 TTFT once moved). */
+function longestWaitCheck(r: ScenarioReport): TargetCheck {
+  const id: TargetId = 'longest-wait';
+  const target = 'no request waits longer than the time to detect (+ healthy fallback p99 TTFT)';
+  const base = r.fallbackBaseline.p99;
+  if (!r.detection || base === undefined || r.longestWaitMs === undefined)
+    return { id, target, actual: 'n/a', met: false, miss: 'not measurable' };
+  const bound = r.detection.seconds * 1_000 + base;
+  const met = r.longestWaitMs <= bound;
+  return {
+    id,
+    target,
+    actual: `${ms(r.longestWaitMs)} (bound ${ms(bound)})`,
+    met,
+    ...(met ? {} : { miss: `${ms(r.longestWaitMs - bound)} over` }),
+  };
 }
 
 export interface SummaryRow {
@@ -193,7 +250,7 @@ export function summaryRow(r: ScenarioReport): SummaryRow {
   const after = r.ttftAfterDetection?.p99;
   const base = r.fallbackBaseline.p99;
   return {
-    scenario: r.name,
+    scenario: r.id ?? r.name,
     success: pct(r.successRate, 2),
     ttft: [r.ttft.p50, r.ttft.p95, r.ttft.p99]
       .map((x) => (x === undefined ? '-' : Math.round(x)))
@@ -202,7 +259,7 @@ export function summaryRow(r: ScenarioReport): SummaryRow {
       after === undefined || base === undefined
         ? '-'
         : `${Math.round(after)} (${(after / base).toFixed(2)}×)`,
-    amplification: r.amplification.toFixed(3),
+    amplification: `${r.amplification.toFixed(3)} / ${r.faultAmplification?.toFixed(3) ?? '-'}`,
     detection: r.detection ? `${r.detection.requests} req / ${r.detection.seconds.toFixed(2)} s` : 'never',
     recovery:
       r.recovery.seconds !== undefined
@@ -217,7 +274,7 @@ export const SUMMARY_HEADERS: Record<keyof SummaryRow, string> = {
   success: 'success',
   ttft: 'TTFT p50/p95/p99 ms',
   ttftAfter: 'p99 after detect ms',
-  amplification: 'amplif.',
+  amplification: 'amplif. run / fault',
   detection: 'detection',
   recovery: 'recovery',
   targets: 'targets met',

@@ -20,7 +20,9 @@ import {
   PROVIDER_PROFILES,
   scaledTimings,
   UPSTREAM_MODEL,
+  DEFAULT_VARIANT,
   type DrillTimings,
+  type DrillVariant,
 } from './config.js';
 import { runLoad, type RequestRecord } from './load.js';
 import { scaledWindows, toPhases, type FaultWindow, type Scenario } from './scenarios.js';
@@ -32,6 +34,8 @@ export interface RunOptions {
   /** Seconds of fallback-only load before the scenario, to measure its healthy TTFT. Default 3. */
   calibrationS?: number;
   seed?: number;
+  /** First-token timeout and hedging (default: 0.8 s, no hedge). */
+  variant?: DrillVariant;
   log?: (line: string) => void;
   /** Changes the raw gateway config before it is validated (experiments and tests; not on the CLI). */
   tune?: (raw: Record<string, unknown>) => void;
@@ -55,6 +59,7 @@ export interface RunResult {
   /** The timeline as run (rescaled when `durationS` differs from the scenario's). */
   windows: FaultWindow[];
   timings: DrillTimings;
+  variant: DrillVariant;
   /** Client-side records of the fallback-only calibration load. */
   calibration: RequestRecord[];
   records: RequestRecord[];
@@ -149,7 +154,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     defaultBehavior: profile(PROVIDER_PROFILES.fallback),
   });
   const sims = { primary, fallback };
-  const raw = drillRawConfig({ primaryUrl: primary.url, fallbackUrl: fallback.url }, timings);
+  const variant = options.variant ?? DEFAULT_VARIANT;
+  const raw = drillRawConfig({ primaryUrl: primary.url, fallbackUrl: fallback.url }, timings, variant);
   options.tune?.(raw);
   const gateway = await startGateway(resolveConfig(raw, { env: {} }));
   const stopJitter = startJitter(sims, seed + 2);
@@ -186,6 +192,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       rps: options.rps,
       windows,
       timings,
+      variant,
       calibration,
       records,
       samples,

@@ -10,6 +10,7 @@ export const SCENARIO_NAMES = [
   'outage',
   'rate-limit-storm',
   'slow-ttft',
+  'hang',
   'mid-stream-cuts',
   'flapping',
   'recovery',
@@ -27,7 +28,15 @@ export interface FaultWindow {
 }
 
 /** Which of the issue's targets a scenario is held to (the others are reported, not judged). */
-export type TargetId = 'success' | 'detection' | 'ttft-after-detection' | 'amplification' | 'gradual-return';
+export type TargetId =
+  | 'success'
+  | 'detection'
+  | 'ttft-after-detection'
+  | 'amplification'
+  | 'gradual-return'
+  | 'slow-detection'
+  | 'fault-amplification'
+  | 'longest-wait';
 
 export interface Scenario {
   name: ScenarioName;
@@ -37,6 +46,11 @@ export interface Scenario {
   durationS: number;
   windows: FaultWindow[];
   targets: TargetId[];
+  /**
+   * A slow primary (first tokens late or never): with a first-token timeout above the 2 s slow-call
+   * floor, it is held to issue 11's targets instead (`SLOW_FAULT_TARGETS`).
+   */
+  slowFault?: boolean;
 }
 
 const ALL_TARGETS: TargetId[] = [
@@ -45,6 +59,18 @@ const ALL_TARGETS: TargetId[] = [
   'ttft-after-detection',
   'amplification',
   'gradual-return',
+];
+
+/**
+ * Issue 11, for slow faults under a first-token timeout longer than the slow-call floor: detection
+ * within 2.5 s, amplification ≤ 1.17 in the fault window, no request waiting longer than that.
+ */
+export const SLOW_FAULT_TARGETS: TargetId[] = [
+  'success',
+  'slow-detection',
+  'fault-amplification',
+  'longest-wait',
+  'ttft-after-detection',
 ];
 
 const outage503: Fault = { kind: 'status', status: 503 };
@@ -85,6 +111,17 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     durationS: 50,
     windows: [{ fromS: 10, toS: 30, behavior: { ttftMs: 5_000 } }],
     targets: ALL_TARGETS,
+    slowFault: true,
+  },
+  hang: {
+    name: 'hang',
+    title: 'Primary accepts requests and never answers',
+    description:
+      'From 10 s to 30 s the primary accepts every request (the connection stays open) and never sends a byte back; then it is healthy again.',
+    durationS: 50,
+    windows: [{ fromS: 10, toS: 30, fault: { kind: 'hang' } }],
+    targets: ALL_TARGETS,
+    slowFault: true,
   },
   'mid-stream-cuts': {
     name: 'mid-stream-cuts',

@@ -21,6 +21,7 @@ const BILLED_FAILURES = new Set([
   'attempt_timeout',
   'aborted',
   'lost_race',
+  'ejected',
   'stream_cut',
   'malformed_chunk',
   'upstream_stream_error',

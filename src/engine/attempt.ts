@@ -21,6 +21,7 @@ import { UpstreamFailureError } from '../providers/types.js';
 import { Watchdog } from '../resilience/timers.js';
 import { UpstreamCancel, UpstreamError, type UpstreamClient } from '../upstream/client.js';
 import { eventTooLarge, readCapped, responseTooLarge } from '../upstream/read-body.js';
+import { EJECTED, ejectedFailure } from './ejection.js';
 
 /** The abort reason when an attempt is cancelled because another attempt of the request won. */
 export const LOST_RACE: unique symbol = Symbol('lost-race');
@@ -57,6 +58,8 @@ export interface AttemptInput<T> {
   signal: AbortSignal;
   /** Stream parts, in order; the first output part is the first token. Errors are not reported here. */
   onPart?: (part: StreamPart) => void;
+  /** The request reached the provider (after any wait in the gateway's own connection queue). */
+  onDispatch?: () => void;
   /** Backpressure from whoever consumes the parts. */
   drained?: () => Promise<void> | undefined;
 }
@@ -108,6 +111,7 @@ class Attempt<T> {
       // The gateway's own shutdown: no cancellation evidence (slow or not) against the target.
       if (signal.reason === SHUTTING_DOWN) return this.fail(shuttingDownFailure());
       const lost = signal.reason === LOST_RACE;
+      if (signal.reason === EJECTED) this.fail(ejectedFailure(this.input.target.id));
       this.fail({
         ...transportFailure(
           lost ? 'lost_race' : 'aborted',
@@ -195,6 +199,7 @@ class Attempt<T> {
   /** The request got a connection and went to the provider: the first-token clock starts now. */
   private dispatched(): void {
     this.dispatchedAt = this.deps.clock.now();
+    this.input.onDispatch?.();
     if (!this.input.exchange.decoder) return;
     const { firstTokenMs } = this.input.timeouts;
     this.watchdog.arm('first-token', firstTokenMs, () =>

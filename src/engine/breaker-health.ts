@@ -1,13 +1,17 @@
 /**
  * TargetHealth from circuit breakers (one per target: provider + model, and so per key and region,
  * since those belong to the provider), per-target concurrency limits, slow start and panic mode.
- * See docs/failover.md, "Circuit breakers".
+ * Streams waiting for their first token are watched (first-token-waits.ts): a wait past the slow-call
+ * threshold is a slow call at once, and when a breaker opens, the requests still waiting on its
+ * target are told (`onEjected`) so that they move on. See docs/failover.md, "Circuit breakers".
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { Target } from '../config/types.js';
 import { BreakerRegistry, type BreakerRegistryOptions } from '../resilience/breaker-registry.js';
+import type { CircuitBreaker, Grant } from '../resilience/circuit-breaker.js';
 import { ConcurrencyLimit } from '../resilience/concurrency-limit.js';
-import type { Admission, Plan, TargetHealth, TargetStatus } from './health.js';
+import { FirstTokenWaits, type FirstTokenWait } from '../resilience/first-token-waits.js';
+import type { Admission, AdmitOptions, Plan, TargetHealth, TargetStatus } from './health.js';
 import type { TraceEntry } from './types.js';
 
 export interface TargetLimits {
@@ -27,9 +31,17 @@ export interface BreakerHealthOptions {
 /** p95 needs a few samples before it means anything. */
 const MIN_TTFT_SAMPLES = 10;
 
+/** One streaming attempt waiting for its first token. */
+interface Wait extends FirstTokenWait {
+  readonly grant: Grant;
+  readonly commit: { readonly committed: boolean };
+}
+
 export class BreakerHealth implements TargetHealth {
   private registry: BreakerRegistry;
   private readonly limits = new Map<string, ConcurrencyLimit>();
+  private waits = new Map<string, FirstTokenWaits<Wait>>();
+  private readonly ejectionListeners = new Map<string, Set<() => void>>();
 
   constructor(private readonly options: BreakerHealthOptions) {
     this.registry = this.newRegistry();
@@ -52,7 +64,7 @@ export class BreakerHealth implements TargetHealth {
     return { targets: ordered.map((id) => byId.get(id)!), panic: selection.panic };
   }
 
-  async admit(target: Target, opts: { panic: boolean; signal: AbortSignal }): Promise<Admission> {
+  async admit(target: Target, opts: AdmitOptions): Promise<Admission> {
     const limit = this.limit(target);
     let release: (() => void) | undefined;
     if (limit) {
@@ -66,10 +78,14 @@ export class BreakerHealth implements TargetHealth {
       release?.();
       return { ok: false, reason: `breaker:${grant.reason}` };
     }
+    const { commit } = opts;
+    let wait: Wait | undefined;
     return {
       ok: true,
+      ...(commit ? { dispatched: () => (wait ??= this.watchWait(target.id, breaker, grant, commit)) } : {}),
       done: (outcome) => {
         release?.();
+        if (wait) this.waits.get(target.id)?.end(wait);
         if (!outcome) breaker.release(grant);
         else if (outcome.cancelled) breaker.onCancelled(grant, outcome.cancelled);
         else if (outcome.ok)
@@ -82,6 +98,17 @@ export class BreakerHealth implements TargetHealth {
           );
       },
     };
+  }
+
+  onEjected(target: Target, listener: () => void): () => void {
+    let listeners = this.ejectionListeners.get(target.id);
+    if (!listeners) this.ejectionListeners.set(target.id, (listeners = new Set()));
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  accepts(target: Target): boolean {
+    return this.registry.get(target.id).state === 'closed';
   }
 
   p95TtftMs(target: Target): number | undefined {
@@ -108,11 +135,45 @@ export class BreakerHealth implements TargetHealth {
 
   reset(): void {
     this.registry = this.newRegistry();
+    this.waits = new Map();
   }
 
   private newRegistry(): BreakerRegistry {
     const { clock, random, breakers } = this.options;
-    return new BreakerRegistry({ clock, random, ...(breakers ? { options: breakers } : {}) });
+    const registry = new BreakerRegistry({ clock, random, ...(breakers ? { options: breakers } : {}) });
+    // A rate limit opens the breaker for new requests only: the ones it already accepted go on.
+    registry.onTransition((id, transition) => {
+      if (transition.to === 'open' && transition.reason !== 'rate-limit') this.eject(id);
+    });
+    return registry;
+  }
+
+  /** Watches a streaming attempt's wait for its first token (in-flight age as evidence). */
+  private watchWait(
+    id: string,
+    breaker: CircuitBreaker,
+    grant: Grant,
+    commit: { readonly committed: boolean },
+  ): Wait {
+    let waits = this.waits.get(id);
+    if (!waits) {
+      waits = new FirstTokenWaits<Wait>({
+        clock: this.options.clock,
+        thresholdMs: () => breaker.slowCallThresholdMs(),
+        answered: (w) => w.commit.committed,
+        onOverdue: (w) => breaker.onSlowWait(w.grant),
+      });
+      this.waits.set(id, waits);
+    }
+    const wait: Wait = { since: this.options.clock.now(), waiting: true, grant, commit };
+    waits.add(wait);
+    return wait;
+  }
+
+  /** The target's breaker opened: every request still waiting on it is told (it may move on). */
+  private eject(id: string): void {
+    const listeners = this.ejectionListeners.get(id);
+    if (listeners?.size) for (const listener of [...listeners]) listener();
   }
 
   private limit(target: Target): ConcurrencyLimit | undefined {

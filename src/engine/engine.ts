@@ -4,7 +4,8 @@
  * gives up, and — on routes that hedge — start the next target in parallel when no first token has
  * come after the hedge delay; the first attempt to reach its first token wins and the others are
  * cancelled at once. Streams are held at the commit point so that any failure before the first token
- * stays invisible. See docs/failover.md.
+ * stays invisible, and a stream still waiting for its first token from a target that is ejected (its
+ * breaker opens) moves on at once (ejection.ts). See docs/failover.md.
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
@@ -16,6 +17,7 @@ import type { UpstreamClient } from '../upstream/client.js';
 import { LOST_RACE } from './attempt.js';
 import { CommitGate } from './commit-gate.js';
 import { CooldownHealth } from './cooldown-health.js';
+import { EJECTED } from './ejection.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { HedgePolicy } from './hedging.js';
@@ -37,7 +39,10 @@ export interface EngineDeps {
 
 interface Racer<T> {
   target: Target;
-  /** Only on routes that hedge, where racers can lose: a lone racer lives and dies with the request. */
+  /**
+   * On routes that hedge, where racers can lose, and on streams, which can be moved off an ejected
+   * target; otherwise a lone racer lives and dies with the request.
+   */
   controller: AbortController | undefined;
   done: Promise<{ racer: Racer<T>; result: Success<T> | undefined }>;
 }
@@ -147,19 +152,37 @@ export class Engine {
     const queue = plan.targets;
     state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);
+    const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
+    // Moved off an ejected target only when there is somewhere better to go: another racer, or a next
+    // target that is healthy now (not in panic, when every target is as bad; never onto a target that
+    // is itself open or still on probation).
+    const canMove = (): boolean =>
+      !state.gate!.committed &&
+      !state.panic &&
+      (racers.size > 1 ||
+        (state.attempts < route.retry.maxAttempts && queue.some((t) => this.health.accepts?.(t) ?? true)));
     const launch = (): void => {
       const target = queue.shift()!;
       hedge.launched();
-      // Each racer of a hedging route gets its own signal, so that it can lose; otherwise the one
-      // racer at a time simply runs on the request's signal (one AbortController fewer per request).
-      const controller = route.hedge ? new AbortController() : undefined;
+      // Each racer of a hedging route or a stream gets its own signal, so that it can lose or be moved;
+      // otherwise the one racer at a time simply runs on the request's signal. The request's abort
+      // reason (e.g. the gateway shutting down) passes on to the racer.
+      const controller = route.hedge || ejectable ? new AbortController() : undefined;
       const abort = (): void => controller!.abort(state.signal.reason);
       if (controller) state.signal.addEventListener('abort', abort, { once: true });
+      const unwatch = ejectable
+        ? this.health.onEjected!(target, () => {
+            if (canMove()) controller!.abort(EJECTED);
+          })
+        : undefined;
       const racer: Racer<T> = {
         target,
         controller,
         done: runTarget(this.runner, target, operation, state, controller?.signal ?? state.signal)
-          .finally(() => controller && state.signal.removeEventListener('abort', abort))
+          .finally(() => {
+            unwatch?.();
+            if (controller) state.signal.removeEventListener('abort', abort);
+          })
           .then((result) => ({ racer, result })),
       };
       racers.add(racer);

@@ -19,7 +19,22 @@ export interface AttemptOutcome {
 
 /** Permission for one attempt. `done` must be called once: with the outcome, or undefined if it never ran. */
 export type Admission =
-  { ok: true; done(outcome: AttemptOutcome | undefined): void } | { ok: false; reason: string };
+  | {
+      ok: true;
+      /**
+       * The request reached the provider (it left the gateway's own connection queue): a stream's wait
+       * for its first token starts now, so time queued inside the gateway is never evidence against it.
+       */
+      dispatched?(): void;
+      done(outcome: AttemptOutcome | undefined): void;
+    }
+  | { ok: false; reason: string };
+
+export interface AdmitOptions {
+  panic: boolean;
+  signal: AbortSignal;
+  commit?: { readonly committed: boolean } | undefined;
+}
 
 export interface Plan {
   targets: Target[];
@@ -30,8 +45,19 @@ export interface Plan {
 export interface TargetHealth {
   /** The targets a request should try, in order; skipped ones are traced with the reason. */
   plan(targets: readonly Target[], trace: TraceEntry[]): Plan;
-  /** Asked right before an attempt (may wait briefly for a concurrency slot); a refusal skips the target. */
-  admit(target: Target, opts: { panic: boolean; signal: AbortSignal }): Promise<Admission>;
+  /**
+   * Asked right before an attempt (may wait briefly for a concurrency slot); a refusal skips the target.
+   * `commit` (streams): the request's commit point; until it is passed the attempt waits for its first
+   * token, and a wait past the slow-call threshold is evidence against the target at once.
+   */
+  admit(target: Target, opts: AdmitOptions): Promise<Admission>;
+  /**
+   * Calls `listener` each time `target` is ejected (its breaker opens) until the returned function is
+   * called, so that requests still waiting on it can move on. Absent: targets are never ejected mid-wait.
+   */
+  onEjected?(target: Target, listener: () => void): () => void;
+  /** Whether the target is healthy enough to move a waiting request to now (its breaker is closed). */
+  accepts?(target: Target): boolean;
   /** The target's recent p95 time to first token, when known (for hedging). */
   p95TtftMs(target: Target): number | undefined;
   /** Each target's state for the status endpoint. */

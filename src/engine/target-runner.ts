@@ -14,6 +14,7 @@ import type { UpstreamClient } from '../upstream/client.js';
 import { attemptTokens, costUsd, estimateTokens } from './accounting.js';
 import { runAttempt, type AttemptResult } from './attempt.js';
 import type { AttemptRelay } from './commit-gate.js';
+import { EJECTED } from './ejection.js';
 import type { Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
@@ -74,7 +75,7 @@ export async function runTarget<T>(
   deps.budget.recordRequest(target.id);
   for (let retry = 0; ; retry++) {
     if (state.attempts >= route.retry.maxAttempts || signal.aborted) return undefined;
-    const admission = await deps.health.admit(target, { panic: state.panic, signal });
+    const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     if (!admission.ok) {
       state.trace.push({ target: target.id, action: 'skip', result: admission.reason });
       return undefined;
@@ -92,6 +93,7 @@ export async function runTarget<T>(
         exchange,
         timeouts: { ...route.timeouts, attemptMs },
         signal,
+        ...(admission.dispatched ? { onDispatch: admission.dispatched } : {}),
         ...(relay ? { onPart: (p) => relay.part(p), drained: () => relay.drained() } : {}),
       });
     } catch (error) {
@@ -125,7 +127,7 @@ export async function runTarget<T>(
       state.current = target;
       throw new CommittedFailure(failure);
     }
-    if (signal.aborted) return undefined;
+    if (signal.aborted && signal.reason !== EJECTED) return undefined;
     if (cutByDeadline && failure.reason === 'attempt_timeout') state.deadline.markPassed();
     state.failures.push({ target, failure });
     if (failure.class === 'context') noteContextNeed(state, target, failure);

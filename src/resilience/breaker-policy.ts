@@ -3,12 +3,14 @@
  *
  * - Counted failures are those with `failure.breaker` (5xx, 529, overload 429s, resets, stalls,
  *   timeouts); client errors, content filters, context errors, cancellations are neutral (reliability reference §3).
- * - A call is slow if its TTFT exceeds `slowCallThresholdMs`, or if it failed with
- *   `first_token_timeout`. Calls without a first-token time (non-streaming) are never judged slow:
- *   their latency scales with output length (reliability reference §1.2).
- * - Trips from closed: `consecutiveFailures` in a row (`'slow-calls'` if every one was slow, else
- *   `'consecutive'`); or, with at least `minimumCalls` in the window, error rate or slow-call rate at
- *   or above threshold (`'error-rate'`, `'slow-calls'`).
+ * - A call is slow if its TTFT exceeds `slowCallThresholdMs`, if it failed with
+ *   `first_token_timeout`, if it lost the race to a hedge, or as soon as it has waited past the
+ *   threshold without a first token (in-flight age: `onSlowWait`; its later outcome is not booked
+ *   again). Calls without a first-token time (non-streaming) are never judged slow: their latency
+ *   scales with output length (reliability reference §1.2).
+ * - Trips from closed: `consecutiveFailures` calls in a row that failed or were slow (`'slow-calls'`
+ *   if every one was slow, else `'consecutive'`); or, with at least `minimumCalls` in the window, error
+ *   rate or slow-call rate at or above threshold (`'error-rate'`, `'slow-calls'`).
  * - A server-stated reset (`cooldownOf`: a 429 with `retryAfterMs`, or any `cooldownMs`) is not a
  *   failure: it opens the breaker as `'rate-limit'` exactly until then, never earlier than a cooldown
  *   already in force (LiteLLM #40130, anchors §3), and does not grow the trip multiplier (reliability reference §4.2).

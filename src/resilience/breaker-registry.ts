@@ -22,6 +22,7 @@ import {
   type BreakerSnapshot,
   type CircuitBreakerOptions,
   type Denial,
+  type BreakerTransition,
 } from './circuit-breaker.js';
 import type { LatencyWindowOptions } from './latency-window.js';
 import { LatencyWindow } from './latency-window.js';
@@ -62,6 +63,7 @@ export class BreakerRegistry {
   readonly #clock: Pick<Clock, 'now'>;
   readonly #random: Random;
   readonly #opts: BreakerRegistryOptions;
+  readonly #listeners: ((id: string, transition: BreakerTransition) => void)[] = [];
 
   constructor(deps: {
     clock: Pick<Clock, 'now'>;
@@ -84,8 +86,16 @@ export class BreakerRegistry {
         latency: new LatencyWindow(this.#clock, this.#opts.latency),
       });
       this.#breakers.set(id, breaker);
+      breaker.onTransition((transition) => {
+        for (const listener of this.#listeners) listener(id, transition);
+      });
     }
     return breaker;
+  }
+
+  /** Calls `listener` on every state change of every breaker (the engine moves waiting requests). */
+  onTransition(listener: (id: string, transition: BreakerTransition) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** Splits a route's targets (in policy order) into usable and skipped, or panics (see above). */

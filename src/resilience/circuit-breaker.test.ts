@@ -89,7 +89,8 @@ describe('CircuitBreaker: tripping', () => {
   });
 
   it('trips on a slow-call rate >= 50 % of TTFTs above a fixed threshold', () => {
-    const { breaker, ok } = setup({ slowCallP95Multiple: 0, slowCallMs: 1_000 });
+    // No streak rule here: slow calls in a row would trip it first (see below).
+    const { breaker, ok } = setup({ slowCallP95Multiple: 0, slowCallMs: 1_000, consecutiveFailures: 100 });
     for (let i = 0; i < 10; i++) ok(500);
     for (let i = 0; i < 9; i++) ok(1_500);
     ok(1_000); // at the threshold is not slow
@@ -122,9 +123,62 @@ describe('CircuitBreaker: tripping', () => {
     breaker.onCancelled(grant(), { lostRace: true, noFirstTokenAfterMs: 400 });
     breaker.onCancelled(grant(), { lostRace: true });
     expect(breaker.snapshot()).toMatchObject({ state: 'closed', callsInWindow: 3, slowCallRate: 1 });
-    expect(breaker.snapshot().consecutiveFailures).toBe(0);
+    // A lost race is slow: it extends the streak instead of ending it.
+    expect(breaker.snapshot().consecutiveFailures).toBe(3);
     breaker.onCancelled(grant(), { lostRace: true });
     expect(breaker.snapshot()).toMatchObject({ state: 'open', trippedBy: 'slow-calls' });
+  });
+
+  it('counts a wait past the slow threshold as a slow call at once, and the attempt only once', () => {
+    const { breaker, grant } = setup({ slowCallP95Multiple: 0, slowCallMs: 1_000 });
+    const waits = [grant(), grant(), grant(), grant()];
+    for (const g of waits) breaker.onSlowWait(g);
+    breaker.onSlowWait(waits[0]!); // reported twice: counted once
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', callsInWindow: 4, consecutiveFailures: 4 });
+    // Their later outcomes are not booked again: a late success neither counts nor ends the streak,
+    // a first-token timeout is not a second failure; the TTFT still feeds the latency window.
+    breaker.onSuccess(waits[0]!, { ttftMs: 1_200 });
+    breaker.onFailure(waits[1]!, ttftTimeout());
+    breaker.onCancelled(waits[2]!, { lostRace: true });
+    breaker.release(waits[3]!);
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', callsInWindow: 4, consecutiveFailures: 4 });
+    expect(breaker.latency.count()).toBe(1);
+    // A settled attempt is no longer waiting: reporting it changes nothing.
+    const settled = grant();
+    breaker.onSuccess(settled, { ttftMs: 100 });
+    breaker.onSlowWait(settled);
+    expect(breaker.snapshot()).toMatchObject({ callsInWindow: 5, consecutiveFailures: 0 });
+    for (let i = 0; i < 4; i++) breaker.onSlowWait(grant());
+    expect(breaker.state).toBe('closed');
+    breaker.onSlowWait(grant());
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', trippedBy: 'slow-calls' });
+  });
+
+  it('reopens when a half-open probe waits past the slow threshold, and keeps its slot used', () => {
+    const { clock, breaker, grant, trip } = setup({ halfOpenProbes: 2 });
+    trip();
+    clock.advance(30_000);
+    const probe = grant();
+    breaker.onSlowWait(probe);
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', trippedBy: 'slow-calls' });
+    breaker.onSuccess(probe, { ttftMs: 40_000 }); // its late answer: no effect on the new round
+    clock.advance(60_000);
+    expect(breaker.snapshot()).toMatchObject({ state: 'half-open', probesInFlight: 0 });
+  });
+
+  it('announces every state change to its listeners, with the reason it opened', () => {
+    const { clock, breaker, grant, trip } = setup({ halfOpenProbes: 1 });
+    const seen: unknown[] = [];
+    breaker.onTransition((t) => seen.push(t));
+    trip();
+    clock.advance(30_000);
+    expect(breaker.state).toBe('half-open');
+    breaker.onSuccess(grant(), { ttftMs: 10 });
+    expect(seen).toEqual([
+      { from: 'closed', to: 'open', reason: 'consecutive' },
+      { from: 'open', to: 'half-open', reason: null },
+      { from: 'half-open', to: 'closed', reason: null },
+    ]);
   });
 
   it('reopens as slow-calls when a half-open probe loses to a hedge', () => {

@@ -7,6 +7,12 @@
  * Every granted permit must be settled exactly once: `onSuccess`, `onFailure` or `release` (later
  * calls with the same grant are ignored). The outcome of an attempt granted before the last state
  * change only feeds the latency window, so a late answer from before a trip cannot close it.
+ *
+ * In-flight age is evidence too: `onSlowWait` judges an attempt still waiting for its first token
+ * past the slow-call threshold as a slow call at once (the caller, which owns the timers, says when:
+ * see src/resilience/first-token-waits.ts). Each attempt gets one verdict: once judged, its later
+ * outcome only feeds the latency window. Every state change is announced to `onTransition`
+ * listeners, so that the engine can move the requests still waiting on a target that opened.
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { UpstreamFailure } from '../core/errors.js';
@@ -31,6 +37,15 @@ import { slowStartWeight } from './slow-start.js';
 
 export * from './breaker-policy.js';
 
+/** A state change of one breaker, announced to its listeners. */
+export interface BreakerTransition {
+  from: BreakerState;
+  to: BreakerState;
+  /** Why it opened (`to === 'open'`); null otherwise. */
+  reason: TripReason | null;
+}
+export type TransitionListener = (transition: BreakerTransition) => void;
+
 const HALF_OPEN_FULL: Denial = Object.freeze({ allowed: false, reason: 'half-open-full', retryInMs: 0 });
 
 export interface CircuitBreakerDeps {
@@ -48,6 +63,9 @@ export class CircuitBreaker {
   readonly #random: Random;
   readonly #detector: TripDetector;
   readonly #settled = new WeakSet<Grant>();
+  /** Grants already counted as slow while waiting for their first token (`onSlowWait`). */
+  readonly #judged = new WeakSet<Grant>();
+  readonly #listeners: TransitionListener[] = [];
   #state: BreakerState = 'closed';
   #epoch = 0;
   #trippedBy: TripReason | null = null;
@@ -95,7 +113,7 @@ export class CircuitBreaker {
     if (!this.#settle(grant)) return;
     const slow = timing.ttftMs !== undefined && timing.ttftMs > this.slowCallThresholdMs();
     if (timing.ttftMs !== undefined) this.latency.record(timing.ttftMs);
-    if (!this.#current(grant)) return;
+    if (this.#judged.has(grant) || !this.#current(grant)) return;
     if (this.#state !== 'closed') return this.#probeResult(grant, false, slow);
     const trip = this.#detector.record({ failed: false, slow });
     if (trip) this.#trip(trip);
@@ -108,6 +126,7 @@ export class CircuitBreaker {
     if (timing.ttftMs !== undefined) this.latency.record(timing.ttftMs);
     const cooldownMs = cooldownOf(failure);
     if (cooldownMs > 0) return this.#coolFor(cooldownMs);
+    if (this.#judged.has(grant)) return;
     if (!failure.breaker) return this.#unsettledProbe(grant);
     if (!this.#current(grant)) return;
     const slow =
@@ -124,17 +143,32 @@ export class CircuitBreaker {
    * that hedges would never eject a slow target: each winning hedge cancels the slow attempt.
    */
   onCancelled(grant: Grant, cancel: { lostRace: boolean; noFirstTokenAfterMs?: number }): void {
-    if (!this.#settle(grant)) return;
+    if (!this.#settle(grant) || this.#judged.has(grant)) return;
     const slow = cancel.lostRace || (cancel.noFirstTokenAfterMs ?? 0) > this.slowCallThresholdMs();
     if (!slow || !this.#current(grant)) return this.#unsettledProbe(grant);
-    if (this.#state !== 'closed') return this.#probeResult(grant, false, true);
-    const trip = this.#detector.record({ failed: false, slow: true });
-    if (trip) this.#trip(trip);
+    this.#slowCall(grant);
+  }
+
+  /**
+   * The attempt has waited past the slow-call threshold and still has no first token: a slow call
+   * now, whatever comes later (a late answer, a timeout, a cancellation), so that a target whose
+   * first tokens stopped coming trips within about the threshold instead of its first-token timeout.
+   * Ignored for a settled grant; counted once.
+   */
+  onSlowWait(grant: Grant): void {
+    if (this.#settled.has(grant) || this.#judged.has(grant)) return;
+    this.#judged.add(grant);
+    if (this.#current(grant)) this.#slowCall(grant);
   }
 
   /** The granted attempt never ran or ended without a verdict (e.g. no concurrency slot). */
   release(grant: Grant): void {
-    if (this.#settle(grant)) this.#unsettledProbe(grant);
+    if (this.#settle(grant) && !this.#judged.has(grant)) this.#unsettledProbe(grant);
+  }
+
+  /** Calls `listener` on every state change from now on (synchronously, after the change). */
+  onTransition(listener: TransitionListener): void {
+    this.#listeners.push(listener);
   }
 
   /** A synthetic health check's result: see "Active health checks" in breaker-policy.ts. */
@@ -207,6 +241,13 @@ export class CircuitBreaker {
     if (grant.probe && this.#current(grant) && this.#state === 'half-open') this.#probes.giveBack();
   }
 
+  /** A slow call of the current epoch (not a failure): counts toward a trip, or decides a probe. */
+  #slowCall(grant: Grant): void {
+    if (this.#state !== 'closed') return this.#probeResult(grant, false, true);
+    const trip = this.#detector.record({ failed: false, slow: true });
+    if (trip) this.#trip(trip);
+  }
+
   /** A verdict in half-open (or, from a panic grant, in open: ignored) counts only for probes. */
   #probeResult(grant: Grant, failed: boolean, slow: boolean): void {
     if (!grant.probe || this.#state !== 'half-open') return;
@@ -249,11 +290,19 @@ export class CircuitBreaker {
 
   /** Every state change starts a new epoch, with fresh statistics and a fresh probe round. */
   #enter(state: BreakerState, openUntil: number): void {
+    const from = this.#state;
     this.#state = state;
     this.#openUntil = openUntil;
     this.#epoch++;
     this.#detector.clear();
     this.#probes = new ProbeRound(this.#o.halfOpenProbes, this.#o.halfOpenMaxFailures);
+    if (this.#listeners.length === 0) return;
+    const transition: BreakerTransition = {
+      from,
+      to: state,
+      reason: state === 'open' ? this.#trippedBy : null,
+    };
+    for (const listener of this.#listeners) listener(transition);
   }
 
   /** Open → half-open once the open time has passed (evaluated lazily, on every read). */

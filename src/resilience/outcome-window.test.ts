@@ -45,6 +45,20 @@ describe('TripDetector', () => {
     expect(d.record(fail)).toBe('consecutive');
   });
 
+  it('counts slow calls in the streak: only a call both fine and fast ends it', () => {
+    const d = new TripDetector(new ManualClock(), DEFAULT_CIRCUIT_BREAKER);
+    const slow = { failed: false, slow: true };
+    for (let i = 0; i < 4; i++) expect(d.record(slow)).toBeUndefined();
+    expect(d.consecutiveFailures()).toBe(4);
+    expect(d.record(slow)).toBe('slow-calls');
+    d.clear();
+    for (let i = 0; i < 4; i++) d.record(slow);
+    d.record(ok);
+    expect(d.consecutiveFailures()).toBe(0);
+    for (let i = 0; i < 4; i++) d.record(i === 2 ? fail : slow);
+    expect(d.record(slow)).toBe('consecutive');
+  });
+
   it('needs minimumCalls before a rate trips', () => {
     const d = new TripDetector(new ManualClock(), DEFAULT_CIRCUIT_BREAKER);
     for (let i = 0; i < 19; i++) expect(d.record(i % 2 === 0 ? fail : ok)).toBeUndefined(); // 10 of 19

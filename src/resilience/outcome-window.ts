@@ -96,12 +96,14 @@ export class TripDetector {
   }
 
   /**
-   * Records one call with a verdict; returns the reason to trip, if any. A streak of failures that
-   * were all slow (first-token timeouts) trips as `'slow-calls'`: it is latency, not errors.
+   * Records one call with a verdict; returns the reason to trip, if any. The streak counts calls in a
+   * row that failed or were slow (a first-token timeout, a wait past the slow-call threshold, a race
+   * lost to a hedge): only a call that was both fine and fast ends it. A streak whose calls were all
+   * slow trips as `'slow-calls'`: it is latency, not errors.
    */
   record(outcome: { failed: boolean; slow: boolean }): TripReason | undefined {
     this.#window.record(outcome);
-    if (!outcome.failed) this.#streak = { failures: 0, slow: 0 };
+    if (!outcome.failed && !outcome.slow) this.#streak = { failures: 0, slow: 0 };
     else {
       this.#streak.failures++;
       if (outcome.slow) this.#streak.slow++;
