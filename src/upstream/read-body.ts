@@ -9,26 +9,53 @@ import type { UpstreamResponse } from './client.js';
 /**
  * The whole body as text, or undefined when it is longer than `maxBytes`: then reading stops at once
  * (a Content-Length over the cap is refused before any byte is read) and the body is destroyed.
+ * A declared length within the cap is read by undici's own consumer (the HTTP parser reads no byte
+ * past a Content-Length); a body without one is counted chunk by chunk. Events, not `for await`: the
+ * async iterator costs a few promises and objects per request on the hot path.
  */
-export async function readCapped(response: UpstreamResponse, maxBytes: number): Promise<string | undefined> {
+export function readCapped(response: UpstreamResponse, maxBytes: number): Promise<string | undefined> {
   const { body } = response;
   const declared = Number(response.headers['content-length']);
   if (declared > maxBytes) {
     body.destroy();
-    return undefined;
+    return Promise.resolve(undefined);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > maxBytes) {
+  if (declared >= 0) return body.text();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      cleanup();
       body.destroy();
-      return undefined;
-    }
-    chunks.push(buf);
-  }
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+      resolve(undefined);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
+      );
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = (): void => {
+      // Destroyed before its end (the attempt was cancelled): the caller reads its own failure.
+      cleanup();
+      reject(
+        Object.assign(new Error('The upstream body was closed before its end.'), { code: 'UND_ERR_ABORTED' }),
+      );
+    };
+    const cleanup = (): void => {
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** A bound crossed: fail over at once (retrying would read the same flood), counted against the target. */
