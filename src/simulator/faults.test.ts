@@ -253,9 +253,7 @@ describe('flood', () => {
 
   it('json with bytes: a complete, valid answer padded to that size the SDK reads', async () => {
     withFault({ kind: 'flood', shape: 'json', bytes: 1_000_000 });
-    const { data, response } = await client.chat.completions
-      .create({ model: 'm', messages })
-      .withResponse();
+    const { data, response } = await client.chat.completions.create({ model: 'm', messages }).withResponse();
     expect(data.choices[0]?.finish_reason).toBe('stop');
     expect(response.headers.get('content-length')).toBeNull();
     expect(sim.stats().outcomes.flood).toBe(1);
