@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from './core/clock.js';
+import { EventBus } from './core/events.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
 import { healthFromConfig } from './engine/health-from-config.js';
@@ -20,6 +21,8 @@ export interface Gateway {
   server: Server;
   config: ResolvedConfig;
   engine: Engine;
+  /** What happened, as typed events (src/core/events.ts): subscribe to watch the gateway work. */
+  events: EventBus;
   /** Active health checks (providers with `healthCheck`). */
   monitor: HealthMonitor;
   /** Requests being served now. */
@@ -44,12 +47,13 @@ export interface GatewayOptions {
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
-  const client = new UpstreamClient({ ...config.upstream, clock });
+  const events = new EventBus();
+  const client = new UpstreamClient({ ...config.upstream, clock, events });
   const random = options.random ?? systemRandom;
   const budget = new RetryBudget({ clock, ...config.retryBudget });
-  const health = healthFromConfig(config, clock, random);
-  const engine = new Engine({ client, clock, random, budget, health });
-  const monitor = new HealthMonitor({ client, clock, health });
+  const health = healthFromConfig(config, clock, random, events);
+  const engine = new Engine({ client, clock, random, budget, health, events });
+  const monitor = new HealthMonitor({ client, clock, health, events });
   monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
   const drain = new Drain(clock);
@@ -57,6 +61,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     config,
     engine,
     drain,
+    events,
     ...(logger ? { logger } : {}),
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
   });
@@ -82,6 +87,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     server,
     config,
     engine,
+    events,
     monitor,
     get inFlight() {
       return drain.size;

@@ -5,6 +5,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import { ApiError, type UpstreamFailure } from '../core/errors.js';
+import type { EventBus, SkipReason } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { chatProtocol } from '../providers/registry.js';
 import type { AttemptContext } from '../providers/types.js';
@@ -27,6 +28,7 @@ export interface RunnerDeps {
   random: Random;
   budget: RetryBudget;
   health: TargetHealth;
+  events: EventBus;
 }
 
 export type Success<T> = Extract<AttemptResult<T>, { ok: true }> & { relay?: AttemptRelay };
@@ -60,16 +62,15 @@ export async function runTarget<T>(
     state.warnings.set(target.id, own.add(warning));
   };
   if (tooSmallForContext(state, target)) {
-    state.trace.push({
-      target: target.id,
-      action: 'skip',
-      result: `context-window:${target.contextWindow}<${state.contextNeed}`,
-    });
+    const result = `context-window:${target.contextWindow}<${state.contextNeed}`;
+    state.trace.push({ target: target.id, action: 'skip', result });
+    announceSkip(deps.events, state, target, 'context-window', result);
     return undefined;
   }
   const exchange = protocol && operation.exchange(protocol, ctx);
   if (!exchange) {
     state.trace.push({ target: target.id, action: 'skip', result: 'unsupported-operation' });
+    announceSkip(deps.events, state, target, 'unsupported', 'unsupported-operation');
     return undefined;
   }
   deps.budget.recordRequest(target.id);
@@ -78,9 +79,21 @@ export async function runTarget<T>(
     const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     if (!admission.ok) {
       state.trace.push({ target: target.id, action: 'skip', result: admission.reason });
+      announceSkip(deps.events, state, target, admissionSkipReason(admission.reason), admission.reason);
       return undefined;
     }
     state.attempts++;
+    if (deps.events.wants('attempt.started')) {
+      const { id, provider, model } = target;
+      const { requestId, route: r } = state.call;
+      deps.events.publish('attempt.started', {
+        requestId,
+        route: r.name,
+        target: id,
+        provider: provider.id,
+        model,
+      });
+    }
     const relay = state.gate?.relay(target);
     // The attempt may take no longer than the request has left; when that is what limits it, its
     // timing out is the deadline passing (its timer can fire a hair before the deadline's own).
@@ -102,11 +115,9 @@ export async function runTarget<T>(
       if (!(error instanceof ApiError)) throw error;
       state.attempts--;
       state.failures.push({ target, failure: translationFailure(error) });
-      state.trace.push({
-        target: target.id,
-        action: 'skip',
-        result: `unsupported:${error.param ?? error.code}`,
-      });
+      const why = `unsupported:${error.param ?? error.code}`;
+      state.trace.push({ target: target.id, action: 'skip', result: why });
+      announceSkip(deps.events, state, target, 'unsupported', why);
       return undefined;
     }
     admission.done({
@@ -116,7 +127,9 @@ export async function runTarget<T>(
       ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
       ...(!result.ok && result.cancelled ? { cancelled: result.cancelled } : {}),
     });
-    state.trace.push(attemptEntry(target, result, state));
+    const entry = attemptEntry(target, result, state);
+    state.trace.push(entry);
+    if (deps.events.wants('attempt.ended')) announceAttempt(deps.events, state, target, result, entry);
     if (result.ok) {
       if (relay?.lost) return undefined;
       state.current = target;
@@ -151,7 +164,15 @@ async function waitToRetry(
   signal: AbortSignal,
 ): Promise<boolean> {
   const { retry: settings } = state.call.route;
-  if (retry >= settings.maxRetriesPerTarget || state.attempts >= settings.maxAttempts) return false;
+  const denied = (reason: string): false => {
+    if (deps.events.wants('retry.denied')) {
+      const { requestId, route } = state.call;
+      deps.events.publish('retry.denied', { requestId, route: route.name, target: target.id, reason });
+    }
+    return false;
+  };
+  if (retry >= settings.maxRetriesPerTarget) return denied('max-retries');
+  if (state.attempts >= settings.maxAttempts) return denied('max-attempts');
   const decision = decideWait({
     retry,
     hintMs: failure.retryAfterMs,
@@ -162,13 +183,25 @@ async function waitToRetry(
   });
   if (decision.action === 'failover') {
     state.trace.push({ target: target.id, action: 'skip', result: `no-retry:${decision.reason}` });
-    return false;
+    return denied(decision.reason);
   }
   if (!deps.budget.tryAcquireRetry(target.id)) {
     state.trace.push({ target: target.id, action: 'skip', result: 'no-retry:budget' });
-    return false;
+    if (deps.events.wants('budget.exhausted'))
+      deps.events.publish('budget.exhausted', { target: target.id, kind: 'retry' });
+    return denied('budget');
   }
   state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
+  if (deps.events.wants('retry.scheduled')) {
+    const { requestId, route } = state.call;
+    deps.events.publish('retry.scheduled', {
+      requestId,
+      route: route.name,
+      target: target.id,
+      waitMs: decision.ms,
+      source: decision.source,
+    });
+  }
   await sleep(deps.clock, decision.ms, signal);
   return !signal.aborted;
 }
@@ -187,6 +220,53 @@ function attemptEntry(target: Target, result: AttemptResult<unknown>, state: Req
     if (cost !== undefined) entry.costUsd = cost;
   }
   return entry;
+}
+
+function announceSkip(
+  events: EventBus,
+  state: RequestState,
+  target: Target,
+  reason: SkipReason,
+  detail: string,
+): void {
+  if (!events.wants('target.skipped')) return;
+  const { requestId, route } = state.call;
+  events.publish('target.skipped', { requestId, route: route.name, target: target.id, reason, detail });
+}
+
+/** `concurrency-limit`, `breaker:open`, `breaker:half-open-full` → the event's reason. */
+export function admissionSkipReason(reason: string): SkipReason {
+  if (reason === 'concurrency-limit') return 'concurrency';
+  if (reason === 'breaker:half-open-full') return 'half-open-full';
+  return reason.startsWith('breaker:') ? 'breaker-open' : 'cooldown';
+}
+
+function announceAttempt(
+  events: EventBus,
+  state: RequestState,
+  target: Target,
+  result: AttemptResult<unknown>,
+  entry: TraceEntry,
+): void {
+  const { requestId, route } = state.call;
+  const failure = result.ok ? undefined : result.failure;
+  const cancelled = failure !== undefined && (failure.reason === 'lost_race' || failure.reason === 'aborted');
+  events.publish('attempt.ended', {
+    requestId,
+    route: route.name,
+    target: target.id,
+    provider: target.provider.id,
+    model: target.model,
+    stream: state.gate !== undefined,
+    outcome: failure ? (cancelled ? 'cancelled' : failure.class) : 'ok',
+    reason: failure ? failure.reason : 'ok',
+    ...(failure?.upstreamStatus !== undefined ? { upstreamStatus: failure.upstreamStatus } : {}),
+    durationMs: result.durationMs,
+    ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
+    ...(entry.tokens ? { tokens: entry.tokens } : {}),
+    ...(entry.costUsd !== undefined ? { costUsd: entry.costUsd } : {}),
+    countsAgainstBreaker: failure !== undefined && !cancelled && failure.breaker,
+  });
 }
 
 export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {

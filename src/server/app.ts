@@ -23,6 +23,7 @@ import { methodNotAllowed, routeNotFound } from '../core/errors.js';
 import { secretScrubberFor } from '../config/secrets.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { SecretScrubber } from '../core/secret-scrubber.js';
+import type { EventBus } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 import type { RequestLogger } from '../telemetry/request-log.js';
 import { KeyAuthenticator } from './auth.js';
@@ -42,6 +43,8 @@ export interface GatewayServerDeps {
   onInternalError?: (error: unknown) => void;
   /** Requests in flight, for a graceful shutdown; `/readyz` answers 503 once it drains. */
   drain: Drain;
+  /** Where `request.started` / `request.ended` are announced (src/core/events.ts). */
+  events?: EventBus;
 }
 
 export interface RequestContext {

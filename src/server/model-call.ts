@@ -9,6 +9,7 @@ import type { RunCall } from '../engine/engine.js';
 import type { ResponseMeta } from '../engine/types.js';
 import { CLIENT_TIMEOUT_HEADER, parseClientTimeout } from '../resilience/deadline.js';
 import { formatTrace, totalCost } from '../telemetry/request-log.js';
+import type { GatewayEvents } from '../core/events.js';
 import type { RequestContext } from './app.js';
 import { metaHeaders } from './respond.js';
 
@@ -46,8 +47,14 @@ export function startModelCall(
   deps.drain.cancelOnShutdown(res, cancel);
   const wantsTrace = req.headers['x-switchyard-debug'] === 'trace';
   let settled: ResponseMeta | undefined;
-  const headers = (meta: ResponseMeta, streaming = false): Record<string, string> =>
-    wantsTrace ? { 'x-switchyard-trace': formatTrace(meta, streaming) } : {};
+  let committedAt: number | undefined;
+  const headers = (meta: ResponseMeta, streaming = false): Record<string, string> => {
+    if (streaming) committedAt = performance.now();
+    return wantsTrace ? { 'x-switchyard-trace': formatTrace(meta, streaming) } : {};
+  };
+  const { events } = deps;
+  const announced = { requestId, route: route.name, endpoint, stream, ...(key ? { key: key.name } : {}) };
+  if (events?.wants('request.started')) events.publish('request.started', announced);
 
   return {
     route,
@@ -64,6 +71,10 @@ export function startModelCall(
     settle(status, error) {
       if (settled && error instanceof ApiError)
         Object.assign(error.headers, metaHeaders(settled), headers(settled));
+      if (events?.wants('request.ended')) {
+        const timing = { started, committedAt };
+        events.publish('request.ended', requestEnded(announced, route, settled, status, error, timing));
+      }
       if (!deps.logger) return;
       const cost = settled ? totalCost(settled.trace) : undefined;
       deps.logger.log({
@@ -83,5 +94,39 @@ export function startModelCall(
         trace: settled?.trace ?? [],
       });
     },
+  };
+}
+
+/** The `request.ended` event: what the client got, and what the request cost over all its attempts. */
+function requestEnded(
+  announced: GatewayEvents['request.started'],
+  route: Route,
+  meta: ResponseMeta | undefined,
+  status: number,
+  error: unknown,
+  timing: { started: number; committedAt: number | undefined },
+): GatewayEvents['request.ended'] {
+  const target = meta && route.targets.find((t) => t.id === meta.target);
+  let tokens: GatewayEvents['request.ended']['tokens'];
+  for (const entry of meta?.trace ?? []) {
+    if (!entry.tokens) continue;
+    tokens ??= { prompt: 0, completion: 0, estimated: false };
+    tokens.prompt += entry.tokens.prompt;
+    tokens.completion += entry.tokens.completion;
+    tokens.estimated ||= entry.tokens.estimated;
+  }
+  const cost = meta ? totalCost(meta.trace) : undefined;
+  const outcome =
+    status < 400 ? 'ok' : error instanceof ApiError ? (error.code ?? error.type) : `status_${status}`;
+  return {
+    ...announced,
+    status,
+    outcome,
+    ...(target ? { target: target.id, provider: target.provider.id, model: target.model } : {}),
+    attempts: meta?.attempts ?? 0,
+    totalMs: performance.now() - timing.started,
+    ...(timing.committedAt !== undefined ? { ttftMs: timing.committedAt - timing.started } : {}),
+    ...(tokens ? { tokens } : {}),
+    ...(cost !== undefined ? { costUsd: cost } : {}),
   };
 }
