@@ -11,6 +11,7 @@ import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { Drain, type DrainSummary } from './server/drain.js';
+import { GatewayMetrics } from './telemetry/metrics.js';
 import { jsonLinesRequestLogger, type RequestLogger } from './telemetry/request-log.js';
 import { UpstreamClient } from './upstream/client.js';
 
@@ -21,6 +22,8 @@ export interface Gateway {
   server: Server;
   config: ResolvedConfig;
   engine: Engine;
+  /** Prometheus metrics (GET /metrics), when `metrics.enabled`. */
+  metrics: GatewayMetrics | undefined;
   /** What happened, as typed events (src/core/events.ts): subscribe to watch the gateway work. */
   events: EventBus;
   /** Active health checks (providers with `healthCheck`). */
@@ -54,6 +57,9 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const health = healthFromConfig(config, clock, random, events);
   const engine = new Engine({ client, clock, random, budget, health, events });
   const monitor = new HealthMonitor({ client, clock, health, events });
+  const metrics = config.metrics.enabled
+    ? new GatewayMetrics({ config, events, upstreamUsage: () => client.usage() })
+    : undefined;
   monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
   const drain = new Drain(clock);
@@ -62,6 +68,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     engine,
     drain,
     events,
+    ...(metrics ? { metrics } : {}),
     ...(logger ? { logger } : {}),
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
   });
@@ -87,6 +94,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     server,
     config,
     engine,
+    metrics,
     events,
     monitor,
     get inFlight() {

@@ -55,6 +55,8 @@ export interface GatewayEvents {
     target: string;
     provider: string;
     model: string;
+    /** `chat` or `embeddings` (OpenTelemetry's `gen_ai.operation.name`). */
+    operation: string;
     stream: boolean;
     outcome: AttemptOutcomeClass;
     /** `ok` or the failure reason (e.g. `upstream_503`, `first_token_timeout`, `lost_race`). */

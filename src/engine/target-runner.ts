@@ -129,7 +129,8 @@ export async function runTarget<T>(
     });
     const entry = attemptEntry(target, result, state);
     state.trace.push(entry);
-    if (deps.events.wants('attempt.ended')) announceAttempt(deps.events, state, target, result, entry);
+    if (deps.events.wants('attempt.ended'))
+      announceAttempt(deps.events, { state, target, operation, result, entry });
     if (result.ok) {
       if (relay?.lost) return undefined;
       state.current = target;
@@ -241,13 +242,15 @@ export function admissionSkipReason(reason: string): SkipReason {
   return reason.startsWith('breaker:') ? 'breaker-open' : 'cooldown';
 }
 
-function announceAttempt(
-  events: EventBus,
-  state: RequestState,
-  target: Target,
-  result: AttemptResult<unknown>,
-  entry: TraceEntry,
-): void {
+interface EndedAttempt {
+  state: RequestState;
+  target: Target;
+  operation: Operation<unknown>;
+  result: AttemptResult<unknown>;
+  entry: TraceEntry;
+}
+
+function announceAttempt(events: EventBus, { state, target, operation, result, entry }: EndedAttempt): void {
   const { requestId, route } = state.call;
   const failure = result.ok ? undefined : result.failure;
   const cancelled = failure !== undefined && (failure.reason === 'lost_race' || failure.reason === 'aborted');
@@ -257,7 +260,8 @@ function announceAttempt(
     target: target.id,
     provider: target.provider.id,
     model: target.model,
-    stream: state.gate !== undefined,
+    operation: operation.name,
+    stream: operation.stream,
     outcome: failure ? (cancelled ? 'cancelled' : failure.class) : 'ok',
     reason: failure ? failure.reason : 'ok',
     ...(failure?.upstreamStatus !== undefined ? { upstreamStatus: failure.upstreamStatus } : {}),
