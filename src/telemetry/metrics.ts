@@ -27,6 +27,12 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly labels: MetricLabels;
   private readonly unsubscribe: (() => void)[] = [];
+  /**
+   * Request and attempt events wait here and are counted after the current I/O turn (setImmediate):
+   * prom-client's label handling costs some 20 µs per request, which must not delay a response.
+   */
+  private pending: (() => void)[] = [];
+  private flushScheduled = false;
 
   private readonly serverDuration = this.histogram(
     'gen_ai_server_request_duration_seconds',
@@ -171,6 +177,7 @@ export class GatewayMetrics {
 
   /** The text exposition, for GET /metrics. */
   async text(): Promise<string> {
+    this.flush();
     return this.registry.metrics();
   }
 
@@ -188,8 +195,8 @@ export class GatewayMetrics {
     };
     const l = this.labels;
     on('request.started', (e) => this.inFlight.inc({ route: l.route(e.route) }));
-    on('request.ended', (e) => this.requestEnded(e));
-    on('attempt.ended', (e) => this.attemptEnded(e));
+    on('request.ended', (e) => this.later(() => this.requestEnded(e)));
+    on('attempt.ended', (e) => this.later(() => this.attemptEnded(e)));
     on('retry.scheduled', (e) => this.retries.inc({ route: l.route(e.route), target: l.target(e.target) }));
     on('retry.denied', (e) =>
       this.retriesDenied.inc({ route: l.route(e.route), target: l.target(e.target), reason: e.reason }),
@@ -222,6 +229,20 @@ export class GatewayMetrics {
     on('health.probe', (e) =>
       this.probes.inc({ target: l.target(e.target), result: e.ok ? 'ok' : 'failed' }),
     );
+  }
+
+  private later(work: () => void): void {
+    this.pending.push(work);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const work = this.pending;
+    this.pending = [];
+    for (const w of work) w();
   }
 
   private requestEnded(e: GatewayEvents['request.ended']): void {
