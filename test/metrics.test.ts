@@ -153,6 +153,26 @@ describe('GET /metrics', () => {
     expect(sample(text, 'switchyard_attempts_total', OK_ATTEMPT)).toBe(1);
   });
 
+  it('embeddings: input tokens counted, no output tokens (the usage has none), nothing thrown', async () => {
+    await start();
+    const { usage } = await h!.client.embeddings.create({ model: 'm', input: 'hello there' });
+    const { text } = await scrape();
+    const embed = { ...CHAT_A, gen_ai_operation_name: 'embeddings' };
+    expect(sample(text, 'gen_ai_client_token_usage_sum', { ...embed, gen_ai_token_type: 'input' })).toBe(
+      usage.prompt_tokens,
+    );
+    expect(
+      sample(text, 'gen_ai_client_token_usage_count', { ...embed, gen_ai_token_type: 'output' }),
+    ).toBeUndefined();
+    expect(sample(text, 'switchyard_tokens_total', { route: 'm', key: 'ops', type: 'output' })).toBe(0);
+    const served = {
+      gen_ai_operation_name: 'embeddings',
+      gen_ai_request_model: 'm',
+      gen_ai_response_model: 'model-a',
+    };
+    expect(sample(text, 'gen_ai_server_request_duration_seconds_count', served)).toBe(1);
+  });
+
   it('a breaker trip shows in the state gauge and the transitions counter', async () => {
     await start();
     h!.primary.setBehavior('model-a', { fault: { kind: 'status', status: 503 } });

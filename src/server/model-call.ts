@@ -111,8 +111,9 @@ function requestEnded(
   for (const entry of meta?.trace ?? []) {
     if (!entry.tokens) continue;
     tokens ??= { prompt: 0, completion: 0, estimated: false };
-    tokens.prompt += entry.tokens.prompt;
-    tokens.completion += entry.tokens.completion;
+    // Usage comes from the upstream: absent fields (embeddings have no output) count as none.
+    tokens.prompt += finiteOrZero(entry.tokens.prompt);
+    tokens.completion += finiteOrZero(entry.tokens.completion);
     tokens.estimated ||= entry.tokens.estimated;
   }
   const cost = meta ? totalCost(meta.trace) : undefined;
@@ -130,3 +131,5 @@ function requestEnded(
     ...(cost !== undefined ? { costUsd: cost } : {}),
   };
 }
+
+const finiteOrZero = (n: number | undefined): number => (typeof n === 'number' && Number.isFinite(n) ? n : 0);

@@ -16,6 +16,14 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
 const QUEUE_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10];
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
+/**
+ * Token counts come from the upstream's usage, which may be absent (embeddings have no output tokens)
+ * or hostile: only finite, non-negative numbers are counted.
+ */
+function countable(n: number | undefined): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0;
+}
+
 export interface MetricsDeps {
   config: ResolvedConfig;
   events: EventBus;
@@ -242,7 +250,14 @@ export class GatewayMetrics {
     this.flushScheduled = false;
     const work = this.pending;
     this.pending = [];
-    for (const w of work) w();
+    for (const w of work) {
+      try {
+        w();
+      } catch (error) {
+        // Outside the bus's own guard now: a bug here must not take the process down.
+        console.error('switchyard: counting a metric failed', error);
+      }
+    }
   }
 
   private requestEnded(e: GatewayEvents['request.ended']): void {
@@ -270,10 +285,11 @@ export class GatewayMetrics {
       this.serverTtft.observe({ ...ttftLabels, gen_ai_response_model: response }, e.ttftMs / 1000);
     }
     if (e.tokens) {
-      this.tokens.inc({ route, key, type: 'input' }, e.tokens.prompt);
-      this.tokens.inc({ route, key, type: 'output' }, e.tokens.completion);
+      if (countable(e.tokens.prompt)) this.tokens.inc({ route, key, type: 'input' }, e.tokens.prompt);
+      if (countable(e.tokens.completion))
+        this.tokens.inc({ route, key, type: 'output' }, e.tokens.completion);
     }
-    if (e.costUsd !== undefined) this.cost.inc({ route, key }, e.costUsd);
+    if (countable(e.costUsd)) this.cost.inc({ route, key }, e.costUsd);
   }
 
   private attemptEnded(e: GatewayEvents['attempt.ended']): void {
@@ -293,8 +309,10 @@ export class GatewayMetrics {
     );
     if (e.stream && e.ttftMs !== undefined) this.clientFirstChunk.observe(base, e.ttftMs / 1000);
     if (e.tokens) {
-      this.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, e.tokens.prompt);
-      this.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, e.tokens.completion);
+      if (countable(e.tokens.prompt))
+        this.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, e.tokens.prompt);
+      if (countable(e.tokens.completion))
+        this.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, e.tokens.completion);
     }
   }
 
