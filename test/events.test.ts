@@ -222,4 +222,32 @@ describe('typed events', () => {
       detail: 'breaker:open',
     });
   });
+
+  it('a rate limit with a reset: the cooldown is announced, the breaker opens for it, the next target answers', async () => {
+    h.primary.setBehavior('model-a', { fault: { kind: 'status', status: 429, retryAfterMs: 30_000 } });
+    await h.client.chat.completions.create({ model: 'once', messages: userMessage() });
+    await ended();
+    expect(of('cooldown.set')).toEqual([
+      { name: 'cooldown.set', target: 'primary/model-a', ms: 30_000, reason: 'upstream_429' },
+    ]);
+    expect(of('breaker.transition')).toEqual([
+      expect.objectContaining({
+        target: 'primary/model-a',
+        from: 'closed',
+        to: 'open',
+        reason: 'rate-limit',
+      }),
+    ]);
+    expect(of('attempt.ended')[0]).toMatchObject({ outcome: 'retry', reason: 'upstream_429' });
+    expect(of('failover')[0]).toMatchObject({ from: 'primary/model-a', to: 'backup/model-b' });
+  });
+
+  it('a health probe announces its result', async () => {
+    const target = h.gateway.config.routes.get('m')!.targets[0]!;
+    h.primary.setBehavior('model-a', { fault: { kind: 'status', status: 503 } });
+    await h.gateway.monitor.probe(target, 1_000);
+    expect(of('health.probe')).toEqual([
+      expect.objectContaining({ target: 'primary/model-a', ok: false, reason: 'upstream_503' }),
+    ]);
+  });
 });
