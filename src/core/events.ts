@@ -23,7 +23,15 @@ export type AttemptOutcomeClass = 'ok' | 'retry' | 'failover' | 'context' | 'fat
 
 /** Why a target was not tried for a request. */
 export type SkipReason =
-  'breaker-open' | 'half-open-full' | 'cooldown' | 'concurrency' | 'context-window' | 'unsupported' | 'panic';
+  | 'breaker-open'
+  | 'half-open-full'
+  | 'cooldown'
+  | 'concurrency'
+  | 'context-window'
+  /** The target's protocol does not serve this kind of request (e.g. embeddings). */
+  | 'unsupported-endpoint'
+  /** The target cannot take the request as sent (a parameter it does not support). */
+  | 'unsupported-parameter';
 
 export interface GatewayEvents {
   'request.started': { requestId: string; route: string; key?: string; endpoint: string; stream: boolean };

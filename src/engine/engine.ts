@@ -23,7 +23,7 @@ import { chatOperation, embeddingsOperation, type Operation } from './exchanges.
 import type { TargetHealth } from './health.js';
 import { HedgePolicy } from './hedging.js';
 import { exhaustedError } from './outcome-errors.js';
-import type { RequestState, RunCall } from './request-state.js';
+import { skipTarget, type RequestState, type RunCall } from './request-state.js';
 import { CommittedFailure, runTarget, type RunnerDeps, type Success } from './target-runner.js';
 import type { ChatCall, CompletionResult, ResponseMeta, StreamSink } from './types.js';
 
@@ -115,6 +115,7 @@ export class Engine {
       trace: [],
       attempts: 0,
       failures: [],
+      skips: [],
       deadline,
       signal,
       panic: false,
@@ -139,7 +140,13 @@ export class Engine {
     }
     if (signal.aborted && signal.reason === SHUTTING_DOWN) throw serverShuttingDown();
     if (signal.aborted && !(signal.reason instanceof DeadlineExceededError)) throw clientClosedRequest();
-    throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs);
+    throw exhaustedError({
+      failures: state.failures,
+      skips: state.skips,
+      meta: this.meta(state),
+      deadlineExpired: deadline.expired(),
+      timeoutMs,
+    });
   }
 
   /**
@@ -154,10 +161,7 @@ export class Engine {
     const { route } = state.call;
     const plan = this.health.plan(route.targets, state.trace);
     const { events } = this.runner;
-    if (plan.skipped && events.wants('target.skipped')) {
-      for (const skip of plan.skipped)
-        events.publish('target.skipped', { requestId: state.call.requestId, route: route.name, ...skip });
-    }
+    for (const skip of plan.skipped ?? []) skipTarget(state, events, skip, true);
     const queue = plan.targets;
     const first = queue[0];
     let hedged = false;

@@ -19,7 +19,7 @@ import { EJECTED } from './ejection.js';
 import type { Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
-import { noteContextNeed, tooSmallForContext, type RequestState } from './request-state.js';
+import { noteContextNeed, skipTarget, tooSmallForContext, type RequestState } from './request-state.js';
 import type { TraceEntry } from './types.js';
 
 export interface RunnerDeps {
@@ -62,15 +62,18 @@ export async function runTarget<T>(
     state.warnings.set(target.id, own.add(warning));
   };
   if (tooSmallForContext(state, target)) {
-    const result = `context-window:${target.contextWindow}<${state.contextNeed}`;
-    state.trace.push({ target: target.id, action: 'skip', result });
-    announceSkip(deps.events, state, target, 'context-window', result);
+    const detail = `context-window:${target.contextWindow}<${state.contextNeed}`;
+    skipTarget(state, deps.events, { target: target.id, reason: 'context-window', detail });
     return undefined;
   }
   const exchange = protocol && operation.exchange(protocol, ctx);
   if (!exchange) {
-    state.trace.push({ target: target.id, action: 'skip', result: 'unsupported-operation' });
-    announceSkip(deps.events, state, target, 'unsupported', 'unsupported-operation');
+    const skip = {
+      target: target.id,
+      reason: 'unsupported-endpoint',
+      detail: 'unsupported-operation',
+    } as const;
+    skipTarget(state, deps.events, skip);
     return undefined;
   }
   deps.budget.recordRequest(target.id);
@@ -78,8 +81,8 @@ export async function runTarget<T>(
     if (state.attempts >= route.retry.maxAttempts || signal.aborted) return undefined;
     const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     if (!admission.ok) {
-      state.trace.push({ target: target.id, action: 'skip', result: admission.reason });
-      announceSkip(deps.events, state, target, admissionSkipReason(admission.reason), admission.reason);
+      const reason = admissionSkipReason(admission.reason);
+      skipTarget(state, deps.events, { target: target.id, reason, detail: admission.reason });
       return undefined;
     }
     state.attempts++;
@@ -115,9 +118,8 @@ export async function runTarget<T>(
       if (!(error instanceof ApiError)) throw error;
       state.attempts--;
       state.failures.push({ target, failure: translationFailure(error) });
-      const why = `unsupported:${error.param ?? error.code}`;
-      state.trace.push({ target: target.id, action: 'skip', result: why });
-      announceSkip(deps.events, state, target, 'unsupported', why);
+      const detail = `unsupported:${error.param ?? error.code}`;
+      skipTarget(state, deps.events, { target: target.id, reason: 'unsupported-parameter', detail });
       return undefined;
     }
     admission.done({
@@ -221,18 +223,6 @@ function attemptEntry(target: Target, result: AttemptResult<unknown>, state: Req
     if (cost !== undefined) entry.costUsd = cost;
   }
   return entry;
-}
-
-function announceSkip(
-  events: EventBus,
-  state: RequestState,
-  target: Target,
-  reason: SkipReason,
-  detail: string,
-): void {
-  if (!events.wants('target.skipped')) return;
-  const { requestId, route } = state.call;
-  events.publish('target.skipped', { requestId, route: route.name, target: target.id, reason, detail });
 }
 
 /** `concurrency-limit`, `breaker:open`, `breaker:half-open-full` → the event's reason. */
