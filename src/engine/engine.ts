@@ -164,7 +164,6 @@ export class Engine {
     for (const skip of plan.skipped ?? []) skipTarget(state, events, skip, true);
     const queue = plan.targets;
     const first = queue[0];
-    let hedged = false;
     state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);
     const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
@@ -218,7 +217,7 @@ export class Engine {
             action: 'hedge',
             result: `no-first-token-after:${hedge.delayMs}ms`,
           });
-          hedged = true;
+          state.hedged = true;
           if (events.wants('hedge.fired')) {
             const { requestId } = state.call;
             const { delayMs } = hedge;
@@ -237,7 +236,7 @@ export class Engine {
       racers.delete(settled.racer);
       if (settled.result) {
         for (const loser of racers) loser.controller?.abort(LOST_RACE);
-        if (hedged && events.wants('hedge.settled')) {
+        if (state.hedged && events.wants('hedge.settled')) {
           const winner = settled.racer.target.id;
           const result = settled.racer.target === first ? 'lost' : 'won';
           events.publish('hedge.settled', {
@@ -281,7 +280,7 @@ export class Engine {
     const lastFailure = state.failures.at(-1);
     if (lastFailure && (target !== firstTarget || state.attempts > 1)) {
       meta.fallbackReason = `${lastFailure.target.id}: ${lastFailure.failure.reason}`;
-    } else if (target !== firstTarget && state.trace.some((t) => t.action === 'hedge')) {
+    } else if (target !== firstTarget && state.hedged) {
       meta.fallbackReason = `${firstTarget}: hedged`;
     }
     return meta;

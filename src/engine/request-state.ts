@@ -25,6 +25,8 @@ export interface RequestState {
   current?: Target;
   /** Translation warnings by target id (the answer carries its target's). */
   warnings?: Map<string, Set<string>>;
+  /** A hedge was started (another target raced the first). */
+  hedged?: boolean;
   /** Every target is tried regardless of breakers (too few were healthy). */
   panic: boolean;
   /** Estimated prompt tokens, computed once if an attempt without usage needs it. */
