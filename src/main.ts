@@ -12,7 +12,7 @@ import { systemClock, systemRandom } from './resilience/system-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { Drain, type DrainSummary } from './server/drain.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
-import { jsonLinesRequestLogger, type RequestLogger } from './telemetry/request-log.js';
+import { jsonLinesRequestLogger, logRequests, type RequestLogger } from './telemetry/request-log.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface Gateway {
@@ -62,6 +62,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     : undefined;
   monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
+  if (logger) logRequests(events, logger);
   const drain = new Drain(clock);
   const server = createGatewayServer({
     config,
@@ -69,7 +70,6 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     drain,
     events,
     ...(metrics ? { metrics } : {}),
-    ...(logger ? { logger } : {}),
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
   });
   try {

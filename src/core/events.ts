@@ -10,6 +10,8 @@
  * checks `channel.hasSubscribers` before it publishes.
  */
 
+import type { TraceEntry } from './trace.js';
+
 /** Tokens an attempt or request consumed: exact from upstream usage, or estimated. */
 export interface EventTokens {
   prompt: number;
@@ -34,13 +36,19 @@ export type SkipReason =
   | 'unsupported-parameter';
 
 export interface GatewayEvents {
-  'request.started': { requestId: string; route: string; key?: string; endpoint: string; stream: boolean };
+  'request.started': {
+    requestId: string;
+    route: string;
+    key?: string;
+    endpoint: 'chat' | 'embeddings';
+    stream: boolean;
+  };
   'request.ended': {
     requestId: string;
     route: string;
     /** The gateway key's configured name (never the secret). */
     key?: string;
-    endpoint: string;
+    endpoint: 'chat' | 'embeddings';
     stream: boolean;
     status: number;
     /** `ok`, or the error code the client saw (e.g. `upstream_503`, `client_closed_request`). */
@@ -55,6 +63,12 @@ export interface GatewayEvents {
     ttftMs?: number;
     tokens?: EventTokens;
     costUsd?: number;
+    /** Why the answer did not come from the first target, when it did not. */
+    fallbackReason?: string;
+    /** What the answering target's translation changed about the request. */
+    warnings?: string[];
+    /** The decision trace, as in x-switchyard-trace (shared, not copied: read it, never change it). */
+    trace: readonly TraceEntry[];
   };
   'attempt.started': { requestId: string; route: string; target: string; provider: string; model: string };
   'attempt.ended': {

@@ -26,7 +26,6 @@ import type { SecretScrubber } from '../core/secret-scrubber.js';
 import type { EventBus } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
-import type { RequestLogger } from '../telemetry/request-log.js';
 import { KeyAuthenticator } from './auth.js';
 import { answerClientError } from './client-error.js';
 import { handleChatCompletions } from './chat-handler.js';
@@ -39,8 +38,6 @@ import { handleStatus } from './status.js';
 export interface GatewayServerDeps {
   config: ResolvedConfig;
   engine: Engine;
-  /** One record per model request (chat, embeddings), after the response. */
-  logger?: RequestLogger;
   /** Told about unexpected errors (bugs), never about client or upstream errors. */
   onInternalError?: (error: unknown) => void;
   /** Requests in flight, for a graceful shutdown; `/readyz` answers 503 once it drains. */

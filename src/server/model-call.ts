@@ -1,7 +1,7 @@
 /**
  * What chat and embeddings requests share once the body is valid: the route (404), the key's access to
- * it (403), the client's deadline header (400), cancellation when the client leaves, the request log,
- * and the debug trace header.
+ * it (403), the client's deadline header (400), cancellation when the client leaves, the debug trace
+ * header, and `request.started` / `request.ended` (which the request log and the metrics listen to).
  */
 import { ApiError, forbidden, invalidRequest, modelNotFound } from '../core/errors.js';
 import type { GatewayKey, Route } from '../config/types.js';
@@ -19,7 +19,7 @@ export interface ModelCall {
   run: Omit<RunCall, 'body'>;
   /** Extra response headers (the trace, when asked for); `streaming` at a stream's commit point. */
   headers(meta: ResponseMeta, streaming?: boolean): Record<string, string>;
-  /** Logs the request once it is answered; errors get the trace header too. */
+  /** Announces the request's end once it is answered; errors get the trace header too. */
   settle(status: number, error?: unknown): void;
 }
 
@@ -75,24 +75,6 @@ export function startModelCall(
         const timing = { started, committedAt };
         events.publish('request.ended', requestEnded(announced, route, settled, status, error, timing));
       }
-      if (!deps.logger) return;
-      const cost = settled ? totalCost(settled.trace) : undefined;
-      deps.logger.log({
-        time: new Date().toISOString(),
-        requestId,
-        ...(key ? { key: key.name } : {}),
-        model,
-        endpoint,
-        stream,
-        status,
-        ...(settled ? { target: settled.target } : {}),
-        attempts: settled?.attempts ?? 0,
-        ...(settled?.fallbackReason ? { fallbackReason: settled.fallbackReason } : {}),
-        ...(settled?.warnings ? { warnings: settled.warnings } : {}),
-        durationMs: Math.round(performance.now() - started),
-        ...(cost !== undefined ? { costUsd: cost } : {}),
-        trace: settled?.trace ?? [],
-      });
     },
   };
 }
@@ -129,6 +111,9 @@ function requestEnded(
     ...(timing.committedAt !== undefined ? { ttftMs: timing.committedAt - timing.started } : {}),
     ...(tokens ? { tokens } : {}),
     ...(cost !== undefined ? { costUsd: cost } : {}),
+    ...(meta?.fallbackReason ? { fallbackReason: meta.fallbackReason } : {}),
+    ...(meta?.warnings ? { warnings: meta.warnings } : {}),
+    trace: meta?.trace ?? [],
   };
 }
 
