@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from './core/clock.js';
+import { EventBus } from './core/events.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
 import { healthFromConfig } from './engine/health-from-config.js';
@@ -10,7 +11,8 @@ import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { Drain, type DrainSummary } from './server/drain.js';
-import { jsonLinesRequestLogger, type RequestLogger } from './telemetry/request-log.js';
+import { GatewayMetrics } from './telemetry/metrics.js';
+import { jsonLinesRequestLogger, logRequests, type RequestLogger } from './telemetry/request-log.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface Gateway {
@@ -20,6 +22,10 @@ export interface Gateway {
   server: Server;
   config: ResolvedConfig;
   engine: Engine;
+  /** Prometheus metrics (GET /metrics), when `metrics.enabled`. */
+  metrics: GatewayMetrics | undefined;
+  /** What happened, as typed events (src/core/events.ts): subscribe to watch the gateway work. */
+  events: EventBus;
   /** Active health checks (providers with `healthCheck`). */
   monitor: HealthMonitor;
   /** Requests being served now. */
@@ -44,20 +50,26 @@ export interface GatewayOptions {
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
-  const client = new UpstreamClient({ ...config.upstream, clock });
+  const events = new EventBus();
+  const client = new UpstreamClient({ ...config.upstream, clock, events });
   const random = options.random ?? systemRandom;
   const budget = new RetryBudget({ clock, ...config.retryBudget });
-  const health = healthFromConfig(config, clock, random);
-  const engine = new Engine({ client, clock, random, budget, health });
-  const monitor = new HealthMonitor({ client, clock, health });
+  const health = healthFromConfig(config, clock, random, events);
+  const engine = new Engine({ client, clock, random, budget, health, events });
+  const monitor = new HealthMonitor({ client, clock, health, events });
+  const metrics = config.metrics.enabled
+    ? new GatewayMetrics({ config, events, upstreamUsage: () => client.usage() })
+    : undefined;
   monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
+  if (logger) logRequests(events, logger);
   const drain = new Drain(clock);
   const server = createGatewayServer({
     config,
     engine,
     drain,
-    ...(logger ? { logger } : {}),
+    events,
+    ...(metrics ? { metrics } : {}),
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
   });
   try {
@@ -82,6 +94,8 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     server,
     config,
     engine,
+    metrics,
+    events,
     monitor,
     get inFlight() {
       return drain.size;

@@ -267,6 +267,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     retryBudget: file.retryBudget,
     breakers: file.breakers,
     upstream: file.upstream,
+    metrics: file.metrics,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

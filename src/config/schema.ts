@@ -229,6 +229,15 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Prometheus metrics at GET /metrics (docs/observability.md). */
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Readable without a key even when gateway keys are configured (e.g. a scraper on a private network). */
+        public: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     providers: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
       providerSchema,
@@ -246,3 +255,4 @@ export type Price = z.output<typeof priceSchema>;
 export type HedgeSettings = z.output<typeof hedgeSchema>;
 export type BreakerSettings = z.output<typeof configSchema>['breakers'];
 export type UpstreamSettings = z.output<typeof configSchema>['upstream'];
+export type MetricsSettings = z.output<typeof configSchema>['metrics'];

@@ -6,9 +6,18 @@ import type {
   RetrySettings,
   Timeouts,
   UpstreamSettings,
+  MetricsSettings,
 } from './schema.js';
 
-export type { BreakerSettings, HedgeSettings, Price, RetrySettings, Timeouts, UpstreamSettings };
+export type {
+  BreakerSettings,
+  HedgeSettings,
+  MetricsSettings,
+  Price,
+  RetrySettings,
+  Timeouts,
+  UpstreamSettings,
+};
 
 /** A provider plus an upstream model: what one attempt calls. */
 export interface Target {
@@ -69,6 +78,8 @@ export interface ResolvedConfig {
   breakers: BreakerSettings;
   /** The HTTP client to providers (connections, gateway queue, read bounds). */
   upstream: UpstreamSettings;
+  /** Prometheus metrics at GET /metrics. */
+  metrics: MetricsSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

@@ -6,9 +6,11 @@
  * target are told (`onEjected`) so that they move on. See docs/failover.md, "Circuit breakers".
  */
 import type { Clock, Random } from '../core/clock.js';
+import type { UpstreamFailure } from '../core/errors.js';
+import type { EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { BreakerRegistry, type BreakerRegistryOptions } from '../resilience/breaker-registry.js';
-import type { CircuitBreaker, Grant } from '../resilience/circuit-breaker.js';
+import { cooldownOf, type CircuitBreaker, type Grant } from '../resilience/circuit-breaker.js';
 import { ConcurrencyLimit } from '../resilience/concurrency-limit.js';
 import { FirstTokenWaits, type FirstTokenWait } from '../resilience/first-token-waits.js';
 import type { Admission, AdmitOptions, Plan, TargetHealth, TargetStatus } from './health.js';
@@ -26,6 +28,8 @@ export interface BreakerHealthOptions {
   breakers?: Partial<BreakerRegistryOptions>;
   /** Concurrency limits per target id; targets without an entry are unlimited. */
   limits?: (target: Target) => TargetLimits | undefined;
+  /** Breaker transitions are announced here (`breaker.transition`). */
+  events?: EventBus;
 }
 
 /** p95 needs a few samples before it means anything. */
@@ -50,18 +54,24 @@ export class BreakerHealth implements TargetHealth {
   plan(targets: readonly Target[], trace: TraceEntry[]): Plan {
     const byId = new Map(targets.map((t) => [t.id, t]));
     const selection = this.registry.select([...byId.keys()]);
+    const skipped: NonNullable<Plan['skipped']> = [];
     for (const s of selection.skipped) {
-      trace.push({
+      const detail = `breaker:${s.reason}`;
+      trace.push({ target: s.id, action: 'skip', result: detail, ms: Math.round(s.retryInMs) });
+      skipped.push({
         target: s.id,
-        action: 'skip',
-        result: `breaker:${s.reason}`,
-        ms: Math.round(s.retryInMs),
+        reason: s.reason === 'half-open-full' ? 'half-open-full' : 'breaker-open',
+        detail,
       });
     }
     if (selection.panic)
       trace.push({ target: targets[0]!.id, action: 'skip', result: 'panic:all-targets-tried' });
     const ordered = selection.panic ? selection.usable : this.registry.order(selection.usable);
-    return { targets: ordered.map((id) => byId.get(id)!), panic: selection.panic };
+    return {
+      targets: ordered.map((id) => byId.get(id)!),
+      panic: selection.panic,
+      ...(skipped.length ? { skipped } : {}),
+    };
   }
 
   async admit(target: Target, opts: AdmitOptions): Promise<Admission> {
@@ -90,12 +100,14 @@ export class BreakerHealth implements TargetHealth {
         else if (outcome.cancelled) breaker.onCancelled(grant, outcome.cancelled);
         else if (outcome.ok)
           breaker.onSuccess(grant, outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {});
-        else
+        else {
           breaker.onFailure(
             grant,
             outcome.failure!,
             outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {},
           );
+          this.announceCooldown(target, outcome.failure!);
+        }
       },
     };
   }
@@ -142,10 +154,19 @@ export class BreakerHealth implements TargetHealth {
     const { clock, random, breakers } = this.options;
     const registry = new BreakerRegistry({ clock, random, ...(breakers ? { options: breakers } : {}) });
     // A rate limit opens the breaker for new requests only: the ones it already accepted go on.
+    const { events } = this.options;
     registry.onTransition((id, transition) => {
+      if (events?.wants('breaker.transition'))
+        events.publish('breaker.transition', { target: id, ...transition });
       if (transition.to === 'open' && transition.reason !== 'rate-limit') this.eject(id);
     });
     return registry;
+  }
+
+  private announceCooldown(target: Target, failure: UpstreamFailure): void {
+    const { events } = this.options;
+    const ms = events?.wants('cooldown.set') ? cooldownOf(failure) : 0;
+    if (ms > 0) events!.publish('cooldown.set', { target: target.id, ms, reason: failure.reason });
   }
 
   /** Watches a streaming attempt's wait for its first token (in-flight age as evidence). */

@@ -4,6 +4,7 @@
  * out until then; if every target of a route is cooling, all are tried anyway, in order.
  */
 import type { Clock } from '../core/clock.js';
+import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { Cooldowns } from '../resilience/cooldowns.js';
 import type { Admission, AttemptOutcome, Plan, TargetHealth, TargetStatus } from './health.js';
@@ -12,17 +13,25 @@ import type { TraceEntry } from './types.js';
 export class CooldownHealth implements TargetHealth {
   readonly cooldowns: Cooldowns;
 
-  constructor(clock: Pick<Clock, 'now'>) {
+  constructor(
+    clock: Pick<Clock, 'now'>,
+    private readonly events: EventBus = NO_EVENTS,
+  ) {
     this.cooldowns = new Cooldowns(clock);
   }
 
   plan(targets: readonly Target[], trace: TraceEntry[]): Plan {
+    const skipped: NonNullable<Plan['skipped']> = [];
     const usable = targets.filter((t) => {
       const cooling = this.cooldowns.active(t.id);
-      if (cooling) trace.push({ target: t.id, action: 'skip', result: `cooling:${cooling.reason}` });
-      return !cooling;
+      if (!cooling) return true;
+      const detail = `cooling:${cooling.reason}`;
+      trace.push({ target: t.id, action: 'skip', result: detail });
+      skipped.push({ target: t.id, reason: 'cooldown', detail });
+      return false;
     });
-    return usable.length ? { targets: usable, panic: false } : { targets: [...targets], panic: true };
+    if (!usable.length) return { targets: [...targets], panic: true };
+    return { targets: usable, panic: false, ...(skipped.length ? { skipped } : {}) };
   }
 
   admit(target: Target): Promise<Admission> {
@@ -49,7 +58,10 @@ export class CooldownHealth implements TargetHealth {
   private record(target: Target, outcome: AttemptOutcome | undefined): void {
     const failure = outcome?.failure;
     if (!failure) return;
+    const ms = Math.max(failure.cooldownMs ?? 0, failure.retryAfterMs ?? 0);
     if (failure.cooldownMs) this.cooldowns.coolFor(target.id, failure.cooldownMs, failure.reason);
     if (failure.retryAfterMs) this.cooldowns.coolFor(target.id, failure.retryAfterMs, failure.reason);
+    if (ms > 0 && this.events.wants('cooldown.set'))
+      this.events.publish('cooldown.set', { target: target.id, ms, reason: failure.reason });
   }
 }

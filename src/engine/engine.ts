@@ -10,6 +10,7 @@
 import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import { clientClosedRequest, serverShuttingDown, SHUTTING_DOWN } from '../core/errors.js';
+import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { Deadline, DeadlineExceededError } from '../resilience/deadline.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
@@ -22,7 +23,7 @@ import { chatOperation, embeddingsOperation, type Operation } from './exchanges.
 import type { TargetHealth } from './health.js';
 import { HedgePolicy } from './hedging.js';
 import { exhaustedError } from './outcome-errors.js';
-import type { RequestState, RunCall } from './request-state.js';
+import { skipTarget, type RequestState, type RunCall } from './request-state.js';
 import { CommittedFailure, runTarget, type RunnerDeps, type Success } from './target-runner.js';
 import type { ChatCall, CompletionResult, ResponseMeta, StreamSink } from './types.js';
 
@@ -35,6 +36,8 @@ export interface EngineDeps {
   /** Shared by every request; keyed by target. */
   budget?: RetryBudget;
   health?: TargetHealth;
+  /** Where attempts, retries, failovers, hedges and skips are announced (src/core/events.ts). */
+  events?: EventBus;
 }
 
 interface Racer<T> {
@@ -55,8 +58,9 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     this.health = deps.health ?? new CooldownHealth(deps.clock);
     const budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
-    this.runner = { ...deps, budget, health: this.health };
-    this.hedges = new HedgePolicy({ clock: deps.clock, budget, health: this.health });
+    const events = deps.events ?? NO_EVENTS;
+    this.runner = { ...deps, budget, health: this.health, events };
+    this.hedges = new HedgePolicy({ clock: deps.clock, budget, health: this.health, events });
   }
 
   /** A non-streaming chat request: the first successful attempt's completion, or an ApiError. */
@@ -111,6 +115,7 @@ export class Engine {
       trace: [],
       attempts: 0,
       failures: [],
+      skips: [],
       deadline,
       signal,
       panic: false,
@@ -135,7 +140,13 @@ export class Engine {
     }
     if (signal.aborted && signal.reason === SHUTTING_DOWN) throw serverShuttingDown();
     if (signal.aborted && !(signal.reason instanceof DeadlineExceededError)) throw clientClosedRequest();
-    throw exhaustedError(state.failures, this.meta(state), deadline.expired(), timeoutMs);
+    throw exhaustedError({
+      failures: state.failures,
+      skips: state.skips,
+      meta: this.meta(state),
+      deadlineExpired: deadline.expired(),
+      timeoutMs,
+    });
   }
 
   /**
@@ -149,7 +160,10 @@ export class Engine {
   ): Promise<Success<T> | undefined> {
     const { route } = state.call;
     const plan = this.health.plan(route.targets, state.trace);
+    const { events } = this.runner;
+    for (const skip of plan.skipped ?? []) skipTarget(state, events, skip, true);
     const queue = plan.targets;
+    const first = queue[0];
     state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);
     const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
@@ -203,6 +217,18 @@ export class Engine {
             action: 'hedge',
             result: `no-first-token-after:${hedge.delayMs}ms`,
           });
+          state.hedged = true;
+          if (events.wants('hedge.fired')) {
+            const { requestId } = state.call;
+            const { delayMs } = hedge;
+            events.publish('hedge.fired', {
+              requestId,
+              route: route.name,
+              primary: first!.id,
+              target: queue[0]!.id,
+              delayMs,
+            });
+          }
           launch();
         }
         continue;
@@ -210,12 +236,38 @@ export class Engine {
       racers.delete(settled.racer);
       if (settled.result) {
         for (const loser of racers) loser.controller?.abort(LOST_RACE);
+        if (state.hedged && events.wants('hedge.settled')) {
+          const winner = settled.racer.target.id;
+          const result = settled.racer.target === first ? 'lost' : 'won';
+          events.publish('hedge.settled', {
+            requestId: state.call.requestId,
+            route: route.name,
+            winner,
+            result,
+          });
+        }
         return settled.result;
       }
       const exhausted = state.attempts >= route.retry.maxAttempts || state.signal.aborted;
-      if (!racers.size && queue.length && !exhausted) launch();
+      if (!racers.size && queue.length && !exhausted) {
+        if (events.wants('failover')) this.announceFailover(state, settled.racer.target, queue[0]!);
+        launch();
+      }
     }
     return undefined;
+  }
+
+  private announceFailover(state: RequestState, from: Target, to: Target): void {
+    const last = state.failures.at(-1);
+    const reason = last?.target === from ? last.failure.reason : 'skipped';
+    const { requestId, route } = state.call;
+    this.runner.events.publish('failover', {
+      requestId,
+      route: route.name,
+      from: from.id,
+      to: to.id,
+      reason,
+    });
   }
 
   private meta(state: RequestState): ResponseMeta {
@@ -228,7 +280,7 @@ export class Engine {
     const lastFailure = state.failures.at(-1);
     if (lastFailure && (target !== firstTarget || state.attempts > 1)) {
       meta.fallbackReason = `${lastFailure.target.id}: ${lastFailure.failure.reason}`;
-    } else if (target !== firstTarget && state.trace.some((t) => t.action === 'hedge')) {
+    } else if (target !== firstTarget && state.hedged) {
       meta.fallbackReason = `${firstTarget}: hedged`;
     }
     return meta;

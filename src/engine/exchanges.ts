@@ -6,6 +6,8 @@ import type { AttemptExchange } from './attempt.js';
 import { embeddingsFailure } from './outcome-errors.js';
 
 export interface Operation<T> {
+  /** What the request does, as OpenTelemetry's `gen_ai.operation.name` says it. */
+  name: 'chat' | 'embeddings';
   /** Whether a streamed answer is relayed part by part (and held until its first token). */
   stream: boolean;
   /** The exchange for one target, or undefined if its protocol cannot serve this kind of request. */
@@ -15,6 +17,7 @@ export interface Operation<T> {
 export function chatOperation(request: ChatRequest): Operation<ChatCompletion> {
   const stream = request.stream === true;
   return {
+    name: 'chat',
     stream,
     exchange: (protocol, ctx) => ({
       request: () => protocol.chatRequest(request, ctx),
@@ -28,6 +31,7 @@ export function chatOperation(request: ChatRequest): Operation<ChatCompletion> {
 
 export function embeddingsOperation(request: EmbeddingsRequest): Operation<EmbeddingsResponse> {
   return {
+    name: 'embeddings',
     stream: false,
     exchange: (protocol, ctx) => {
       const { embeddingsRequest, embeddingsResponse } = protocol;

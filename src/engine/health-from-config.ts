@@ -1,4 +1,5 @@
 import type { Clock, Random } from '../core/clock.js';
+import type { EventBus } from '../core/events.js';
 import type { BreakerSettings, ResolvedConfig } from '../config/types.js';
 import type { BreakerRegistryOptions } from '../resilience/breaker-registry.js';
 import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
@@ -8,11 +9,17 @@ import { CooldownHealth } from './cooldown-health.js';
 import type { TargetHealth } from './health.js';
 
 /** Breakers (the default) or cooldowns only, as the config says. */
-export function healthFromConfig(config: ResolvedConfig, clock: Clock, random: Random): TargetHealth {
-  if (!config.breakers.enabled) return new CooldownHealth(clock);
+export function healthFromConfig(
+  config: ResolvedConfig,
+  clock: Clock,
+  random: Random,
+  events?: EventBus,
+): TargetHealth {
+  if (!config.breakers.enabled) return new CooldownHealth(clock, events);
   return new BreakerHealth({
     clock,
     random,
+    ...(events ? { events } : {}),
     breakers: registryOptions(config.breakers),
     limits: (t) => t.limits,
   });

@@ -6,6 +6,7 @@
  */
 import type { ChatRequest } from '../core/chat.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import type { EventBus } from '../core/events.js';
 import type { ResolvedConfig, Target } from '../config/types.js';
 import { chatProtocol } from '../providers/registry.js';
 import type { UpstreamClient } from '../upstream/client.js';
@@ -36,6 +37,8 @@ export class HealthMonitor {
       clock: Clock;
       health: TargetHealth;
       onProbe?: (report: ProbeReport) => void;
+      /** Each probe's result is announced here (`health.probe`). */
+      events?: EventBus;
     },
   ) {}
 
@@ -96,6 +99,7 @@ export class HealthMonitor {
         ...(result.ok ? {} : { reason: result.failure.reason }),
       };
       this.deps.onProbe?.(report);
+      if (this.deps.events?.wants('health.probe')) this.deps.events.publish('health.probe', report);
       return report;
     } finally {
       this.inFlight.delete(controller);

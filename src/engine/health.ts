@@ -4,6 +4,7 @@
  * the health implementation decides (breakers, cooldowns, slow start, concurrency limits).
  */
 import type { UpstreamFailure } from '../core/errors.js';
+import type { SkipReason } from '../core/events.js';
 import type { Cancellation } from './attempt.js';
 import type { Target } from '../config/types.js';
 import type { TraceEntry } from './types.js';
@@ -40,6 +41,8 @@ export interface Plan {
   targets: Target[];
   /** Too few targets are healthy: every target is tried, least bad first, breakers notwithstanding. */
   panic: boolean;
+  /** Targets left out of the plan and why (announced by the engine as `target.skipped`). */
+  skipped?: { target: string; reason: SkipReason; detail: string }[];
 }
 
 export interface TargetHealth {

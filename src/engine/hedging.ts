@@ -5,6 +5,7 @@
  * and all of a route's hedges together are capped to a share of its requests (default 5 %).
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { Route, Target } from '../config/types.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import type { TargetHealth } from './health.js';
@@ -35,12 +36,15 @@ export class HedgePolicy {
   /** Hedges per route, as a share of the route's requests. */
   private readonly caps = new Map<string, RetryBudget>();
 
-  constructor(private readonly deps: { clock: Clock; budget: RetryBudget; health: TargetHealth }) {}
+  constructor(
+    private readonly deps: { clock: Clock; budget: RetryBudget; health: TargetHealth; events?: EventBus },
+  ) {}
 
   start(route: Route, state: RequestState, primary: Target | undefined): HedgeTimer {
     const settings = route.hedge;
     if (!settings || !primary) return NO_HEDGE;
     const { clock, budget, health } = this.deps;
+    const events = this.deps.events ?? NO_EVENTS;
     const cap = this.cap(route);
     cap.recordRequest(route.name);
     const p95 = settings.delayFromP95 ? health.p95TtftMs(primary) : undefined;
@@ -69,6 +73,8 @@ export class HedgePolicy {
         if (!budget.tryAcquireRetry(primary.id) || !cap.tryAcquireRetry(route.name)) {
           refused = true;
           state.trace.push({ target: primary.id, action: 'skip', result: 'no-hedge:budget' });
+          if (events.wants('budget.exhausted'))
+            events.publish('budget.exhausted', { target: primary.id, kind: 'hedge' });
           return false;
         }
         hedges++;

@@ -1,6 +1,7 @@
 /** The errors a request ends with when no attempt succeeded, with headers saying what happened. */
 import { ApiError, type UpstreamFailure } from '../core/errors.js';
 import type { Target } from '../config/types.js';
+import type { TargetSkip } from './request-state.js';
 import type { ResponseMeta } from './types.js';
 
 /** The gateway already retried and failed over: an SDK retrying on top would only multiply load. */
@@ -50,12 +51,20 @@ export function embeddingsFailure(failure: UpstreamFailure): UpstreamFailure {
 const REQUEST_FAULTS: ReadonlySet<string> = new Set(['unsupported_parameter', 'embeddings_model_not_found']);
 
 /** Every target failed or was skipped: one clear error listing why. */
-export function exhaustedError(
-  failures: { target: Target; failure: UpstreamFailure }[],
-  meta: ResponseMeta,
-  deadlineExpired: boolean,
-  timeoutMs: number,
-): ApiError {
+export function exhaustedError({
+  failures,
+  skips,
+  meta,
+  deadlineExpired,
+  timeoutMs,
+}: {
+  failures: { target: Target; failure: UpstreamFailure }[];
+  /** Targets not tried, typed (decides the error; the trace only words it). */
+  skips: readonly TargetSkip[];
+  meta: ResponseMeta;
+  deadlineExpired: boolean;
+  timeoutMs: number;
+}): ApiError {
   const h = terminal();
   const reasons = failures.map((f) => `${f.target.id}: ${f.failure.reason} (${f.failure.message})`);
   const skipped = meta.trace.filter((t) => t.action === 'skip').map((t) => `${t.target}: ${t.result}`);
@@ -74,8 +83,7 @@ export function exhaustedError(
     h['retry-after'] = String(Math.ceil(soonest / 1000));
     h['retry-after-ms'] = String(Math.ceil(soonest));
   }
-  const skips = meta.trace.filter((t) => t.action === 'skip');
-  if (failures.length === 0 && skips.length > 0 && skips.every((t) => t.result === 'unsupported-operation')) {
+  if (failures.length === 0 && skips.length > 0 && skips.every((t) => t.reason === 'unsupported-endpoint')) {
     return new ApiError({
       status: 400,
       message: `No target of this model supports this endpoint (${skips.map((t) => t.target).join(', ')}).`,
@@ -97,7 +105,8 @@ export function exhaustedError(
       headers: h,
     });
   }
-  const unavailable = skips.some((t) => !t.result.startsWith('context-window:'));
+  // A target skipped for its health (not for its window) might have taken the prompt.
+  const unavailable = skips.some((t) => t.reason !== 'context-window');
   if (failures.length > 0 && !unavailable && failures.every((f) => f.failure.class === 'context')) {
     // The prompt fits no target that could be tried: the request is at fault, not the providers.
     const last = failures.at(-1)!.failure;

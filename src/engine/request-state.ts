@@ -1,4 +1,5 @@
 import type { UpstreamFailure } from '../core/errors.js';
+import type { EventBus, SkipReason } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import type { Deadline } from '../resilience/deadline.js';
 import type { CommitGate } from './commit-gate.js';
@@ -13,6 +14,8 @@ export interface RequestState {
   trace: TraceEntry[];
   attempts: number;
   failures: { target: Target; failure: UpstreamFailure }[];
+  /** Targets not tried and why, typed: what decides the final error (the trace only tells it). */
+  skips: TargetSkip[];
   deadline: Deadline;
   /** Aborted when the client leaves or the deadline passes. */
   signal: AbortSignal;
@@ -22,6 +25,8 @@ export interface RequestState {
   current?: Target;
   /** Translation warnings by target id (the answer carries its target's). */
   warnings?: Map<string, Set<string>>;
+  /** A hedge was started (another target raced the first). */
+  hedged?: boolean;
   /** Every target is tried regardless of breakers (too few were healthy). */
   panic: boolean;
   /** Estimated prompt tokens, computed once if an attempt without usage needs it. */
@@ -31,6 +36,23 @@ export interface RequestState {
    * the failing target's window and the size the provider stated. Smaller known windows are skipped.
    */
   contextNeed?: number;
+}
+
+export interface TargetSkip {
+  target: string;
+  reason: SkipReason;
+  /** As in the trace, e.g. `breaker:open`, `context-window:8192<9000`. */
+  detail: string;
+}
+
+/** A target is not tried: recorded, traced (unless the plan already did) and announced. */
+export function skipTarget(state: RequestState, events: EventBus, skip: TargetSkip, traced = false): void {
+  state.skips.push(skip);
+  if (!traced) state.trace.push({ target: skip.target, action: 'skip', result: skip.detail });
+  if (events.wants('target.skipped')) {
+    const { requestId, route } = state.call;
+    events.publish('target.skipped', { requestId, route: route.name, ...skip });
+  }
 }
 
 /** Learns from a context-length failure on `target` how large a window the request needs. */

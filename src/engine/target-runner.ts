@@ -5,6 +5,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import { ApiError, type UpstreamFailure } from '../core/errors.js';
+import type { EventBus, SkipReason } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { chatProtocol } from '../providers/registry.js';
 import type { AttemptContext } from '../providers/types.js';
@@ -18,7 +19,7 @@ import { EJECTED } from './ejection.js';
 import type { Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
-import { noteContextNeed, tooSmallForContext, type RequestState } from './request-state.js';
+import { noteContextNeed, skipTarget, tooSmallForContext, type RequestState } from './request-state.js';
 import type { TraceEntry } from './types.js';
 
 export interface RunnerDeps {
@@ -27,6 +28,7 @@ export interface RunnerDeps {
   random: Random;
   budget: RetryBudget;
   health: TargetHealth;
+  events: EventBus;
 }
 
 export type Success<T> = Extract<AttemptResult<T>, { ok: true }> & { relay?: AttemptRelay };
@@ -60,16 +62,18 @@ export async function runTarget<T>(
     state.warnings.set(target.id, own.add(warning));
   };
   if (tooSmallForContext(state, target)) {
-    state.trace.push({
-      target: target.id,
-      action: 'skip',
-      result: `context-window:${target.contextWindow}<${state.contextNeed}`,
-    });
+    const detail = `context-window:${target.contextWindow}<${state.contextNeed}`;
+    skipTarget(state, deps.events, { target: target.id, reason: 'context-window', detail });
     return undefined;
   }
   const exchange = protocol && operation.exchange(protocol, ctx);
   if (!exchange) {
-    state.trace.push({ target: target.id, action: 'skip', result: 'unsupported-operation' });
+    const skip = {
+      target: target.id,
+      reason: 'unsupported-endpoint',
+      detail: 'unsupported-operation',
+    } as const;
+    skipTarget(state, deps.events, skip);
     return undefined;
   }
   deps.budget.recordRequest(target.id);
@@ -77,10 +81,22 @@ export async function runTarget<T>(
     if (state.attempts >= route.retry.maxAttempts || signal.aborted) return undefined;
     const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     if (!admission.ok) {
-      state.trace.push({ target: target.id, action: 'skip', result: admission.reason });
+      const reason = admissionSkipReason(admission.reason);
+      skipTarget(state, deps.events, { target: target.id, reason, detail: admission.reason });
       return undefined;
     }
     state.attempts++;
+    if (deps.events.wants('attempt.started')) {
+      const { id, provider, model } = target;
+      const { requestId, route: r } = state.call;
+      deps.events.publish('attempt.started', {
+        requestId,
+        route: r.name,
+        target: id,
+        provider: provider.id,
+        model,
+      });
+    }
     const relay = state.gate?.relay(target);
     // The attempt may take no longer than the request has left; when that is what limits it, its
     // timing out is the deadline passing (its timer can fire a hair before the deadline's own).
@@ -102,11 +118,8 @@ export async function runTarget<T>(
       if (!(error instanceof ApiError)) throw error;
       state.attempts--;
       state.failures.push({ target, failure: translationFailure(error) });
-      state.trace.push({
-        target: target.id,
-        action: 'skip',
-        result: `unsupported:${error.param ?? error.code}`,
-      });
+      const detail = `unsupported:${error.param ?? error.code}`;
+      skipTarget(state, deps.events, { target: target.id, reason: 'unsupported-parameter', detail });
       return undefined;
     }
     admission.done({
@@ -116,7 +129,10 @@ export async function runTarget<T>(
       ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
       ...(!result.ok && result.cancelled ? { cancelled: result.cancelled } : {}),
     });
-    state.trace.push(attemptEntry(target, result, state));
+    const entry = attemptEntry(target, result, state);
+    state.trace.push(entry);
+    if (deps.events.wants('attempt.ended'))
+      announceAttempt(deps.events, { state, target, operation, result, entry });
     if (result.ok) {
       if (relay?.lost) return undefined;
       state.current = target;
@@ -151,7 +167,15 @@ async function waitToRetry(
   signal: AbortSignal,
 ): Promise<boolean> {
   const { retry: settings } = state.call.route;
-  if (retry >= settings.maxRetriesPerTarget || state.attempts >= settings.maxAttempts) return false;
+  const denied = (reason: string): false => {
+    if (deps.events.wants('retry.denied')) {
+      const { requestId, route } = state.call;
+      deps.events.publish('retry.denied', { requestId, route: route.name, target: target.id, reason });
+    }
+    return false;
+  };
+  if (retry >= settings.maxRetriesPerTarget) return denied('max-retries');
+  if (state.attempts >= settings.maxAttempts) return denied('max-attempts');
   const decision = decideWait({
     retry,
     hintMs: failure.retryAfterMs,
@@ -162,13 +186,25 @@ async function waitToRetry(
   });
   if (decision.action === 'failover') {
     state.trace.push({ target: target.id, action: 'skip', result: `no-retry:${decision.reason}` });
-    return false;
+    return denied(decision.reason);
   }
   if (!deps.budget.tryAcquireRetry(target.id)) {
     state.trace.push({ target: target.id, action: 'skip', result: 'no-retry:budget' });
-    return false;
+    if (deps.events.wants('budget.exhausted'))
+      deps.events.publish('budget.exhausted', { target: target.id, kind: 'retry' });
+    return denied('budget');
   }
   state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
+  if (deps.events.wants('retry.scheduled')) {
+    const { requestId, route } = state.call;
+    deps.events.publish('retry.scheduled', {
+      requestId,
+      route: route.name,
+      target: target.id,
+      waitMs: decision.ms,
+      source: decision.source,
+    });
+  }
   await sleep(deps.clock, decision.ms, signal);
   return !signal.aborted;
 }
@@ -187,6 +223,44 @@ function attemptEntry(target: Target, result: AttemptResult<unknown>, state: Req
     if (cost !== undefined) entry.costUsd = cost;
   }
   return entry;
+}
+
+/** `concurrency-limit`, `breaker:open`, `breaker:half-open-full` → the event's reason. */
+export function admissionSkipReason(reason: string): SkipReason {
+  if (reason === 'concurrency-limit') return 'concurrency';
+  if (reason === 'breaker:half-open-full') return 'half-open-full';
+  return reason.startsWith('breaker:') ? 'breaker-open' : 'cooldown';
+}
+
+interface EndedAttempt {
+  state: RequestState;
+  target: Target;
+  operation: Operation<unknown>;
+  result: AttemptResult<unknown>;
+  entry: TraceEntry;
+}
+
+function announceAttempt(events: EventBus, { state, target, operation, result, entry }: EndedAttempt): void {
+  const { requestId, route } = state.call;
+  const failure = result.ok ? undefined : result.failure;
+  const cancelled = failure !== undefined && (failure.reason === 'lost_race' || failure.reason === 'aborted');
+  events.publish('attempt.ended', {
+    requestId,
+    route: route.name,
+    target: target.id,
+    provider: target.provider.id,
+    model: target.model,
+    operation: operation.name,
+    stream: operation.stream,
+    outcome: failure ? (cancelled ? 'cancelled' : failure.class) : 'ok',
+    reason: failure ? failure.reason : 'ok',
+    ...(failure?.upstreamStatus !== undefined ? { upstreamStatus: failure.upstreamStatus } : {}),
+    durationMs: result.durationMs,
+    ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
+    ...(entry.tokens ? { tokens: entry.tokens } : {}),
+    ...(entry.costUsd !== undefined ? { costUsd: entry.costUsd } : {}),
+    countsAgainstBreaker: failure !== undefined && !cancelled && failure.breaker,
+  });
 }
 
 export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {

@@ -2,21 +2,9 @@ import type { ChatCompletion, ChatRequest } from '../core/chat.js';
 import type { UpstreamFailure } from '../core/errors.js';
 import type { StreamPart } from '../core/stream.js';
 import type { Route } from '../config/types.js';
-import type { AttemptTokens } from './accounting.js';
+import type { TraceEntry } from '../core/trace.js';
 
-/** One line of the per-request decision trace: a target tried or skipped, and why. */
-export interface TraceEntry {
-  target: string;
-  action: 'attempt' | 'skip' | 'wait' | 'hedge';
-  /** For attempts: `ok` or the failure reason; for skips and waits: why. */
-  result: string;
-  /** Milliseconds the attempt or the wait took. */
-  ms?: number;
-  /** Tokens the attempt consumed (exact from upstream usage, or estimated), when it was billed. */
-  tokens?: AttemptTokens;
-  /** USD at the target's configured price. */
-  costUsd?: number;
-}
+export type { TraceEntry };
 
 /** What happened, told to the client in x-switchyard-* headers. */
 export interface ResponseMeta {

@@ -4,7 +4,7 @@
  *                      cap); what it refuses gets 431/408/400 in OpenAI's shape (client-error.ts)
  *   1. request id    — reads `x-request-id` (if sane) or makes one; echoed on every response
  *   2. routing       — path → handler; unknown path 404, wrong method 405 (with `allow`)
- *   3. auth          — `/v1/*` only: gateway key → the caller's GatewayKey (401 otherwise)
+ *   3. auth          — `/v1/*` and `/metrics`: gateway key → the caller's GatewayKey (401 otherwise)
  *   4. body          — JSON bodies bounded by server.bodyLimitBytes (413), parsed (400)
  *   5. handler       — validates (400 naming the field), resolves the model (404), runs the engine
  *   6. errors        — anything thrown leaves as an OpenAI-shaped error; nothing internal leaks
@@ -23,25 +23,29 @@ import { methodNotAllowed, routeNotFound } from '../core/errors.js';
 import { secretScrubberFor } from '../config/secrets.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { SecretScrubber } from '../core/secret-scrubber.js';
+import type { EventBus } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
-import type { RequestLogger } from '../telemetry/request-log.js';
+import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { KeyAuthenticator } from './auth.js';
 import { answerClientError } from './client-error.js';
 import { handleChatCompletions } from './chat-handler.js';
 import type { Drain } from './drain.js';
 import { handleEmbeddings } from './embeddings-handler.js';
 import { sendError, sendJson } from './respond.js';
+import { handleMetrics } from './metrics-endpoint.js';
 import { handleStatus } from './status.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
   engine: Engine;
-  /** One record per model request (chat, embeddings), after the response. */
-  logger?: RequestLogger;
   /** Told about unexpected errors (bugs), never about client or upstream errors. */
   onInternalError?: (error: unknown) => void;
   /** Requests in flight, for a graceful shutdown; `/readyz` answers 503 once it drains. */
   drain: Drain;
+  /** Where `request.started` / `request.ended` are announced (src/core/events.ts). */
+  events?: EventBus;
+  /** Prometheus metrics served at GET /metrics; absent when `metrics.enabled` is false. */
+  metrics?: GatewayMetrics;
 }
 
 export interface RequestContext {
@@ -72,6 +76,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/v1/embeddings': { POST: handleEmbeddings },
   '/v1/models': { GET: listModels },
   '/v1/switchyard/status': { GET: handleStatus },
+  '/metrics': { GET: handleMetrics },
   '/healthz': { GET: (ctx) => sendJson(ctx.res, 200, { status: 'ok' }) },
   '/readyz': {
     GET: (ctx) =>

@@ -1,7 +1,7 @@
 /**
  * What chat and embeddings requests share once the body is valid: the route (404), the key's access to
- * it (403), the client's deadline header (400), cancellation when the client leaves, the request log,
- * and the debug trace header.
+ * it (403), the client's deadline header (400), cancellation when the client leaves, the debug trace
+ * header, and `request.started` / `request.ended` (which the request log and the metrics listen to).
  */
 import { ApiError, forbidden, invalidRequest, modelNotFound } from '../core/errors.js';
 import type { GatewayKey, Route } from '../config/types.js';
@@ -9,6 +9,7 @@ import type { RunCall } from '../engine/engine.js';
 import type { ResponseMeta } from '../engine/types.js';
 import { CLIENT_TIMEOUT_HEADER, parseClientTimeout } from '../resilience/deadline.js';
 import { formatTrace, totalCost } from '../telemetry/request-log.js';
+import type { GatewayEvents } from '../core/events.js';
 import type { RequestContext } from './app.js';
 import { metaHeaders } from './respond.js';
 
@@ -18,7 +19,7 @@ export interface ModelCall {
   run: Omit<RunCall, 'body'>;
   /** Extra response headers (the trace, when asked for); `streaming` at a stream's commit point. */
   headers(meta: ResponseMeta, streaming?: boolean): Record<string, string>;
-  /** Logs the request once it is answered; errors get the trace header too. */
+  /** Announces the request's end once it is answered; errors get the trace header too. */
   settle(status: number, error?: unknown): void;
 }
 
@@ -46,8 +47,14 @@ export function startModelCall(
   deps.drain.cancelOnShutdown(res, cancel);
   const wantsTrace = req.headers['x-switchyard-debug'] === 'trace';
   let settled: ResponseMeta | undefined;
-  const headers = (meta: ResponseMeta, streaming = false): Record<string, string> =>
-    wantsTrace ? { 'x-switchyard-trace': formatTrace(meta, streaming) } : {};
+  let committedAt: number | undefined;
+  const headers = (meta: ResponseMeta, streaming = false): Record<string, string> => {
+    if (streaming) committedAt = performance.now();
+    return wantsTrace ? { 'x-switchyard-trace': formatTrace(meta, streaming) } : {};
+  };
+  const { events } = deps;
+  const announced = { requestId, route: route.name, endpoint, stream, ...(key ? { key: key.name } : {}) };
+  if (events?.wants('request.started')) events.publish('request.started', announced);
 
   return {
     route,
@@ -64,24 +71,50 @@ export function startModelCall(
     settle(status, error) {
       if (settled && error instanceof ApiError)
         Object.assign(error.headers, metaHeaders(settled), headers(settled));
-      if (!deps.logger) return;
-      const cost = settled ? totalCost(settled.trace) : undefined;
-      deps.logger.log({
-        time: new Date().toISOString(),
-        requestId,
-        ...(key ? { key: key.name } : {}),
-        model,
-        endpoint,
-        stream,
-        status,
-        ...(settled ? { target: settled.target } : {}),
-        attempts: settled?.attempts ?? 0,
-        ...(settled?.fallbackReason ? { fallbackReason: settled.fallbackReason } : {}),
-        ...(settled?.warnings ? { warnings: settled.warnings } : {}),
-        durationMs: Math.round(performance.now() - started),
-        ...(cost !== undefined ? { costUsd: cost } : {}),
-        trace: settled?.trace ?? [],
-      });
+      if (events?.wants('request.ended')) {
+        const timing = { started, committedAt };
+        events.publish('request.ended', requestEnded(announced, route, settled, status, error, timing));
+      }
     },
   };
 }
+
+/** The `request.ended` event: what the client got, and what the request cost over all its attempts. */
+function requestEnded(
+  announced: GatewayEvents['request.started'],
+  route: Route,
+  meta: ResponseMeta | undefined,
+  status: number,
+  error: unknown,
+  timing: { started: number; committedAt: number | undefined },
+): GatewayEvents['request.ended'] {
+  const target = meta && route.targets.find((t) => t.id === meta.target);
+  let tokens: GatewayEvents['request.ended']['tokens'];
+  for (const entry of meta?.trace ?? []) {
+    if (!entry.tokens) continue;
+    tokens ??= { prompt: 0, completion: 0, estimated: false };
+    // Usage comes from the upstream: absent fields (embeddings have no output) count as none.
+    tokens.prompt += finiteOrZero(entry.tokens.prompt);
+    tokens.completion += finiteOrZero(entry.tokens.completion);
+    tokens.estimated ||= entry.tokens.estimated;
+  }
+  const cost = meta ? totalCost(meta.trace) : undefined;
+  const outcome =
+    status < 400 ? 'ok' : error instanceof ApiError ? (error.code ?? error.type) : `status_${status}`;
+  return {
+    ...announced,
+    status,
+    outcome,
+    ...(target ? { target: target.id, provider: target.provider.id, model: target.model } : {}),
+    attempts: meta?.attempts ?? 0,
+    totalMs: performance.now() - timing.started,
+    ...(timing.committedAt !== undefined ? { ttftMs: timing.committedAt - timing.started } : {}),
+    ...(tokens ? { tokens } : {}),
+    ...(cost !== undefined ? { costUsd: cost } : {}),
+    ...(meta?.fallbackReason ? { fallbackReason: meta.fallbackReason } : {}),
+    ...(meta?.warnings ? { warnings: meta.warnings } : {}),
+    trace: meta?.trace ?? [],
+  };
+}
+
+const finiteOrZero = (n: number | undefined): number => (typeof n === 'number' && Number.isFinite(n) ? n : 0);

@@ -1,8 +1,11 @@
 /**
  * The request log: one JSON line per request with its decision trace (each target tried or skipped and
- * why) and what every attempt cost. Written after the response, never before it.
+ * why) and what every attempt cost. A subscriber of `request.ended`, so written after the response,
+ * never before it.
  */
-import type { ResponseMeta, TraceEntry } from '../engine/types.js';
+import type { EventBus, GatewayEvents } from '../core/events.js';
+import type { TraceEntry } from '../core/trace.js';
+import type { ResponseMeta } from '../engine/types.js';
 
 export interface RequestRecord {
   time: string;
@@ -21,7 +24,7 @@ export interface RequestRecord {
   durationMs: number;
   /** Sum of the attempts' costs, failed and abandoned ones included. */
   costUsd?: number;
-  trace: TraceEntry[];
+  trace: readonly TraceEntry[];
 }
 
 export interface RequestLogger {
@@ -37,7 +40,31 @@ export function jsonLinesRequestLogger(
   return { log: (record) => write(JSON.stringify(record) + '\n') };
 }
 
-export function totalCost(trace: TraceEntry[]): number | undefined {
+/** Logs every model request the gateway answers, until the returned function is called. */
+export function logRequests(events: EventBus, logger: RequestLogger): () => void {
+  return events.subscribe('request.ended', (e) => logger.log(requestRecord(e)));
+}
+
+function requestRecord(e: GatewayEvents['request.ended']): RequestRecord {
+  return {
+    time: new Date().toISOString(),
+    requestId: e.requestId,
+    ...(e.key !== undefined ? { key: e.key } : {}),
+    model: e.route,
+    endpoint: e.endpoint,
+    stream: e.stream,
+    status: e.status,
+    ...(e.target !== undefined ? { target: e.target } : {}),
+    attempts: e.attempts,
+    ...(e.fallbackReason ? { fallbackReason: e.fallbackReason } : {}),
+    ...(e.warnings ? { warnings: e.warnings } : {}),
+    durationMs: Math.round(e.totalMs),
+    ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
+    trace: e.trace,
+  };
+}
+
+export function totalCost(trace: readonly TraceEntry[]): number | undefined {
   let total: number | undefined;
   for (const entry of trace) if (entry.costUsd !== undefined) total = (total ?? 0) + entry.costUsd;
   return total;

@@ -14,6 +14,7 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import { timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
+import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { HeaderMap, UpstreamRequestSpec } from '../providers/types.js';
 import { ConcurrencyLimit, type AbortLike } from '../resilience/concurrency-limit.js';
 import { systemClock } from '../resilience/system-clock.js';
@@ -68,6 +69,8 @@ export interface UpstreamClientOptions {
   /** Largest stream event (or line without an end), in characters; more fails as `upstream_event_too_large`. */
   maxEventBytes?: number;
   clock?: Clock;
+  /** Time spent in the gateway's own queue, and giving up on it, is announced here (`gateway.queued`). */
+  events?: EventBus;
 }
 
 /** The limits an attempt applies to what it reads. */
@@ -101,12 +104,14 @@ export class UpstreamClient {
   /** Per origin, shared by its pools: each pool has as many connections, so none ever queues. */
   private readonly slots = new Map<string, ConcurrencyLimit>();
   private readonly urls = new Map<string, { origin: string; path: string }>();
-  private readonly settings: Required<Omit<UpstreamClientOptions, 'clock'>>;
+  private readonly settings: Required<Omit<UpstreamClientOptions, 'clock' | 'events'>>;
   private readonly clock: Clock;
+  private readonly events: EventBus;
   readonly limits: ReadLimits;
 
   constructor(options: UpstreamClientOptions = {}) {
-    const { clock, ...rest } = options;
+    const { clock, events, ...rest } = options;
+    this.events = events ?? NO_EVENTS;
     this.settings = { ...UPSTREAM_DEFAULTS };
     for (const [key, value] of Object.entries(rest)) {
       if (value !== undefined) (this.settings as Record<string, number>)[key] = value as number;
@@ -161,7 +166,12 @@ export class UpstreamClient {
     signal: AbortSignal | UpstreamCancel,
   ): Promise<() => void> {
     const { queueTimeoutMs } = this.settings;
+    const since = this.clock.now();
     const release = await slots.acquire(queueTimeoutMs, abortLike(signal));
+    if (this.events.wants('gateway.queued')) {
+      const ms = this.clock.now() - since;
+      this.events.publish('gateway.queued', { origin, ms, saturated: !release && !signal.aborted });
+    }
     if (release) return release;
     if (signal.aborted) throw new UpstreamError(classifyTransportError(ATTEMPT_CANCELLED, origin));
     throw new UpstreamError(gatewaySaturated(origin, this.settings.connectionsPerOrigin, queueTimeoutMs));

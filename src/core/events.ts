@@ -1,0 +1,154 @@
+/**
+ * What the gateway announces as it works: one typed event per thing that happened, published where it
+ * happens (engine, target runner, hedging, breakers, cooldowns, the upstream client's queue, health
+ * probes). Metrics and, later, the trace header, the request log, alerts and the status page are
+ * subscribers; nothing parses strings back.
+ *
+ * One bus per gateway (not process-wide `diagnostics_channel` channels), so that two gateways in one
+ * process — tests, the drill — never see each other's traffic. It costs nothing when nobody listens: a
+ * publisher asks `bus.wants(name)` (one property read) before it builds an event object, as undici
+ * checks `channel.hasSubscribers` before it publishes.
+ */
+
+import type { TraceEntry } from './trace.js';
+
+/** Tokens an attempt or request consumed: exact from upstream usage, or estimated. */
+export interface EventTokens {
+  prompt: number;
+  completion: number;
+  cached?: number;
+  estimated: boolean;
+}
+
+/** How an attempt ended: `ok`, one of the failure classes, or cancelled (lost a race, client left). */
+export type AttemptOutcomeClass = 'ok' | 'retry' | 'failover' | 'context' | 'fatal' | 'cancelled';
+
+/** Why a target was not tried for a request. */
+export type SkipReason =
+  | 'breaker-open'
+  | 'half-open-full'
+  | 'cooldown'
+  | 'concurrency'
+  | 'context-window'
+  /** The target's protocol does not serve this kind of request (e.g. embeddings). */
+  | 'unsupported-endpoint'
+  /** The target cannot take the request as sent (a parameter it does not support). */
+  | 'unsupported-parameter';
+
+export interface GatewayEvents {
+  'request.started': {
+    requestId: string;
+    route: string;
+    key?: string;
+    endpoint: 'chat' | 'embeddings';
+    stream: boolean;
+  };
+  'request.ended': {
+    requestId: string;
+    route: string;
+    /** The gateway key's configured name (never the secret). */
+    key?: string;
+    endpoint: 'chat' | 'embeddings';
+    stream: boolean;
+    status: number;
+    /** `ok`, or the error code the client saw (e.g. `upstream_503`, `client_closed_request`). */
+    outcome: string;
+    /** The target that answered or was tried last; its provider and model. */
+    target?: string;
+    provider?: string;
+    model?: string;
+    attempts: number;
+    totalMs: number;
+    /** Streams: time until the first token reached the client (the commit point). */
+    ttftMs?: number;
+    tokens?: EventTokens;
+    costUsd?: number;
+    /** Why the answer did not come from the first target, when it did not. */
+    fallbackReason?: string;
+    /** What the answering target's translation changed about the request. */
+    warnings?: string[];
+    /** The decision trace, as in x-switchyard-trace (shared, not copied: read it, never change it). */
+    trace: readonly TraceEntry[];
+  };
+  'attempt.started': { requestId: string; route: string; target: string; provider: string; model: string };
+  'attempt.ended': {
+    requestId: string;
+    route: string;
+    target: string;
+    provider: string;
+    model: string;
+    /** `chat` or `embeddings` (OpenTelemetry's `gen_ai.operation.name`). */
+    operation: string;
+    stream: boolean;
+    outcome: AttemptOutcomeClass;
+    /** `ok` or the failure reason (e.g. `upstream_503`, `first_token_timeout`, `lost_race`). */
+    reason: string;
+    upstreamStatus?: number;
+    durationMs: number;
+    ttftMs?: number;
+    tokens?: EventTokens;
+    costUsd?: number;
+    /** Whether the failure counts against the target's health (a provider's own fault). */
+    countsAgainstBreaker: boolean;
+  };
+  'retry.scheduled': { requestId: string; route: string; target: string; waitMs: number; source: string };
+  /** A retry of the same target refused: `budget`, `deadline`, `hint-too-long`, `max-retries`, … */
+  'retry.denied': { requestId: string; route: string; target: string; reason: string };
+  failover: { requestId: string; route: string; from: string; to: string; reason: string };
+  'hedge.fired': { requestId: string; route: string; primary: string; target: string; delayMs: number };
+  /** A hedged request ended: `won` when a hedge answered, `lost` when the original attempt did. */
+  'hedge.settled': { requestId: string; route: string; winner: string; result: 'won' | 'lost' };
+  'target.skipped': {
+    requestId?: string;
+    route?: string;
+    target: string;
+    reason: SkipReason;
+    detail: string;
+  };
+  'breaker.transition': { target: string; from: string; to: string; reason: string | null };
+  'cooldown.set': { target: string; ms: number; reason: string };
+  /** The shared retry budget refused a retry or a hedge. */
+  'budget.exhausted': { target: string; kind: 'retry' | 'hedge' };
+  /** A request waited in the gateway's own connection queue (`ms`), or gave up waiting (`saturated`). */
+  'gateway.queued': { origin: string; ms: number; saturated: boolean };
+  'health.probe': { target: string; ok: boolean; reason?: string; ms: number };
+}
+
+export type EventName = keyof GatewayEvents;
+export type Listener<K extends EventName> = (event: GatewayEvents[K]) => void;
+
+export class EventBus {
+  private readonly listeners: { [K in EventName]?: Listener<K>[] } = {};
+
+  /** Whether anyone listens to `name`: publishers check it before building the event. */
+  wants(name: EventName): boolean {
+    return this.listeners[name] !== undefined;
+  }
+
+  /** Listens to one kind of event until the returned function is called. */
+  subscribe<K extends EventName>(name: K, listener: Listener<K>): () => void {
+    const list = (this.listeners[name] ?? []) as Listener<K>[];
+    (this.listeners as Record<K, Listener<K>[]>)[name] = [...list, listener];
+    return () => {
+      const rest = ((this.listeners[name] ?? []) as Listener<K>[]).filter((l) => l !== listener);
+      if (rest.length) (this.listeners as Record<K, Listener<K>[]>)[name] = rest;
+      else delete this.listeners[name];
+    };
+  }
+
+  /** Tells every listener; a listener that throws is not allowed to break the request path. */
+  publish<K extends EventName>(name: K, event: GatewayEvents[K]): void {
+    const list = this.listeners[name] as Listener<K>[] | undefined;
+    if (!list) return;
+    for (const listener of list) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error(`switchyard: a listener of ${name} failed`, error);
+      }
+    }
+  }
+}
+
+/** For code that runs without a gateway (unit tests): nobody ever listens. */
+export const NO_EVENTS = new EventBus();

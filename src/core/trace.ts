@@ -1,0 +1,16 @@
+/** The per-request decision trace (x-switchyard-trace, the request log), one entry per decision. */
+import type { EventTokens } from './events.js';
+
+/** One line of the per-request decision trace: a target tried or skipped, and why. */
+export interface TraceEntry {
+  target: string;
+  action: 'attempt' | 'skip' | 'wait' | 'hedge';
+  /** For attempts: `ok` or the failure reason; for skips and waits: why. */
+  result: string;
+  /** Milliseconds the attempt or the wait took. */
+  ms?: number;
+  /** Tokens the attempt consumed (exact from upstream usage, or estimated), when it was billed. */
+  tokens?: EventTokens;
+  /** USD at the target's configured price. */
+  costUsd?: number;
+}

@@ -1,0 +1,62 @@
+/**
+ * Bounded label values for metrics: routes, targets, providers, models and keys only as configured
+ * (keys by name, never by secret); anything else folds into `other`, so that no request can add a
+ * time series. Reasons and outcome codes come from the gateway's own catalogue.
+ */
+import type { ResolvedConfig } from '../config/types.js';
+
+export const OTHER = 'other';
+
+export class MetricLabels {
+  private readonly routes = new Set<string>();
+  private readonly targets = new Set<string>();
+  private readonly providers = new Set<string>();
+  private readonly models = new Set<string>();
+  private readonly keys = new Set<string>();
+  /** Upstream origins (scheme, host and port of each provider's base URL). */
+  private readonly origins = new Set<string>();
+
+  constructor(config: ResolvedConfig) {
+    for (const route of config.routes.values()) {
+      this.routes.add(route.name);
+      for (const t of route.targets) {
+        this.targets.add(t.id);
+        this.providers.add(t.provider.id);
+        this.models.add(t.model);
+      }
+    }
+    for (const provider of config.providers.values()) {
+      try {
+        this.origins.add(new URL(provider.baseUrl).origin);
+      } catch {
+        // A provider without a parseable base URL has no origin to label.
+      }
+    }
+    for (const key of config.keys) this.keys.add(key.name);
+  }
+
+  route(name: string): string {
+    return this.routes.has(name) ? name : OTHER;
+  }
+  target(id: string): string {
+    return this.targets.has(id) ? id : OTHER;
+  }
+  provider(id: string | undefined): string {
+    return id !== undefined && this.providers.has(id) ? id : OTHER;
+  }
+  model(name: string | undefined): string {
+    return name !== undefined && this.models.has(name) ? name : OTHER;
+  }
+  /** `none` when the gateway runs without keys. */
+  key(name: string | undefined): string {
+    if (name === undefined) return 'none';
+    return this.keys.has(name) ? name : OTHER;
+  }
+  origin(origin: string): string {
+    return this.origins.has(origin) ? origin : OTHER;
+  }
+  /** Every configured target, for gauges that start at a known value. */
+  allTargets(): string[] {
+    return [...this.targets];
+  }
+}
