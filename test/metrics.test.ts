@@ -24,7 +24,12 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
       primary: { prices: { 'model-a': { input: 1_000_000, output: 2_000_000 } } },
     },
     ...options,
-    config: { keys: KEYS, breakers: { consecutiveFailures: 2 }, ...options.config },
+    config: {
+      keys: KEYS,
+      breakers: { consecutiveFailures: 2 },
+      ...options.config,
+      metrics: { enabled: true, ...options.config?.metrics },
+    },
   });
   return h;
 }

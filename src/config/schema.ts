@@ -229,10 +229,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    /** Prometheus metrics at GET /metrics (docs/observability.md). */
+    /** Prometheus metrics at GET /metrics (docs/observability.md). Off by default: see what it costs there. */
     metrics: z
       .object({
-        enabled: z.boolean().default(true),
+        enabled: z.boolean().default(false),
         /** Readable without a key even when gateway keys are configured (e.g. a scraper on a private network). */
         public: z.boolean().default(false),
       })
