@@ -28,7 +28,7 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
       keys: KEYS,
       breakers: { consecutiveFailures: 2 },
       ...options.config,
-      metrics: { enabled: true, ...options.config?.metrics },
+      metrics: { enabled: true, ...(options.config?.metrics as object | undefined) },
     },
   });
   return h;
