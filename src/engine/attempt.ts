@@ -20,7 +20,7 @@ import type { HeaderMap, StreamDecoder, UpstreamRequestSpec } from '../providers
 import { UpstreamFailureError } from '../providers/types.js';
 import { Watchdog } from '../resilience/timers.js';
 import { UpstreamCancel, UpstreamError, type UpstreamClient } from '../upstream/client.js';
-import { eventTooLarge, readCapped, responseTooLarge } from '../upstream/read-body.js';
+import { eventTooLarge, readCapped, readErrorExcerpt, responseTooLarge } from '../upstream/read-body.js';
 import { EJECTED, ejectedFailure } from './ejection.js';
 
 /** The abort reason when an attempt is cancelled because another attempt of the request won. */
@@ -76,8 +76,6 @@ export type AttemptResult<T> =
       outputParts: number;
     };
 
-const ERROR_BODY_LIMIT = 64 * 1024;
-
 export async function runAttempt<T>(deps: AttemptDeps, input: AttemptInput<T>): Promise<AttemptResult<T>> {
   return new Attempt(deps, input).run();
 }
@@ -111,14 +109,17 @@ class Attempt<T> {
       // The gateway's own shutdown: no cancellation evidence (slow or not) against the target.
       if (signal.reason === SHUTTING_DOWN) return this.fail(shuttingDownFailure());
       const lost = signal.reason === LOST_RACE;
-      if (signal.reason === EJECTED) this.fail(ejectedFailure(this.input.target.id));
-      this.fail({
-        ...transportFailure(
-          lost ? 'lost_race' : 'aborted',
-          lost ? 'Cancelled: another attempt answered first.' : 'The request was cancelled.',
-        ),
-        breaker: false,
-      });
+      this.fail(
+        signal.reason === EJECTED
+          ? ejectedFailure(this.input.target.id)
+          : {
+              ...transportFailure(
+                lost ? 'lost_race' : 'aborted',
+                lost ? 'Cancelled: another attempt answered first.' : 'The request was cancelled.',
+              ),
+              breaker: false,
+            },
+      );
       this.cancelled = lost;
     };
     if (signal.aborted) onAbort();
@@ -157,7 +158,7 @@ class Attempt<T> {
       onDispatch: () => this.dispatched(),
     });
     if (response.status < 200 || response.status >= 300) {
-      const body = await readLimited(response.body, ERROR_BODY_LIMIT);
+      const body = await readErrorExcerpt(response.body);
       return this.result(exchange.classifyError(response.status, response.headers, body));
     }
     const { maxResponseBytes, maxEventBytes } = this.deps.client.limits;
@@ -323,22 +324,4 @@ function failureOf(error: unknown): UpstreamFailure {
   if (error instanceof UpstreamError || error instanceof UpstreamFailureError) return error.failure;
   const code = (error as { code?: string }).code ?? (error as Error).name;
   return transportFailure('connection_error', `The upstream connection failed (${code}).`);
-}
-
-async function readLimited(
-  body: AsyncIterable<unknown> & { destroy(): unknown },
-  limit: number,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    chunks.push(buf);
-    size += buf.length;
-    if (size >= limit) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
 }

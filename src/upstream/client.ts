@@ -226,14 +226,11 @@ export class UpstreamClient {
  * provider never saw the request). Fails over without a retry and without touching the breaker.
  */
 export function gatewaySaturated(origin: string, connections: number, waitedMs: number): UpstreamFailure {
+  const message = `The gateway has no free connection to ${origin} (all ${connections} in use; waited up to ${waitedMs} ms).`;
   return {
+    ...transportFailure('gateway_saturated', message),
     class: 'failover',
-    reason: 'gateway_saturated',
     status: 503,
-    type: 'api_error',
-    code: 'gateway_saturated',
-    param: null,
-    message: `The gateway has no free connection to ${origin} (all ${connections} in use; waited up to ${waitedMs} ms).`,
     breaker: false,
   };
 }

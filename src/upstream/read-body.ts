@@ -58,6 +58,25 @@ export function readCapped(response: UpstreamResponse, maxBytes: number): Promis
   });
 }
 
+/** An error answer is read for its message only: its first 64 KiB, the rest is dropped. */
+const ERROR_EXCERPT_BYTES = 64 * 1024;
+
+/** The beginning of a non-2xx body, at most 64 KiB of it (the body is destroyed past that). */
+export async function readErrorExcerpt(body: UpstreamResponse['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    chunks.push(buf);
+    size += buf.length;
+    if (size >= ERROR_EXCERPT_BYTES) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, ERROR_EXCERPT_BYTES);
+}
+
 /** A bound crossed: fail over at once (retrying would read the same flood), counted against the target. */
 const tooLarge = (reason: string, message: string): UpstreamFailure => ({
   ...transportFailure(reason, message),
