@@ -16,6 +16,7 @@
  * - secrets shorter than 8 characters are redacted only whole, as a token of their own; secrets
  *   shorter than MIN_SECRET_LENGTH (4) are not redacted (they would match ordinary text).
  */
+import type { OpenAIErrorBody } from './errors.js';
 
 export const FRAGMENT_LENGTH = 8;
 export const MIN_SECRET_LENGTH = 4;
@@ -99,9 +100,15 @@ export class SecretScrubber {
     return spans.length === 0 ? text : redact(text, spans);
   }
 
-  /** `null` passes through unchanged. */
-  scrubNullable(text: string | null): string | null {
-    return text === null ? null : this.scrub(text);
+  /** The four fields of an OpenAI error body, each scrubbed (upstream text can reach every one). */
+  scrubError(error: OpenAIErrorBody['error']): OpenAIErrorBody['error'] {
+    const { message, type, param, code } = error;
+    return {
+      message: this.scrub(message),
+      type: this.scrub(type),
+      param: param === null ? null : this.scrub(param),
+      code: code === null ? null : this.scrub(code),
+    };
   }
 
   private addLong(secret: string): void {

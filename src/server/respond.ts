@@ -62,18 +62,8 @@ export function sendError(
     res.destroy();
     return;
   }
-  sendJson(res, apiError.status, scrubbedBody(apiError, scrubber), scrubbedHeaders(apiError, scrubber));
-}
-
-function scrubbedBody(error: ApiError, scrubber: SecretScrubber): OpenAIErrorBody {
-  return {
-    error: {
-      message: scrubber.scrub(error.message),
-      type: scrubber.scrub(error.type),
-      param: scrubber.scrubNullable(error.param),
-      code: scrubber.scrubNullable(error.code),
-    },
-  };
+  const body: OpenAIErrorBody = { error: scrubber.scrubError(apiError.toBody().error) };
+  sendJson(res, apiError.status, body, scrubbedHeaders(apiError, scrubber));
 }
 
 function scrubbedHeaders(error: ApiError, scrubber: SecretScrubber): Record<string, string> {

@@ -83,15 +83,8 @@ export class ChatChunkEncoder {
 
   /** An OpenAI-style error event; the stream then ends without `[DONE]`, so clients see it is incomplete. */
   error(failure: Pick<UpstreamFailure, 'message' | 'type' | 'code' | 'param'>): string {
-    const { scrubber } = this;
-    const body: OpenAIErrorBody = {
-      error: {
-        message: scrubber.scrub(failure.message),
-        type: scrubber.scrub(failure.type),
-        param: scrubber.scrubNullable(failure.param),
-        code: scrubber.scrubNullable(failure.code),
-      },
-    };
+    const { message, type, param, code } = failure;
+    const body: OpenAIErrorBody = { error: this.scrubber.scrubError({ message, type, param, code }) };
     return `data: ${JSON.stringify(body)}\n\n`;
   }
 
