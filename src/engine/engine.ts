@@ -9,7 +9,8 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
-import { clientClosedRequest, serverShuttingDown, SHUTTING_DOWN } from '../core/errors.js';
+import type { ChatCompletion, ChatRequest } from '../core/chat.js';
+import { ApiError, clientClosedRequest, serverShuttingDown, SHUTTING_DOWN } from '../core/errors.js';
 import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { Deadline, DeadlineExceededError } from '../resilience/deadline.js';
@@ -17,6 +18,7 @@ import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { LOST_RACE } from './attempt.js';
 import { CommitGate } from './commit-gate.js';
+import { ContinuableSink, continuationOperation, sameTargetFirst } from './continuation.js';
 import { CooldownHealth } from './cooldown-health.js';
 import { EJECTED } from './ejection.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
@@ -80,22 +82,115 @@ export class Engine {
     return { response: result.value!, meta: this.meta(state) };
   }
 
-  /** A streaming chat request, relayed into `sink`. Resolves when the stream has ended, one way or another. */
+  /**
+   * A streaming chat request, relayed into `sink`. Resolves when the stream has ended, one way or
+   * another. On routes with `continuation`, a stream cut after its commit point is continued
+   * (continueStream) instead of ending with an error event.
+   */
   async stream(call: ChatCall, sink: StreamSink): Promise<void> {
-    let gate: CommitGate | undefined;
+    const stitched = call.route.continuation ? new ContinuableSink(sink) : undefined;
+    const out = stitched ?? sink;
+    let state: RequestState | undefined;
     try {
       const { result } = await this.execute(
         { ...call, body: call.request },
         chatOperation(call.request),
-        (state, onCommit) => {
-          gate = new CommitGate(sink, () => this.meta(state), onCommit);
-          return gate;
+        (s, onCommit) => {
+          state = s;
+          return new CommitGate(out, () => this.meta(s), onCommit);
         },
+        stitched && ((s, racers, cut) => this.continueStream(call.request, s, racers, cut, stitched)),
       );
-      gate!.finish(result.relay!);
+      stitched?.summarize(state!.trace);
+      state!.gate!.finish(result.relay!);
     } catch (error) {
       if (!(error instanceof CommittedFailure)) throw error;
-      gate!.fail(error.failure);
+      out.fail(error.failure);
+    }
+  }
+
+  /**
+   * A stream was cut after its commit point: asks a target (the same one after a retryable error
+   * first, then the route's others in order) to continue the answer from what the client has, and
+   * relays only the continuation, as many times as the route allows and the deadline leaves time
+   * for. Throws the cut (CommittedFailure) when the answer cannot or could not be continued.
+   */
+  private async continueStream(
+    request: ChatRequest,
+    state: RequestState,
+    racers: Set<Racer<ChatCompletion>>,
+    cut: CommittedFailure,
+    stitched: ContinuableSink,
+  ): Promise<Success<ChatCompletion>> {
+    const { route, requestId } = state.call;
+    const { events } = this.runner;
+    const settings = route.continuation!;
+    for (let n = 0; ; n++) {
+      const from = state.current!;
+      if (stitched.complete) {
+        // Cut after the finish reason (only the usage and `[DONE]` were lost): nothing to continue.
+        state.trace.push({ target: from.id, action: 'continue', result: 'complete' });
+        return { ok: true, durationMs: 0, outputParts: 0 };
+      }
+      const refused =
+        stitched.unresumable ??
+        (n >= settings.maxPerRequest
+          ? 'max-continuations'
+          : state.signal.aborted || state.deadline.expired()
+            ? 'deadline'
+            : undefined);
+      if (refused) {
+        state.trace.push({ target: from.id, action: 'continue', result: `refused:${refused}` });
+        throw cut;
+      }
+      const partial = stitched.text;
+      const others = route.targets.filter((t) => t !== from);
+      const targets = sameTargetFirst(cut.failure, route.retry.maxRetriesPerTarget)
+        ? [from, ...others]
+        : others;
+      // The cut racer (and any hedge that lost to it) is done with: the continuation races afresh.
+      for (const r of racers) r.controller?.abort(LOST_RACE);
+      racers.clear();
+      stitched.startSegment();
+      state.maxAttempts = state.attempts + route.retry.maxAttempts;
+      state.gate = new CommitGate(
+        stitched,
+        () => this.meta(state),
+        (winner) => {
+          const method = winner.provider.options.continuation ?? 'none';
+          const note = {
+            afterChars: partial.length,
+            from: from.id,
+            to: winner.id,
+            method,
+            reason: cut.failure.reason,
+          };
+          stitched.notes.push(note);
+          stitched.beginSegment(method);
+          state.current = winner;
+          state.trace.push({
+            target: winner.id,
+            action: 'continue',
+            result: `after:${partial.length}:${method}`,
+          });
+          for (const r of racers) if (r.target !== winner) r.controller?.abort(LOST_RACE);
+          if (events.wants('stream.continued'))
+            events.publish('stream.continued', { requestId, route: route.name, ...note });
+        },
+      );
+      try {
+        const result = await this.race(continuationOperation(request, partial), state, racers, targets);
+        if (result) return result;
+      } catch (error) {
+        if (error instanceof CommittedFailure) {
+          cut = error;
+          continue;
+        }
+        // A continuation the target refused (e.g. a 400): the answer stays cut.
+        if (!(error instanceof ApiError)) throw error;
+      }
+      state.trace.push({ target: from.id, action: 'continue', result: 'refused:no-target' });
+      throw cut;
     }
   }
 
@@ -103,6 +198,8 @@ export class Engine {
     call: RunCall,
     operation: Operation<T>,
     makeGate?: (state: RequestState, onCommit: (winner: Target) => void) => CommitGate,
+    /** Streams that continue after a cut: returns the continuation, or throws the cut. */
+    onCut?: (state: RequestState, racers: Set<Racer<T>>, cut: CommittedFailure) => Promise<Success<T>>,
   ): Promise<{ state: RequestState; result: Success<T> }> {
     const { route } = call;
     const timeoutMs = Math.min(route.timeouts.requestMs, call.timeoutMs ?? Infinity);
@@ -114,6 +211,7 @@ export class Engine {
       call,
       trace: [],
       attempts: 0,
+      maxAttempts: route.retry.maxAttempts,
       failures: [],
       skips: [],
       deadline,
@@ -131,7 +229,13 @@ export class Engine {
       });
     }
     try {
-      const result = await this.race(operation, state, racers);
+      let result: Success<T> | undefined;
+      try {
+        result = await this.race(operation, state, racers);
+      } catch (error) {
+        if (!onCut || !(error instanceof CommittedFailure)) throw error;
+        result = await onCut(state, racers, error);
+      }
       if (result) return { state, result };
     } finally {
       cancelOthers();
@@ -157,9 +261,10 @@ export class Engine {
     operation: Operation<T>,
     state: RequestState,
     racers: Set<Racer<T>>,
+    targets: Target[] = state.call.route.targets,
   ): Promise<Success<T> | undefined> {
     const { route } = state.call;
-    const plan = this.health.plan(route.targets, state.trace);
+    const plan = this.health.plan(targets, state.trace);
     const { events } = this.runner;
     for (const skip of plan.skipped ?? []) skipTarget(state, events, skip, true);
     const queue = plan.targets;
@@ -174,7 +279,7 @@ export class Engine {
       !state.gate!.committed &&
       !state.panic &&
       (racers.size > 1 ||
-        (state.attempts < route.retry.maxAttempts && queue.some((t) => this.health.accepts?.(t) ?? true)));
+        (state.attempts < state.maxAttempts && queue.some((t) => this.health.accepts?.(t) ?? true)));
     const launch = (): void => {
       const target = queue.shift()!;
       hedge.launched();
@@ -210,7 +315,7 @@ export class Engine {
       ]);
       hedge.cancel();
       if (settled === 'hedge') {
-        const room = !state.gate?.committed && queue.length && state.attempts < route.retry.maxAttempts;
+        const room = !state.gate?.committed && queue.length && state.attempts < state.maxAttempts;
         if (room && hedge.allow()) {
           state.trace.push({
             target: queue[0]!.id,
@@ -248,7 +353,7 @@ export class Engine {
         }
         return settled.result;
       }
-      const exhausted = state.attempts >= route.retry.maxAttempts || state.signal.aborted;
+      const exhausted = state.attempts >= state.maxAttempts || state.signal.aborted;
       if (!racers.size && queue.length && !exhausted) {
         if (events.wants('failover')) this.announceFailover(state, settled.racer.target, queue[0]!);
         launch();
