@@ -4,6 +4,7 @@
  * `function.name` first and arguments in fragments, a finish chunk, the usage chunk with
  * `choices: []` when `stream_options.include_usage`, then `data: [DONE]`).
  */
+import { continuedPieces } from '../continuation.js';
 import { randomId } from '../random.js';
 import { sseFrame } from '../sse.js';
 import { instanceOf, jsonObjectAnswer } from '../instance.js';
@@ -62,6 +63,8 @@ function replyText(request: ChatRequest, behavior: ModelBehavior, index: number)
 
 function textChoice(request: ChatRequest, behavior: ModelBehavior, index: number): Choice {
   const [reply, json] = replyText(request, behavior, index);
+  const rest = request.continuing && continuedPieces(reply, request.continuing.prefix);
+  if (rest) return continuedChoice(request, rest);
   let text = reply;
   let finish: FinishReason = 'stop';
   const stopAt = Math.min(...request.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0));
@@ -71,6 +74,17 @@ function textChoice(request: ChatRequest, behavior: ModelBehavior, index: number
     : text === ''
       ? []
       : text.split(' ').map((word, i) => (i === 0 ? word : ` ${word}`));
+  if (request.maxTokens !== null && pieces.length > request.maxTokens) {
+    pieces = pieces.slice(0, request.maxTokens);
+    finish = 'length';
+  }
+  return { pieces, toolCalls: [], finish, tokens: pieces.length };
+}
+
+/** The rest of an answer asked to be continued (Mistral repeats the prefix first). */
+function continuedChoice(request: ChatRequest, rest: string[]): Choice {
+  let pieces = request.continuing!.echo ? [request.continuing!.prefix, ...rest] : rest;
+  let finish: FinishReason = 'stop';
   if (request.maxTokens !== null && pieces.length > request.maxTokens) {
     pieces = pieces.slice(0, request.maxTokens);
     finish = 'length';
