@@ -46,6 +46,7 @@ function routes(): Record<string, unknown> {
   }
   out['same-openai'] = { targets: [TARGETS.openai], continuation: {} };
   out['no-continuation'] = { targets: [TARGETS.openai, TARGETS.anthropic] };
+  out['reasoning'] = { targets: ['ds/deepseek-reasoner', TARGETS.anthropic], continuation: {} };
   out['tools'] = { targets: [TARGETS.openai, TARGETS.anthropic], continuation: {} };
   out['cannot'] = {
     targets: [TARGETS.openai, 'none/gpt-4o'],
@@ -299,6 +300,32 @@ describe('continuation: limits, usage, trace', () => {
       );
     } finally {
       h.sim.setBehavior(model('openai'), { toolCalls: 0, fault: null });
+    }
+  });
+
+  it('a cut inside a reasoning block restarts nothing: it ends visibly', async () => {
+    // deepseek-reasoner streams its reasoning first: the cut comes after the first reasoning chunk.
+    h.sim.setBehavior('deepseek-reasoner', { fault: { kind: 'cut', afterChunks: 1 } });
+    try {
+      await expect(streamText(h.client, 'reasoning')).rejects.toThrow(/upstream connection failed/);
+    } finally {
+      h.sim.setBehavior('deepseek-reasoner', { fault: null });
+    }
+  });
+
+  it('prefill: a partial answer ending in whitespace is sent without it, and the whitespace is not repeated', async () => {
+    const replyText = 'alpha beta\n gamma delta\n\n epsilon zeta eta';
+    h.sim.setBehavior(model('openai'), { replyText });
+    h.sim.setBehavior(model('anthropic'), { replyText });
+    try {
+      for (const afterChunks of [2, 3, 4, 5, 6]) {
+        h.sim.setBehavior(model('openai'), { fault: { kind: 'cut', afterChunks } });
+        const got = await streamText(h.client, 'openai-anthropic');
+        expect(got.text, `cut after ${afterChunks} chunks`).toBe(replyText);
+      }
+    } finally {
+      h.sim.setBehavior(model('openai'), { replyText: null, fault: null });
+      h.sim.setBehavior(model('anthropic'), { replyText: null });
     }
   });
 });
