@@ -9,8 +9,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
-import type { ChatCompletion, ChatRequest } from '../core/chat.js';
-import { ApiError, clientClosedRequest, serverShuttingDown, SHUTTING_DOWN } from '../core/errors.js';
+import { clientClosedRequest, serverShuttingDown, SHUTTING_DOWN } from '../core/errors.js';
 import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { Deadline, DeadlineExceededError } from '../resilience/deadline.js';
@@ -18,7 +17,8 @@ import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { LOST_RACE } from './attempt.js';
 import { CommitGate } from './commit-gate.js';
-import { ContinuableSink, continuationOperation, sameTargetFirst } from './continuation.js';
+import { continueStream, type ContinueDeps } from './continue-stream.js';
+import { ContinuableSink } from './continuation.js';
 import { CooldownHealth } from './cooldown-health.js';
 import { EJECTED } from './ejection.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
@@ -99,98 +99,25 @@ export class Engine {
           state = s;
           return new CommitGate(out, () => this.meta(s), onCommit);
         },
-        stitched && ((s, racers, cut) => this.continueStream(call.request, s, racers, cut, stitched)),
+        stitched &&
+          ((s, racers, cut) => {
+            const deps: ContinueDeps = {
+              events: this.runner.events,
+              meta: (st) => this.meta(st),
+              race: (operation, st, targets) => this.race(operation, st, racers, targets),
+              cancelRacers: (winner, forget) => {
+                for (const r of racers) if (r.target !== winner) r.controller?.abort(LOST_RACE);
+                if (forget) racers.clear();
+              },
+            };
+            return continueStream(deps, { request: call.request, state: s, cut, sink: stitched });
+          }),
       );
       stitched?.summarize(state!.trace);
       state!.gate!.finish(result.relay!);
     } catch (error) {
       if (!(error instanceof CommittedFailure)) throw error;
       out.fail(error.failure);
-    }
-  }
-
-  /**
-   * A stream was cut after its commit point: asks a target (the same one after a retryable error
-   * first, then the route's others in order) to continue the answer from what the client has, and
-   * relays only the continuation, as many times as the route allows and the deadline leaves time
-   * for. Throws the cut (CommittedFailure) when the answer cannot or could not be continued.
-   */
-  private async continueStream(
-    request: ChatRequest,
-    state: RequestState,
-    racers: Set<Racer<ChatCompletion>>,
-    cut: CommittedFailure,
-    stitched: ContinuableSink,
-  ): Promise<Success<ChatCompletion>> {
-    const { route, requestId } = state.call;
-    const { events } = this.runner;
-    const settings = route.continuation!;
-    for (let n = 0; ; n++) {
-      const from = state.current!;
-      if (stitched.complete) {
-        // Cut after the finish reason (only the usage and `[DONE]` were lost): nothing to continue.
-        state.trace.push({ target: from.id, action: 'continue', result: 'complete' });
-        return { ok: true, durationMs: 0, outputParts: 0 };
-      }
-      const refused =
-        stitched.unresumable ??
-        (n >= settings.maxPerRequest
-          ? 'max-continuations'
-          : state.signal.aborted || state.deadline.expired()
-            ? 'deadline'
-            : undefined);
-      if (refused) {
-        state.trace.push({ target: from.id, action: 'continue', result: `refused:${refused}` });
-        throw cut;
-      }
-      const partial = stitched.text;
-      const others = route.targets.filter((t) => t !== from);
-      const targets = sameTargetFirst(cut.failure, route.retry.maxRetriesPerTarget)
-        ? [from, ...others]
-        : others;
-      // The cut racer (and any hedge that lost to it) is done with: the continuation races afresh.
-      for (const r of racers) r.controller?.abort(LOST_RACE);
-      racers.clear();
-      stitched.startSegment();
-      state.maxAttempts = state.attempts + route.retry.maxAttempts;
-      state.gate = new CommitGate(
-        stitched,
-        () => this.meta(state),
-        (winner) => {
-          const method = winner.provider.options.continuation ?? 'none';
-          const note = {
-            afterChars: partial.length,
-            from: from.id,
-            to: winner.id,
-            method,
-            reason: cut.failure.reason,
-          };
-          stitched.notes.push(note);
-          stitched.beginSegment(method);
-          state.current = winner;
-          state.trace.push({
-            target: winner.id,
-            action: 'continue',
-            result: `after:${partial.length}:${method}`,
-          });
-          for (const r of racers) if (r.target !== winner) r.controller?.abort(LOST_RACE);
-          if (events.wants('stream.continued'))
-            events.publish('stream.continued', { requestId, route: route.name, ...note });
-        },
-      );
-      try {
-        const result = await this.race(continuationOperation(request, partial), state, racers, targets);
-        if (result) return result;
-      } catch (error) {
-        if (error instanceof CommittedFailure) {
-          cut = error;
-          continue;
-        }
-        // A continuation the target refused (e.g. a 400): the answer stays cut.
-        if (!(error instanceof ApiError)) throw error;
-      }
-      state.trace.push({ target: from.id, action: 'continue', result: 'refused:no-target' });
-      throw cut;
     }
   }
 
