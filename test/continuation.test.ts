@@ -127,6 +127,22 @@ async function streamText(
   return out;
 }
 
+/** The first `n` words of the uncut answer. */
+const words = (n: number): string => uncut.split(' ').slice(0, n).join(' ');
+
+/** A stream that ends visibly (the SDK throws on the error event); returns the request's trace. */
+async function failsVisibly(route: string, extra: Record<string, unknown> = {}): Promise<string[]> {
+  const ended: GatewayEvents['request.ended'][] = [];
+  const stop = h.gateway.events.subscribe('request.ended', (e) => ended.push(e));
+  try {
+    await expect(streamText(h.client, route, extra)).rejects.toThrow(/upstream connection failed/);
+    await vi.waitFor(() => expect(ended).toHaveLength(1));
+  } finally {
+    stop();
+  }
+  return ended[0]!.trace.map((t) => `${t.action} ${t.result}`);
+}
+
 describe('continuation: the stitched stream equals the uncut answer', () => {
   it('the uncut answer is the simulator’s deterministic reply', () => {
     expect(uncut.split(' ')).toHaveLength(REPLY_TOKENS);
@@ -250,9 +266,13 @@ describe('continuation: limits, usage, trace', () => {
     // Every attempt on the only target is cut after 4 chunks; the route allows 2 continuations.
     h.sim.setBehavior(model('openai'), { fault: { kind: 'cut', afterChunks: 4 } });
     try {
-      await expect(streamText(h.client, 'same-openai')).rejects.toThrow(
-        /upstream connection failed|closed the stream/,
-      );
+      const trace = await failsVisibly('same-openai');
+      expect(trace.filter((t) => t.startsWith('continue'))).toEqual([
+        // Each attempt gets 3 words out (the role chunk is the first of the 4) before its cut.
+        `continue after:${words(3).length}:instruction`,
+        `continue after:${words(6).length}:instruction`,
+        'continue refused:max-continuations',
+      ]);
     } finally {
       h.sim.setBehavior(model('openai'), { fault: null });
     }
@@ -261,9 +281,8 @@ describe('continuation: limits, usage, trace', () => {
   it('skips a target that cannot continue, and ends visibly when none can', async () => {
     h.sim.setBehavior(model('openai'), { fault: { kind: 'cut', afterChunks: 5 } });
     try {
-      await expect(streamText(h.client, 'cannot')).rejects.toThrow(
-        /upstream connection failed|closed the stream/,
-      );
+      const trace = await failsVisibly('cannot');
+      expect(trace.slice(-2)).toEqual(['skip cannot-continue', 'continue refused:no-target']);
     } finally {
       h.sim.setBehavior(model('openai'), { fault: null });
     }
@@ -295,9 +314,8 @@ describe('continuation: limits, usage, trace', () => {
           },
         },
       ];
-      await expect(streamText(h.client, 'tools', { tools })).rejects.toThrow(
-        /upstream connection failed|closed the stream/,
-      );
+      const trace = await failsVisibly('tools', { tools });
+      expect(trace.at(-1)).toBe('continue refused:tool-call');
     } finally {
       h.sim.setBehavior(model('openai'), { toolCalls: 0, fault: null });
     }
@@ -307,7 +325,7 @@ describe('continuation: limits, usage, trace', () => {
     // deepseek-reasoner streams its reasoning first: the cut comes after the first reasoning chunk.
     h.sim.setBehavior('deepseek-reasoner', { fault: { kind: 'cut', afterChunks: 1 } });
     try {
-      await expect(streamText(h.client, 'reasoning')).rejects.toThrow(/upstream connection failed/);
+      expect((await failsVisibly('reasoning')).at(-1)).toBe('continue refused:reasoning');
     } finally {
       h.sim.setBehavior('deepseek-reasoner', { fault: null });
     }
@@ -326,6 +344,24 @@ describe('continuation: limits, usage, trace', () => {
     } finally {
       h.sim.setBehavior(model('openai'), { replyText: null, fault: null });
       h.sim.setBehavior(model('anthropic'), { replyText: null });
+    }
+  });
+
+  it('an in-stream server error is continued; an in-stream context error is not', async () => {
+    h.sim.setBehavior(model('openai'), { fault: { kind: 'error-event', afterChunks: 7 } });
+    try {
+      expect((await streamText(h.client, 'openai-anthropic')).text).toBe(uncut);
+      h.sim.setBehavior(model('openai'), {
+        fault: { kind: 'error-event', afterChunks: 7, code: 'context_length_exceeded' },
+      });
+      const ended: GatewayEvents['request.ended'][] = [];
+      const stop = h.gateway.events.subscribe('request.ended', (e) => ended.push(e));
+      await expect(streamText(h.client, 'openai-anthropic')).rejects.toThrow();
+      await vi.waitFor(() => expect(ended).toHaveLength(1));
+      stop();
+      expect(ended[0]!.trace.at(-1)).toMatchObject({ action: 'continue', result: 'refused:context' });
+    } finally {
+      h.sim.setBehavior(model('openai'), { fault: null });
     }
   });
 });

@@ -48,7 +48,7 @@ export async function continueStream(deps: ContinueDeps, input: CutStream): Prom
       state.trace.push({ target: from.id, action: 'continue', result: 'complete' });
       return { ok: true, durationMs: 0, outputParts: 0 };
     }
-    const refused = refusal(state, sink, n);
+    const refused = refusal(state, sink, cut, n);
     if (refused) {
       state.trace.push({ target: from.id, action: 'continue', result: `refused:${refused}` });
       throw cut;
@@ -80,9 +80,20 @@ export async function continueStream(deps: ContinueDeps, input: CutStream): Prom
   }
 }
 
-/** Why the answer is not continued (again): not text, no continuation left, no time left. */
-function refusal(state: RequestState, sink: ContinuableSink, done: number): string | undefined {
+/**
+ * Why the answer is not continued (again): not text; a failure that is the request's own (a fatal
+ * error, e.g. a policy stop, must not be routed around; a context overflow would only grow); no
+ * continuation left; no time left.
+ */
+function refusal(
+  state: RequestState,
+  sink: ContinuableSink,
+  cut: CommittedFailure,
+  done: number,
+): string | undefined {
   if (sink.unresumable) return sink.unresumable;
+  const { class: kind } = cut.failure;
+  if (kind === 'fatal' || kind === 'context') return kind;
   if (done >= state.call.route.continuation!.maxPerRequest) return 'max-continuations';
   if (state.deadline.expired()) return 'deadline';
   if (state.signal.aborted) return 'aborted';
