@@ -181,7 +181,11 @@ describe('continuation: limits, usage, trace', () => {
     try {
       const got = await streamText(h.client, 'openai-anthropic');
       expect(got.text).toBe(uncut);
-      const note = got.last!.switchyard as { continued: Record<string, unknown>[]; usage_estimated: boolean };
+      const note = got.last!.switchyard as {
+        continued: Record<string, unknown>[];
+        usage_estimated: boolean;
+        cost_usd: number;
+      };
       // 5 words reached the client before the cut (the role chunk is the first of the 6).
       const sent = uncut.split(' ').slice(0, 5).join(' ');
       expect(note.continued).toEqual([
@@ -202,6 +206,7 @@ describe('continuation: limits, usage, trace', () => {
       expect(usage.completion_tokens).toBe(5 + 15);
       expect(usage.total_tokens).toBe(usage.prompt_tokens + usage.completion_tokens);
       expect(note.usage_estimated).toBe(true);
+      expect(note.cost_usd).toBeGreaterThan(0);
       // The trace and the request log: the cut attempt, where the answer went on, the continuation.
       await vi.waitFor(() => expect(ended).toHaveLength(1));
       const [log] = ended;
@@ -214,6 +219,7 @@ describe('continuation: limits, usage, trace', () => {
       expect(log!.tokens).toMatchObject({ completion: 20, prompt: usage.prompt_tokens });
       // The cut attempt is priced (the continuing target has no price): its cost is counted.
       expect(log!.costUsd).toBeGreaterThan(0);
+      expect(note.cost_usd).toBeCloseTo(log!.costUsd!, 12);
       expect(continued).toEqual([
         {
           requestId: expect.any(String) as string,

@@ -67,7 +67,14 @@ export class ContinuableSink implements StreamSink {
 
   /** Said in the final chunk: where the answer was continued, and every attempt's tokens. */
   summarize(trace: readonly TraceEntry[]): void {
-    this.summary = { continuations: this.notes, usage: totalUsage(trace) };
+    const usage = totalUsage(trace);
+    let costUsd: number | undefined;
+    for (const entry of trace) if (entry.costUsd !== undefined) costUsd = (costUsd ?? 0) + entry.costUsd;
+    this.summary = {
+      continuations: this.notes,
+      ...(usage ? { usage } : {}),
+      ...(costUsd !== undefined ? { costUsd } : {}),
+    };
   }
 
   open(meta: ResponseMeta): void {

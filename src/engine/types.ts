@@ -70,6 +70,8 @@ export interface StreamSummary {
   continuations: ContinuationNote[];
   /** Every attempt's tokens together (the usage chunk of a continued answer). */
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number; estimated: boolean };
+  /** Every attempt's cost together, USD, when a target has a price. */
+  costUsd?: number;
 }
 
 export interface CompletionResult {

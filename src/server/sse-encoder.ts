@@ -97,7 +97,11 @@ export class ChatChunkEncoder {
         method: c.method,
         reason: c.reason,
       }));
-      const note = { continued, ...(total ? { usage_estimated: total.estimated } : {}) };
+      const note = {
+        continued,
+        ...(total ? { usage_estimated: total.estimated } : {}),
+        ...(summary.costUsd !== undefined ? { cost_usd: summary.costUsd } : {}),
+      };
       out += this.chunk([], this.includeUsage ? usage : undefined, { switchyard: note });
     } else if (this.includeUsage && this.usage) out += this.chunk([], this.usage);
     return out + 'data: [DONE]\n\n';
