@@ -370,4 +370,19 @@ describe('continuation: limits, usage, trace', () => {
       h.sim.setBehavior(model('openai'), { fault: null });
     }
   });
+
+  it("the client's max_tokens caps the stitched answer as it capped the uncut one", async () => {
+    const capped = { max_tokens: 10 };
+    const expected = (await streamText(h.client, 'solo-openai', capped)).text;
+    expect(expected.length).toBeLessThan(uncut.length);
+    for (const to of ['anthropic', 'mistral', 'gemini'] as const) {
+      h.sim.setBehavior(model('openai'), { fault: { kind: 'cut', afterChunks: 5 } });
+      try {
+        const got = await streamText(h.client, `openai-${to}`, capped);
+        expect(got.text, to).toBe(expected);
+      } finally {
+        h.sim.setBehavior(model('openai'), { fault: null });
+      }
+    }
+  });
 });

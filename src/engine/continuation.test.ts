@@ -18,27 +18,42 @@ const request: ChatRequest = {
 
 describe('continuationRequest', () => {
   it('prefill: a trailing assistant message without its trailing whitespace, no reasoning', () => {
-    const out = continuationRequest(request, 'Hello world \n', 'prefill');
+    const out = continuationRequest(request, { text: 'Hello world \n', tokensAtLeast: 2 }, 'prefill');
     expect(out.messages.at(-1)).toEqual({ role: 'assistant', content: 'Hello world' });
     expect(out.reasoning_effort).toBeUndefined();
     expect(out.stream).toBe(true);
   });
 
   it('prefill of whitespace only: no assistant message (nothing to prefill)', () => {
-    expect(continuationRequest(request, '  ', 'prefill').messages).toEqual(request.messages);
+    expect(continuationRequest(request, { text: '  ', tokensAtLeast: 1 }, 'prefill').messages).toEqual(
+      request.messages,
+    );
   });
 
   it('prefix: the last assistant message carries prefix: true, the text exactly as sent', () => {
-    const out = continuationRequest(request, 'Hello ', 'prefix');
+    const out = continuationRequest(request, { text: 'Hello ', tokensAtLeast: 1 }, 'prefix');
     expect(out.messages.at(-1)).toEqual({ role: 'assistant', content: 'Hello ', prefix: true });
   });
 
   it('instruction: the partial answer, then a user turn asking to continue', () => {
-    const out = continuationRequest(request, 'Hello', 'instruction');
+    const out = continuationRequest(request, { text: 'Hello', tokensAtLeast: 1 }, 'instruction');
     expect(out.messages.slice(-2)).toEqual([
       { role: 'assistant', content: 'Hello' },
       { role: 'user', content: CONTINUE_INSTRUCTION },
     ]);
+  });
+});
+
+describe("continuationRequest: the client's token cap", () => {
+  it('counts what the client already got (at least a token a part), never below 1', () => {
+    const capped = { ...request, max_tokens: 100, max_completion_tokens: 50 };
+    const out = continuationRequest(capped, { text: 'a b c', tokensAtLeast: 3 }, 'instruction');
+    expect([out.max_tokens, out.max_completion_tokens]).toEqual([97, 47]);
+    const spent = continuationRequest(capped, { text: 'x', tokensAtLeast: 80 }, 'instruction');
+    expect(spent.max_completion_tokens).toBe(1);
+    expect(
+      continuationRequest(request, { text: 'x', tokensAtLeast: 3 }, 'prefix').max_tokens,
+    ).toBeUndefined();
   });
 });
 

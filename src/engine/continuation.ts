@@ -27,6 +27,8 @@ export type Unresumable = 'tool-call' | 'reasoning' | 'refusal' | 'choices';
  */
 export class ContinuableSink implements StreamSink {
   private sent = '';
+  /** Text parts the client got: each is at least one token (a lower bound on the output so far). */
+  private parts = 0;
   private blocked: Unresumable | undefined;
   /** The last kind of output part the client got (a cut in a reasoning block is not text). */
   private last: Unresumable | 'text' | undefined;
@@ -40,6 +42,11 @@ export class ContinuableSink implements StreamSink {
   /** The text the client has, choice 0. */
   get text(): string {
     return this.sent;
+  }
+
+  /** Output tokens the client has at least (one per text part). */
+  get tokensAtLeast(): number {
+    return this.parts;
   }
 
   /** The answer had finished (its finish reason reached the client): only the end was lost. */
@@ -136,6 +143,7 @@ export class ContinuableSink implements StreamSink {
         if (part.choice !== 0) this.blocked = 'choices';
         else if (part.text) {
           this.sent += part.text;
+          this.parts++;
           this.last = 'text';
         }
         return;
@@ -203,25 +211,31 @@ export class OverlapTrimmer {
 /** The request that asks a target to continue `partial`, the way `method` does it. */
 export function continuationRequest(
   request: ChatRequest,
-  partial: string,
+  partial: { text: string; tokensAtLeast: number },
   method: Exclude<ContinuationMethod, 'none'>,
 ): ChatRequest {
   // Reasoning again before the rest of an answer is not wanted (and Anthropic's prefill excludes it).
   const { reasoning_effort: _effort, n: _n, ...rest } = request;
+  // The client's cap is on the whole answer: what it already got counts (at least one token a part).
+  for (const key of ['max_tokens', 'max_completion_tokens'] as const) {
+    const cap = request[key];
+    if (typeof cap === 'number') rest[key] = Math.max(1, cap - partial.tokensAtLeast);
+  }
   const messages: ChatMessage[] = [...request.messages];
+  const text = partial.text;
   switch (method) {
     case 'prefill': {
       // Anthropic refuses a final assistant message ending with whitespace: the whitespace is left
       // out here, and dropped again from the start of the continuation (ContinuableSink).
-      const trimmed = partial.trimEnd();
+      const trimmed = text.trimEnd();
       if (trimmed) messages.push({ role: 'assistant', content: trimmed });
       break;
     }
     case 'prefix':
-      messages.push({ role: 'assistant', content: partial, prefix: true } as ChatMessage);
+      messages.push({ role: 'assistant', content: text, prefix: true } as ChatMessage);
       break;
     case 'instruction':
-      messages.push({ role: 'assistant', content: partial }, { role: 'user', content: CONTINUE_INSTRUCTION });
+      messages.push({ role: 'assistant', content: text }, { role: 'user', content: CONTINUE_INSTRUCTION });
       break;
   }
   return { ...rest, messages };
@@ -231,7 +245,10 @@ export function continuationRequest(
  * A chat operation that continues `partial` on each target its own way: targets whose provider
  * cannot continue are skipped; DeepSeek's prefix completion goes to its beta base URL.
  */
-export function continuationOperation(request: ChatRequest, partial: string): Operation<ChatCompletion> {
+export function continuationOperation(
+  request: ChatRequest,
+  partial: { text: string; tokensAtLeast: number },
+): Operation<ChatCompletion> {
   return {
     name: 'chat',
     stream: true,

@@ -65,7 +65,8 @@ export async function continueStream(deps: ContinueDeps, input: CutStream): Prom
     state.maxAttempts = state.attempts + route.retry.maxAttempts;
     state.gate = continuationGate(deps, { state, sink, from, cut, partial });
     try {
-      const result = await deps.race(continuationOperation(request, partial), state, targets);
+      const operation = continuationOperation(request, { text: partial, tokensAtLeast: sink.tokensAtLeast });
+      const result = await deps.race(operation, state, targets);
       if (result) return result;
     } catch (error) {
       if (error instanceof CommittedFailure) {

@@ -81,15 +81,20 @@ function textChoice(request: ChatRequest, behavior: ModelBehavior, index: number
   return { pieces, toolCalls: [], finish, tokens: pieces.length };
 }
 
-/** The rest of an answer asked to be continued (Mistral repeats the prefix first). */
+/**
+ * The rest of an answer asked to be continued, capped by max_tokens (a prefix is input, not output);
+ * Mistral repeats the prefix first.
+ */
 function continuedChoice(request: ChatRequest, rest: string[]): Choice {
-  let pieces = request.continuing!.echo ? [request.continuing!.prefix, ...rest] : rest;
+  const { prefix, echo } = request.continuing!;
+  let pieces = rest;
   let finish: FinishReason = 'stop';
   if (request.maxTokens !== null && pieces.length > request.maxTokens) {
     pieces = pieces.slice(0, request.maxTokens);
     finish = 'length';
   }
-  return { pieces, toolCalls: [], finish, tokens: pieces.length };
+  const tokens = pieces.length;
+  return { pieces: echo ? [prefix, ...pieces] : pieces, toolCalls: [], finish, tokens };
 }
 
 /**
