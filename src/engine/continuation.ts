@@ -214,7 +214,7 @@ export function continuationRequest(
   partial: { text: string; tokensAtLeast: number },
   method: Exclude<ContinuationMethod, 'none'>,
 ): ChatRequest {
-  // Reasoning again before the rest of an answer is not wanted (and Anthropic's prefill excludes it).
+  // Reasoning again before the rest of an answer is not wanted (and prefill excludes extended thinking).
   const { reasoning_effort: _effort, n: _n, ...rest } = request;
   // The client's cap is on the whole answer: what it already got counts (at least one token a part).
   for (const key of ['max_tokens', 'max_completion_tokens'] as const) {
@@ -225,7 +225,7 @@ export function continuationRequest(
   const text = partial.text;
   switch (method) {
     case 'prefill': {
-      // Anthropic refuses a final assistant message ending with whitespace: the whitespace is left
+      // A prefill may not end with whitespace (Anthropic refuses it): the whitespace is left
       // out here, and dropped again from the start of the continuation (ContinuableSink).
       const trimmed = text.trimEnd();
       if (trimmed) messages.push({ role: 'assistant', content: trimmed });
@@ -243,7 +243,8 @@ export function continuationRequest(
 
 /**
  * A chat operation that continues `partial` on each target its own way: targets whose provider
- * cannot continue are skipped; DeepSeek's prefix completion goes to its beta base URL.
+ * cannot continue are skipped; a provider may take continuations at another base URL (DeepSeek's
+ * prefix completion is a beta).
  */
 export function continuationOperation(
   request: ChatRequest,
