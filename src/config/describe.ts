@@ -32,6 +32,10 @@ export function describeConfig(config: ResolvedConfig): string {
       `    attempts ≤ ${r.maxAttempts}, retries/target ≤ ${r.maxRetriesPerTarget}, max wait ${r.maxRetryWaitMs} ms; ` +
         `timeouts: connect ${t.connectMs}, first token ${t.firstTokenMs}, stall ${t.stallMs}, request ${t.requestMs} ms`,
     );
+    if (route.continuation) {
+      const how = route.targets.map((x) => `${x.id} ${x.provider.options.continuation ?? 'none'}`).join(', ');
+      lines.push(`    cut streams continued, ≤ ${route.continuation.maxPerRequest} per request: ${how}`);
+    }
   }
   return lines.join('\n');
 }

@@ -175,3 +175,53 @@ describe('config loading', () => {
     expect(problems(text)).toEqual(['keys[2].key: the same secret as keys[0] ("a")']);
   });
 });
+
+describe('config: continuation', () => {
+  const text = `
+providers:
+  ant: { type: anthropic, apiKey: a }
+  mis: { type: mistral, apiKey: m }
+  ds: { type: deepseek, apiKey: d }
+  dsproxy: { type: deepseek, apiKey: d, baseUrl: "http://127.0.0.1:9/v1/" }
+  oai: { type: openai, apiKey: o }
+  gem: { type: gemini, apiKey: g }
+  own: { type: openai-compatible, baseUrl: "http://127.0.0.1:9/v1", continuation: { method: none } }
+  vllm: { type: openai-compatible, baseUrl: "http://127.0.0.1:9/v1", continuation: { method: prefix, baseUrl: "http://127.0.0.1:9/x/" } }
+routes:
+  chat:
+    targets: [oai/a, ant/b]
+    continuation: {}
+  plain:
+    targets: [oai/a]
+`;
+
+  it('each type continues its own way by default; a provider can say otherwise; off unless a route asks', () => {
+    const config = loadConfigText(text, { env: {} });
+    const options = (id: string) => config.providers.get(id)!.options;
+    expect(options('ant').continuation).toBe('prefill');
+    expect(options('mis').continuation).toBe('prefix');
+    expect(options('ds')).toMatchObject({
+      continuation: 'prefix',
+      continuationBaseUrl: 'https://api.deepseek.com/beta',
+    });
+    expect(options('dsproxy').continuationBaseUrl).toBe('http://127.0.0.1:9/beta');
+    expect(options('oai').continuation).toBe('instruction');
+    expect(options('gem').continuation).toBe('instruction');
+    expect(options('own').continuation).toBe('none');
+    expect(options('vllm')).toMatchObject({
+      continuation: 'prefix',
+      continuationBaseUrl: 'http://127.0.0.1:9/x',
+    });
+    expect(options('mis').continuationBaseUrl).toBeUndefined();
+    expect(config.routes.get('chat')!.continuation).toEqual({ maxPerRequest: 2 });
+    expect(config.routes.get('plain')!.continuation).toBeUndefined();
+  });
+
+  it('names the exact key of a bad setting', () => {
+    expect(problems(`${base}    continuation: { maxPerRequest: 9 }\n`)).toEqual([
+      'routes.gpt-4o.continuation.maxPerRequest: Too big: expected number to be <=5',
+    ]);
+    const bad = base.replace('type: anthropic', 'type: anthropic\n    continuation: { method: echo }');
+    expect(problems(bad)[0]).toMatch(/^providers\.anthropic\.continuation\.method: /);
+  });
+});

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { ProtocolOptions, ProviderSettings } from '../providers/types.js';
-import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS } from './presets.js';
+import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS, type ProviderPreset } from './presets.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
 
@@ -149,6 +149,11 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       options.query = { 'api-version': p.apiVersion ?? AZURE_DEFAULT_API_VERSION };
     else if (p.apiVersion) options.apiVersion = p.apiVersion;
     if (p.defaultMaxTokens) options.defaultMaxTokens = p.defaultMaxTokens;
+    if (p.continuation?.method) options.continuation = p.continuation.method;
+    const continuationBase =
+      p.continuation?.baseUrl ??
+      (baseUrl ? (preset as ProviderPreset).continuationBaseUrl?.(baseUrl) : undefined);
+    if (continuationBase) options.continuationBaseUrl = continuationBase.replace(/\/+$/, '');
     providers.set(id, {
       id,
       protocol: preset.protocol,
@@ -217,6 +222,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       retry: { ...file.defaults.retry, ...r.retry },
       dropUnsupportedParams: r.dropUnsupportedParams,
       ...(r.hedge ? { hedge: r.hedge } : {}),
+      ...(r.continuation ? { continuation: r.continuation } : {}),
     });
   }
 

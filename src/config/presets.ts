@@ -11,19 +11,31 @@ export interface ProviderPreset {
   options: ProtocolOptions;
   /** Whether a key is required (local OpenAI-compatible servers often have none). */
   requiresKey: boolean;
+  /** The base URL of continuation requests, from the provider's base URL (DeepSeek: `…/v1` → `…/beta`). */
+  continuationBaseUrl?: (baseUrl: string) => string;
 }
 
 const openAICompatible = (baseUrl: string | undefined, options: ProtocolOptions = {}): ProviderPreset => ({
   protocol: 'openai',
   ...(baseUrl ? { baseUrl } : {}),
-  options: { chatPath: '/chat/completions', embeddingsPath: '/embeddings', ...options },
+  options: {
+    chatPath: '/chat/completions',
+    embeddingsPath: '/embeddings',
+    continuation: 'instruction',
+    ...options,
+  },
   requiresKey: true,
 });
 
 export const PROVIDER_PRESETS = {
   openai: openAICompatible('https://api.openai.com/v1'),
-  mistral: openAICompatible('https://api.mistral.ai/v1'),
-  deepseek: openAICompatible('https://api.deepseek.com/v1', { reasoningReplay: true }),
+  // Continuations (route option `continuation`): Mistral's and DeepSeek's prefix completion (`prefix: true`
+  // on the last assistant message; DeepSeek's only on its beta base URL).
+  mistral: openAICompatible('https://api.mistral.ai/v1', { continuation: 'prefix' }),
+  deepseek: {
+    ...openAICompatible('https://api.deepseek.com/v1', { reasoningReplay: true, continuation: 'prefix' }),
+    continuationBaseUrl: (baseUrl: string) => baseUrl.replace(/\/v1$/, '') + '/beta',
+  },
   groq: openAICompatible('https://api.groq.com/openai/v1'),
   together: openAICompatible('https://api.together.xyz/v1'),
   openrouter: openAICompatible('https://openrouter.ai/api/v1'),
@@ -37,13 +49,20 @@ export const PROVIDER_PRESETS = {
   anthropic: {
     protocol: 'anthropic',
     baseUrl: 'https://api.anthropic.com/v1',
-    options: { authHeader: 'x-api-key', authPrefix: '', apiVersion: '2023-06-01', defaultMaxTokens: 4096 },
+    options: {
+      authHeader: 'x-api-key',
+      authPrefix: '',
+      apiVersion: '2023-06-01',
+      defaultMaxTokens: 4096,
+      // A trailing assistant message is continued natively (prefill).
+      continuation: 'prefill',
+    },
     requiresKey: true,
   },
   gemini: {
     protocol: 'gemini',
     baseUrl: 'https://generativelanguage.googleapis.com/v1beta',
-    options: { authHeader: 'x-goog-api-key', authPrefix: '' },
+    options: { authHeader: 'x-goog-api-key', authPrefix: '', continuation: 'instruction' },
     requiresKey: true,
   },
 } satisfies Record<string, ProviderPreset>;

@@ -68,6 +68,14 @@ const providerSchema = z
     maxConcurrent: z.number().int().positive().optional(),
     maxQueued: z.number().int().nonnegative().default(0),
     queueTimeoutMs: positiveMs.default(1_000),
+    /** How a cut stream is continued on this provider (routes with `continuation`); default from its type. */
+    continuation: z
+      .object({
+        method: z.enum(['prefill', 'prefix', 'instruction', 'none']).optional(),
+        baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+      })
+      .strict()
+      .optional(),
     /** Active health checks: a minimal request to each of the provider's targets every interval. */
     healthCheck: z
       .object({ intervalMs: z.number().int().min(1_000), timeoutMs: positiveMs.default(10_000) })
@@ -112,6 +120,14 @@ export const hedgeSchema = z
   })
   .strict();
 
+/** Streams continued after a cut (off unless a route has a `continuation` section). */
+export const continuationSchema = z
+  .object({
+    /** Continuations per request at most (each may make up to retry.maxAttempts attempts). */
+    maxPerRequest: z.number().int().min(1).max(5).default(2),
+  })
+  .strict();
+
 /** Route-level overrides: the same fields, no defaults (the `defaults` section fills the rest). */
 const withoutDefaults = <T extends z.ZodRawShape>(shape: T) =>
   z
@@ -133,6 +149,7 @@ const routeSchema = z
     /** Drop request parameters a target cannot honour instead of answering 400. */
     dropUnsupportedParams: z.boolean().default(false),
     hedge: hedgeSchema.optional(),
+    continuation: continuationSchema.optional(),
   })
   .strict();
 
@@ -253,6 +270,7 @@ export type Timeouts = z.output<typeof timeoutsSchema>;
 export type RetrySettings = z.output<typeof retrySchema>;
 export type Price = z.output<typeof priceSchema>;
 export type HedgeSettings = z.output<typeof hedgeSchema>;
+export type ContinuationSettings = z.output<typeof continuationSchema>;
 export type BreakerSettings = z.output<typeof configSchema>['breakers'];
 export type UpstreamSettings = z.output<typeof configSchema>['upstream'];
 export type MetricsSettings = z.output<typeof configSchema>['metrics'];

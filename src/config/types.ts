@@ -1,6 +1,7 @@
 import type { ProviderSettings } from '../providers/types.js';
 import type {
   BreakerSettings,
+  ContinuationSettings,
   HedgeSettings,
   Price,
   RetrySettings,
@@ -11,6 +12,7 @@ import type {
 
 export type {
   BreakerSettings,
+  ContinuationSettings,
   HedgeSettings,
   MetricsSettings,
   Price,
@@ -44,6 +46,8 @@ export interface Route {
   dropUnsupportedParams: boolean;
   /** Hedged requests; undefined = off. */
   hedge?: HedgeSettings;
+  /** Streams cut after the commit point are continued on a target that can; undefined = off. */
+  continuation?: ContinuationSettings;
 }
 
 export interface GatewayKey {

@@ -33,7 +33,9 @@ export type SkipReason =
   /** The target's protocol does not serve this kind of request (e.g. embeddings). */
   | 'unsupported-endpoint'
   /** The target cannot take the request as sent (a parameter it does not support). */
-  | 'unsupported-parameter';
+  | 'unsupported-parameter'
+  /** A continuation of a cut stream: the target has no way to continue an answer (`continuation: none`). */
+  | 'cannot-continue';
 
 export interface GatewayEvents {
   'request.started': {
@@ -98,6 +100,20 @@ export interface GatewayEvents {
   'hedge.fired': { requestId: string; route: string; primary: string; target: string; delayMs: number };
   /** A hedged request ended: `won` when a hedge answered, `lost` when the original attempt did. */
   'hedge.settled': { requestId: string; route: string; winner: string; result: 'won' | 'lost' };
+  /**
+   * A stream cut after its commit point goes on: `to` continues the answer `from` had sent
+   * `afterChars` characters of (choice 0's text), by `method` (prefill, prefix, instruction).
+   */
+  'stream.continued': {
+    requestId: string;
+    route: string;
+    from: string;
+    to: string;
+    method: string;
+    afterChars: number;
+    /** Why `from`'s stream ended (e.g. `stream_cut`). */
+    reason: string;
+  };
   'target.skipped': {
     requestId?: string;
     route?: string;

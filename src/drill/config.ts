@@ -39,6 +39,8 @@ export const PROVIDER_PROFILES = {
 export interface DrillVariant {
   firstTokenMs: number;
   hedgeDelayMs?: number;
+  /** `--continue`: the route continues streams cut after their first token (route `continuation`). */
+  continuation?: boolean;
 }
 
 export const DEFAULT_VARIANT: Readonly<DrillVariant> = Object.freeze({ firstTokenMs: 800 });
@@ -46,12 +48,13 @@ export const DEFAULT_VARIANT: Readonly<DrillVariant> = Object.freeze({ firstToke
 /** The file name suffix of a variant: '' for the default, else e.g. `-ft3000-hedge800`. */
 export function variantSuffix(v: DrillVariant): string {
   const ft = v.firstTokenMs === DEFAULT_VARIANT.firstTokenMs ? '' : `-ft${v.firstTokenMs}`;
-  return `${ft}${v.hedgeDelayMs !== undefined ? `-hedge${v.hedgeDelayMs}` : ''}`;
+  return `${ft}${v.hedgeDelayMs !== undefined ? `-hedge${v.hedgeDelayMs}` : ''}${v.continuation ? '-continue' : ''}`;
 }
 
 export function describeVariant(v: DrillVariant): string {
   const hedge = v.hedgeDelayMs !== undefined ? `, hedged after ${v.hedgeDelayMs} ms (caps raised)` : '';
-  return `first-token timeout ${v.firstTokenMs} ms${hedge}`;
+  const cont = v.continuation ? ', cut streams continued (route `continuation`)' : '';
+  return `first-token timeout ${v.firstTokenMs} ms${hedge}${cont}`;
 }
 
 export interface DrillTimings {
@@ -113,7 +116,11 @@ export function drillRawConfig(
       fallback: { type: 'openai-compatible', baseUrl: `${upstreams.fallbackUrl}/v1`, apiKey: FALLBACK_KEY },
     },
     routes: {
-      [DRILL_MODEL]: { targets: [PRIMARY_TARGET, FALLBACK_TARGET], ...hedge },
+      [DRILL_MODEL]: {
+        targets: [PRIMARY_TARGET, FALLBACK_TARGET],
+        ...hedge,
+        ...(variant.continuation ? { continuation: {} } : {}),
+      },
       [FALLBACK_ONLY_MODEL]: { targets: [FALLBACK_TARGET] },
     },
   };

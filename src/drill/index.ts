@@ -1,6 +1,6 @@
 /**
  * `switchyard drill --scenario NAME|all [--rps N] [--duration S] [--first-token-ms N] [--hedge-ms N]
- * [--out DIR] [--quiet]`: scripted
+ * [--continue] [--out DIR] [--quiet]`: scripted
  * incidents against simulated providers under steady load (runner.ts), measured from the client's
  * side (report.ts), plotted (plot.ts) and written up in docs/DRILL.md (doc.ts).
  */
@@ -25,6 +25,8 @@ export const DRILL_USAGE = `Usage: switchyard drill --scenario NAME|all [options
                    held to issue 11's targets; the files are named NAME-ftN
   --hedge-ms N     hedge after N ms with the caps raised (hedge ratio and retry budget 1), so every
                    slow request is hedged; files NAME[-ftN]-hedgeN
+  --continue       the route continues streams cut after their first token (route option
+                   \`continuation\`); files NAME[…]-continue
   --out DIR        where NAME.json and NAME.svg go (default docs/drill); DRILL.md goes next to DIR
   --quiet          print only the summary table`;
 
@@ -60,6 +62,7 @@ export function parseDrillArgs(argv: string[]): DrillOptions {
       duration: { type: 'string' },
       'first-token-ms': { type: 'string' },
       'hedge-ms': { type: 'string' },
+      continue: { type: 'boolean' },
       out: { type: 'string' },
       quiet: { type: 'boolean' },
     },
@@ -78,7 +81,11 @@ export function parseDrillArgs(argv: string[]): DrillOptions {
     scenarios: name === 'all' ? [...SCENARIO_NAMES] : [name],
     rps: positiveNumber(values.rps, 'rps', 20)!,
     ...(durationS !== undefined ? { durationS } : {}),
-    variant: { firstTokenMs, ...(hedgeDelayMs !== undefined ? { hedgeDelayMs } : {}) },
+    variant: {
+      firstTokenMs,
+      ...(hedgeDelayMs !== undefined ? { hedgeDelayMs } : {}),
+      ...(values.continue ? { continuation: true } : {}),
+    },
     outDir: values.out ?? 'docs/drill',
     quiet: values.quiet ?? false,
     command: ['switchyard', 'drill', ...argv].join(' '),

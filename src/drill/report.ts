@@ -126,7 +126,9 @@ export function buildReport(run: RunResult): ScenarioReport {
     samples: run.samples,
   };
   const slowTargets = run.scenario.slowFault && run.variant.firstTokenMs > 2_000;
-  report.checks = (slowTargets ? SLOW_FAULT_TARGETS : run.scenario.targets).map((id) => check(id, report));
+  const continued = run.variant.continuation ? run.scenario.continuationTargets : undefined;
+  const targets = slowTargets ? SLOW_FAULT_TARGETS : (continued ?? run.scenario.targets);
+  report.checks = targets.map((id) => check(id, report));
   return report;
 }
 

@@ -17,6 +17,8 @@ import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { LOST_RACE } from './attempt.js';
 import { CommitGate } from './commit-gate.js';
+import { continueStream, type ContinueDeps } from './continue-stream.js';
+import { ContinuableSink } from './continuation.js';
 import { CooldownHealth } from './cooldown-health.js';
 import { EJECTED } from './ejection.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
@@ -80,22 +82,42 @@ export class Engine {
     return { response: result.value!, meta: this.meta(state) };
   }
 
-  /** A streaming chat request, relayed into `sink`. Resolves when the stream has ended, one way or another. */
+  /**
+   * A streaming chat request, relayed into `sink`. Resolves when the stream has ended, one way or
+   * another. On routes with `continuation`, a stream cut after its commit point is continued
+   * (continueStream) instead of ending with an error event.
+   */
   async stream(call: ChatCall, sink: StreamSink): Promise<void> {
-    let gate: CommitGate | undefined;
+    const stitched = call.route.continuation ? new ContinuableSink(sink) : undefined;
+    const out = stitched ?? sink;
+    let state: RequestState | undefined;
     try {
       const { result } = await this.execute(
         { ...call, body: call.request },
         chatOperation(call.request),
-        (state, onCommit) => {
-          gate = new CommitGate(sink, () => this.meta(state), onCommit);
-          return gate;
+        (s, onCommit) => {
+          state = s;
+          return new CommitGate(out, () => this.meta(s), onCommit);
         },
+        stitched &&
+          ((s, racers, cut) => {
+            const deps: ContinueDeps = {
+              events: this.runner.events,
+              meta: (st) => this.meta(st),
+              race: (operation, st, targets) => this.race(operation, st, racers, targets),
+              cancelRacers: (winner, forget) => {
+                for (const r of racers) if (r.target !== winner) r.controller?.abort(LOST_RACE);
+                if (forget) racers.clear();
+              },
+            };
+            return continueStream(deps, { request: call.request, state: s, cut, sink: stitched });
+          }),
       );
-      gate!.finish(result.relay!);
+      stitched?.summarize(state!.trace);
+      state!.gate!.finish(result.relay!);
     } catch (error) {
       if (!(error instanceof CommittedFailure)) throw error;
-      gate!.fail(error.failure);
+      out.fail(error.failure);
     }
   }
 
@@ -103,6 +125,8 @@ export class Engine {
     call: RunCall,
     operation: Operation<T>,
     makeGate?: (state: RequestState, onCommit: (winner: Target) => void) => CommitGate,
+    /** Streams that continue after a cut: returns the continuation, or throws the cut. */
+    onCut?: (state: RequestState, racers: Set<Racer<T>>, cut: CommittedFailure) => Promise<Success<T>>,
   ): Promise<{ state: RequestState; result: Success<T> }> {
     const { route } = call;
     const timeoutMs = Math.min(route.timeouts.requestMs, call.timeoutMs ?? Infinity);
@@ -114,6 +138,7 @@ export class Engine {
       call,
       trace: [],
       attempts: 0,
+      maxAttempts: route.retry.maxAttempts,
       failures: [],
       skips: [],
       deadline,
@@ -131,7 +156,13 @@ export class Engine {
       });
     }
     try {
-      const result = await this.race(operation, state, racers);
+      let result: Success<T> | undefined;
+      try {
+        result = await this.race(operation, state, racers);
+      } catch (error) {
+        if (!onCut || !(error instanceof CommittedFailure)) throw error;
+        result = await onCut(state, racers, error);
+      }
       if (result) return { state, result };
     } finally {
       cancelOthers();
@@ -157,9 +188,10 @@ export class Engine {
     operation: Operation<T>,
     state: RequestState,
     racers: Set<Racer<T>>,
+    targets: Target[] = state.call.route.targets,
   ): Promise<Success<T> | undefined> {
     const { route } = state.call;
-    const plan = this.health.plan(route.targets, state.trace);
+    const plan = this.health.plan(targets, state.trace);
     const { events } = this.runner;
     for (const skip of plan.skipped ?? []) skipTarget(state, events, skip, true);
     const queue = plan.targets;
@@ -174,7 +206,7 @@ export class Engine {
       !state.gate!.committed &&
       !state.panic &&
       (racers.size > 1 ||
-        (state.attempts < route.retry.maxAttempts && queue.some((t) => this.health.accepts?.(t) ?? true)));
+        (state.attempts < state.maxAttempts && queue.some((t) => this.health.accepts?.(t) ?? true)));
     const launch = (): void => {
       const target = queue.shift()!;
       hedge.launched();
@@ -210,7 +242,7 @@ export class Engine {
       ]);
       hedge.cancel();
       if (settled === 'hedge') {
-        const room = !state.gate?.committed && queue.length && state.attempts < route.retry.maxAttempts;
+        const room = !state.gate?.committed && queue.length && state.attempts < state.maxAttempts;
         if (room && hedge.allow()) {
           state.trace.push({
             target: queue[0]!.id,
@@ -248,7 +280,7 @@ export class Engine {
         }
         return settled.result;
       }
-      const exhausted = state.attempts >= route.retry.maxAttempts || state.signal.aborted;
+      const exhausted = state.attempts >= state.maxAttempts || state.signal.aborted;
       if (!racers.size && queue.length && !exhausted) {
         if (events.wants('failover')) this.announceFailover(state, settled.racer.target, queue[0]!);
         launch();

@@ -1,5 +1,6 @@
 /** The kinds of request the engine runs, each as a recipe for one attempt on one target. */
 import type { ChatCompletion, ChatRequest } from '../core/chat.js';
+import type { SkipReason } from '../core/events.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import type { AttemptContext, ChatProtocol } from '../providers/types.js';
 import type { AttemptExchange } from './attempt.js';
@@ -10,6 +11,8 @@ export interface Operation<T> {
   name: 'chat' | 'embeddings';
   /** Whether a streamed answer is relayed part by part (and held until its first token). */
   stream: boolean;
+  /** Why a target without an exchange is skipped (default: `unsupported-endpoint`). */
+  unsupported?: { reason: SkipReason; detail: string };
   /** The exchange for one target, or undefined if its protocol cannot serve this kind of request. */
   exchange(protocol: ChatProtocol, ctx: AttemptContext): AttemptExchange<T> | undefined;
 }

@@ -13,6 +13,8 @@ export interface RequestState {
   call: RunCall;
   trace: TraceEntry[];
   attempts: number;
+  /** Attempts allowed so far: the route's maxAttempts, plus as many again for each continuation. */
+  maxAttempts: number;
   failures: { target: Target; failure: UpstreamFailure }[];
   /** Targets not tried and why, typed: what decides the final error (the trace only tells it). */
   skips: TargetSkip[];

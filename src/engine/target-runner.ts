@@ -68,17 +68,16 @@ export async function runTarget<T>(
   }
   const exchange = protocol && operation.exchange(protocol, ctx);
   if (!exchange) {
-    const skip = {
-      target: target.id,
+    const { reason, detail } = operation.unsupported ?? {
       reason: 'unsupported-endpoint',
       detail: 'unsupported-operation',
-    } as const;
-    skipTarget(state, deps.events, skip);
+    };
+    skipTarget(state, deps.events, { target: target.id, reason, detail });
     return undefined;
   }
   deps.budget.recordRequest(target.id);
   for (let retry = 0; ; retry++) {
-    if (state.attempts >= route.retry.maxAttempts || signal.aborted) return undefined;
+    if (state.attempts >= state.maxAttempts || signal.aborted) return undefined;
     const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     if (!admission.ok) {
       const reason = admissionSkipReason(admission.reason);
@@ -175,7 +174,7 @@ async function waitToRetry(
     return false;
   };
   if (retry >= settings.maxRetriesPerTarget) return denied('max-retries');
-  if (state.attempts >= settings.maxAttempts) return denied('max-attempts');
+  if (state.attempts >= state.maxAttempts) return denied('max-attempts');
   const decision = decideWait({
     retry,
     hintMs: failure.retryAfterMs,

@@ -45,12 +45,33 @@ export interface StreamSink {
    * wait while the rest of the upstream buffer it came in is relayed).
    */
   flush(): void;
-  /** A clean end (`[DONE]`). */
-  end(): void;
+  /** A clean end (`[DONE]`); `summary` when the answer was continued after a cut. */
+  end(summary?: StreamSummary): void;
   /** A failure after the commit point: an error event and no `[DONE]`. */
   fail(failure: UpstreamFailure): void;
   /** A promise while the client is not reading fast enough; undefined when writes can go on. */
   drained(): Promise<void> | undefined;
+}
+
+/** Where a cut answer was continued (route option `continuation`). */
+export interface ContinuationNote {
+  /** Characters of choice 0's text the client had when the stream was cut. */
+  afterChars: number;
+  /** The target whose stream was cut, and the one that continued it. */
+  from: string;
+  to: string;
+  method: string;
+  /** Why `from`'s stream ended. */
+  reason: string;
+}
+
+/** Said in the final chunk of a continued answer. */
+export interface StreamSummary {
+  continuations: ContinuationNote[];
+  /** Every attempt's tokens together (the usage chunk of a continued answer). */
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number; estimated: boolean };
+  /** Every attempt's cost together, USD, when a target has a price. */
+  costUsd?: number;
 }
 
 export interface CompletionResult {

@@ -50,7 +50,18 @@ export interface ProtocolOptions {
    * with `thinking: {type: "disabled"}` instead of earning a 400.
    */
   reasoningReplay?: boolean;
+  /**
+   * How a stream cut mid-answer is continued on this provider (route option `continuation`):
+   * `prefill` (a trailing assistant message is continued natively: Anthropic), `prefix` (the last
+   * assistant message carries `prefix: true`: Mistral, DeepSeek), `instruction` (the partial answer
+   * plus a user turn asking to continue it: less exact), `none` (skipped for continuations).
+   */
+  continuation?: ContinuationMethod;
+  /** Base URL for continuation requests when it differs (DeepSeek's prefix completion is a beta: `/beta`). */
+  continuationBaseUrl?: string;
 }
+
+export type ContinuationMethod = 'prefill' | 'prefix' | 'instruction' | 'none';
 
 /** Everything a protocol needs to know about one attempt. */
 export interface AttemptContext {

@@ -67,4 +67,31 @@ describe('ChatChunkEncoder', () => {
       'data: {"error":{"message":"boom","type":"api_error","param":null,"code":"stall_timeout"}}\n\n',
     );
   });
+
+  it('a continued answer: the last chunk says where, and its usage counts every attempt', () => {
+    const summary = {
+      continuations: [{ afterChars: 12, from: 'a/m', to: 'b/n', method: 'prefill', reason: 'stream_cut' }],
+      usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29, estimated: true },
+      costUsd: 0.5,
+    };
+    const withUsage = new ChatChunkEncoder('chatcmpl-1', 'gpt-4o', 100, true);
+    withUsage.part({ type: 'usage', usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 } });
+    const [last, done] = decode(withUsage.end(summary)) as Record<string, unknown>[];
+    expect(last).toMatchObject({
+      id: 'chatcmpl-1',
+      model: 'gpt-4o',
+      choices: [],
+      usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 },
+      switchyard: {
+        continued: [{ after_chars: 12, from: 'a/m', to: 'b/n', method: 'prefill', reason: 'stream_cut' }],
+        usage_estimated: true,
+        cost_usd: 0.5,
+      },
+    });
+    expect(done).toBe('[DONE]');
+    // Without include_usage: the note still comes, without usage.
+    const [note] = decode(new ChatChunkEncoder('c', 'm', 1, false).end(summary)) as Record<string, unknown>[];
+    expect(note!.usage).toBeUndefined();
+    expect(note!.switchyard).toBeDefined();
+  });
 });

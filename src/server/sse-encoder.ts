@@ -6,6 +6,7 @@ import type { ThinkingBlock, ToolCallExtra, Usage } from '../core/chat.js';
 import type { OpenAIErrorBody, UpstreamFailure } from '../core/errors.js';
 import { SecretScrubber } from '../core/secret-scrubber.js';
 import type { StreamPart } from '../core/stream.js';
+import type { StreamSummary } from '../engine/types.js';
 
 interface Delta {
   role?: 'assistant';
@@ -74,10 +75,35 @@ export class ChatChunkEncoder {
     }
   }
 
-  /** The end of a successful stream: the usage chunk if asked for, then `[DONE]`. */
-  end(): string {
+  /**
+   * The end of a successful stream: the usage chunk if asked for, then `[DONE]`. An answer continued
+   * after a cut says so in its last chunk (`switchyard.continued`), and its usage counts every attempt.
+   */
+  end(summary?: StreamSummary): string {
     let out = '';
-    if (this.includeUsage && this.usage) out += this.chunk([], this.usage);
+    if (summary?.continuations.length) {
+      const { usage: total } = summary;
+      const usage = total
+        ? {
+            prompt_tokens: total.prompt_tokens,
+            completion_tokens: total.completion_tokens,
+            total_tokens: total.total_tokens,
+          }
+        : this.usage;
+      const continued = summary.continuations.map((c) => ({
+        after_chars: c.afterChars,
+        from: c.from,
+        to: c.to,
+        method: c.method,
+        reason: c.reason,
+      }));
+      const note = {
+        continued,
+        ...(total ? { usage_estimated: total.estimated } : {}),
+        ...(summary.costUsd !== undefined ? { cost_usd: summary.costUsd } : {}),
+      };
+      out += this.chunk([], this.includeUsage ? usage : undefined, { switchyard: note });
+    } else if (this.includeUsage && this.usage) out += this.chunk([], this.usage);
     return out + 'data: [DONE]\n\n';
   }
 
@@ -107,13 +133,14 @@ export class ChatChunkEncoder {
     return this.chunk([choice]);
   }
 
-  private chunk(choices: unknown[], usage?: Usage): string {
+  private chunk(choices: unknown[], usage?: Usage, extra?: Record<string, unknown>): string {
     const chunk: Record<string, unknown> = {
       id: this.id,
       object: 'chat.completion.chunk',
       created: this.created,
       model: this.model,
       choices,
+      ...extra,
     };
     if (usage) chunk.usage = usage;
     return `data: ${JSON.stringify(chunk)}\n\n`;

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { UpstreamFailure } from '../core/errors.js';
 import type { StreamPart } from '../core/stream.js';
-import type { ResponseMeta, StreamSink } from '../engine/types.js';
+import type { ResponseMeta, StreamSink, StreamSummary } from '../engine/types.js';
 import { metaHeaders } from './respond.js';
 import { ChatChunkEncoder } from './sse-encoder.js';
 
@@ -37,8 +37,8 @@ export class SseResponseSink implements StreamSink {
     if (text) this.write(text);
   }
 
-  end(): void {
-    this.res.end(this.encoder.end());
+  end(summary?: StreamSummary): void {
+    this.res.end(this.encoder.end(summary));
   }
 
   fail(failure: UpstreamFailure): void {

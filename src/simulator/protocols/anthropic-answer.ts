@@ -7,6 +7,7 @@
 import { randomId } from '../random.js';
 import { sseFrame } from '../sse.js';
 import { instanceOf } from '../instance.js';
+import { continuedPieces } from '../continuation.js';
 import { countWords, estimateJsonTokens, fragments, replyPieces, replyWords } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './anthropic-check.js';
@@ -43,6 +44,13 @@ export function inputTokens(request: MessagesRequest): number {
   }
   if (request.tools.length > 0) tokens += estimateJsonTokens(request.tools);
   return tokens;
+}
+
+/** The text of a final assistant message (a prefill), or ''. */
+function prefill(request: MessagesRequest): string {
+  const last = request.messages.at(-1);
+  if (last?.role !== 'assistant') return '';
+  return last.blocks.map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : '')).join('');
 }
 
 /** The conversation ends with the user's own words, not with tool results. */
@@ -92,6 +100,19 @@ function reply(request: MessagesRequest, behavior: ModelBehavior, context: Proto
   }
   if (request.outputSchema !== null) return jsonReply(request, blocks, budget);
   let text = replyWords(behavior.replyTokens, 0, behavior.replyText).join(' ');
+  // Prefill: a final assistant message is continued; the answer is only the rest.
+  const rest = continuedPieces(text, prefill(request));
+  if (rest) {
+    const pieces = rest.slice(0, Math.max(0, budget));
+    blocks.push({ type: 'text', pieces });
+    const stopReason: StopReason = pieces.length < rest.length ? 'max_tokens' : 'end_turn';
+    return {
+      blocks,
+      stopReason,
+      stopSequence: null,
+      outputTokens: request.maxTokens - budget + pieces.length,
+    };
+  }
   let stopReason: StopReason = 'end_turn';
   let stopSequence: string | null = null;
   for (const sequence of request.stopSequences) {

@@ -9,6 +9,7 @@
 import { randomId } from '../random.js';
 import { sseFrame } from '../sse.js';
 import { instanceOf, jsonObjectAnswer } from '../instance.js';
+import { asksToContinue, continuedPieces, contentText } from '../continuation.js';
 import { countWords, estimateJsonTokens, fragments, replyPieces, replyWords } from '../text.js';
 import type { ModelBehavior } from '../types.js';
 import type { Json } from './gemini-fields.js';
@@ -56,6 +57,15 @@ function jsonSchema(schema: unknown): unknown {
           : jsonSchema(value);
   }
   return out;
+}
+
+/** The model's partial answer when the last user turn asks to continue it, else ''. */
+function continuing(request: GenerateRequest): string {
+  const [before, last] = request.contents.slice(-2);
+  const text = (content: Json | undefined): string =>
+    contentText((content?.parts as Json[] | undefined) ?? []);
+  if (last?.role !== 'user' || before?.role !== 'model' || !asksToContinue(text(last))) return '';
+  return text(before);
 }
 
 /** The last turn is the user's own words, not function responses. */
@@ -115,6 +125,13 @@ function candidate(request: GenerateRequest, behavior: ModelBehavior, index: num
     };
   }
   const [reply, json] = replyText(request, behavior, index);
+  const rest = json ? null : continuedPieces(reply, continuing(request));
+  if (rest) {
+    const cap = request.maxOutputTokens ?? rest.length;
+    const finishReason = rest.length > cap ? 'MAX_TOKENS' : 'STOP';
+    const pieces = rest.slice(0, cap);
+    return { thoughts, pieces, calls: [], finishReason, tokens: pieces.length + thinkingTokens };
+  }
   let text = reply;
   const stops = request.stopSequences.map((s) => text.indexOf(s)).filter((i) => i >= 0);
   if (stops.length > 0) text = text.slice(0, Math.min(...stops)).trimEnd();

@@ -10,6 +10,7 @@ import {
 } from './openai-check.js';
 import { deepSeekThinking, isDeepSeek } from './deepseek.js';
 import { InvalidRequest } from './openai-errors.js';
+import { continuing, type Continuing } from './openai-prefix.js';
 import {
   validateMessages,
   validateToolChoice,
@@ -36,6 +37,8 @@ export interface ChatRequest {
   parallelToolCalls: boolean;
   /** `response_format`: JSON with a schema, any JSON object, or null for text. */
   responseFormat: ResponseFormat | null;
+  /** A partial answer the model is asked to continue (openai-prefix.ts), or null. */
+  continuing: Continuing | null;
 }
 
 export type ResponseFormat = { type: 'json_schema'; schema: unknown } | { type: 'json_object' };
@@ -157,7 +160,8 @@ function onlyWithTools(param: string): InvalidRequest {
   );
 }
 
-export function validateChatRequest(body: Json): ChatRequest {
+/** `beta`: the request came to DeepSeek's beta base URL (`/beta/chat/completions`). */
+export function validateChatRequest(body: Json, beta = false): ChatRequest {
   const model = readModel(body);
   rejectUnknown(body, isDeepSeek(model) ? KNOWN_DEEPSEEK : KNOWN);
   const messages = validateMessages(body.messages);
@@ -197,5 +201,6 @@ export function validateChatRequest(body: Json): ChatRequest {
     parallelToolCalls: body.parallel_tool_calls !== false,
     responseFormat: readResponseFormat(body.response_format),
     thinking,
+    continuing: continuing(model, messages, beta),
   };
 }

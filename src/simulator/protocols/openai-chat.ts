@@ -4,6 +4,7 @@
  * `function.name` first and arguments in fragments, a finish chunk, the usage chunk with
  * `choices: []` when `stream_options.include_usage`, then `data: [DONE]`).
  */
+import { continuedPieces } from '../continuation.js';
 import { randomId } from '../random.js';
 import { sseFrame } from '../sse.js';
 import { instanceOf, jsonObjectAnswer } from '../instance.js';
@@ -62,6 +63,8 @@ function replyText(request: ChatRequest, behavior: ModelBehavior, index: number)
 
 function textChoice(request: ChatRequest, behavior: ModelBehavior, index: number): Choice {
   const [reply, json] = replyText(request, behavior, index);
+  const rest = request.continuing && continuedPieces(reply, request.continuing.prefix);
+  if (rest) return continuedChoice(request, rest);
   let text = reply;
   let finish: FinishReason = 'stop';
   const stopAt = Math.min(...request.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0));
@@ -76,6 +79,22 @@ function textChoice(request: ChatRequest, behavior: ModelBehavior, index: number
     finish = 'length';
   }
   return { pieces, toolCalls: [], finish, tokens: pieces.length };
+}
+
+/**
+ * The rest of an answer asked to be continued, capped by max_tokens (a prefix is input, not output);
+ * Mistral repeats the prefix first.
+ */
+function continuedChoice(request: ChatRequest, rest: string[]): Choice {
+  const { prefix, echo } = request.continuing!;
+  let pieces = rest;
+  let finish: FinishReason = 'stop';
+  if (request.maxTokens !== null && pieces.length > request.maxTokens) {
+    pieces = pieces.slice(0, request.maxTokens);
+    finish = 'length';
+  }
+  const tokens = pieces.length;
+  return { pieces: echo ? [prefix, ...pieces] : pieces, toolCalls: [], finish, tokens };
 }
 
 /**

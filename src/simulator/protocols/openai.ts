@@ -69,7 +69,8 @@ function unknownModel(model: string, context: ProtocolContext): boolean {
 type Handler = (request: ProtocolRequest, context: ProtocolContext) => RouteResult;
 
 function chat(request: ProtocolRequest, context: ProtocolContext): RouteResult {
-  const chatRequest = validateChatRequest(parseBody(request.body));
+  const beta = request.path === '/beta/chat/completions';
+  const chatRequest = validateChatRequest(parseBody(request.body), beta);
   if (unknownModel(chatRequest.model, context)) {
     return {
       type: 'respond',
@@ -124,6 +125,8 @@ function model(request: ProtocolRequest, context: ProtocolContext): RouteResult 
 
 function route(method: string, path: string): Handler | undefined {
   if (method === 'POST' && path === '/v1/chat/completions') return chat;
+  // DeepSeek's beta base URL (chat prefix completion).
+  if (method === 'POST' && path === '/beta/chat/completions') return chat;
   if (method === 'POST' && path === '/v1/embeddings') return embeddings;
   if (method === 'GET' && path === '/v1/models') return models;
   if (method === 'GET' && path.startsWith('/v1/models/') && path.length > '/v1/models/'.length) return model;
