@@ -49,8 +49,31 @@ function urlSecrets(baseUrl: string): string[] {
   return out;
 }
 
+/**
+ * Alert sinks: a webhook URL grants posting (a Slack incoming webhook is its URL), so the whole URL and
+ * its path are secrets, and so are a generic webhook's header values.
+ */
+function alertSinkSecrets(config: ResolvedConfig): string[] {
+  return config.alerts.sinks.flatMap((sink) => {
+    const out = [sink.url, ...urlSecrets(sink.url)];
+    try {
+      const { pathname, search } = new URL(sink.url);
+      if (pathname.length > 1) out.push(pathname + search);
+    } catch {
+      // validated by the schema
+    }
+    if (sink.type === 'webhook')
+      for (const value of Object.values(sink.headers)) out.push(value.replace(AUTH_SCHEME, ''));
+    return out;
+  });
+}
+
 export function configuredSecrets(config: ResolvedConfig): string[] {
-  return [...[...config.providers.values()].flatMap(providerSecrets), ...config.keys.map((k) => k.key)];
+  return [
+    ...[...config.providers.values()].flatMap(providerSecrets),
+    ...config.keys.map((k) => k.key),
+    ...alertSinkSecrets(config),
+  ];
 }
 
 /** The scrubber for everything this configuration holds; built once per server. */
