@@ -84,9 +84,11 @@ export class DeliveryQueue {
 
   enqueue(n: AlertNotification): void {
     if (this.#closed) return;
-    if (this.#queue.length >= this.#opts.maxQueued) {
-      const old = this.#queue.shift()!;
-      this.#drop(old, 'the queue was full');
+    // The message being sent stays; the oldest of those waiting makes room.
+    const sending = this.#running ? 1 : 0;
+    if (this.#queue.length - sending >= this.#opts.maxQueued) {
+      const [old] = this.#queue.splice(sending, 1);
+      this.#drop(old!, 'the queue was full');
     }
     this.#queue.push(n);
     this.#running ??= this.#run().finally(() => {
@@ -132,10 +134,7 @@ export class DeliveryQueue {
         last = await this.#try(body);
         if (last.ok || !last.retry) break;
       }
-      // The queue may have been trimmed meanwhile (a full queue drops its oldest): remove this one only.
-      const i = this.#queue.indexOf(n);
-      if (i === -1) continue;
-      this.#queue.splice(i, 1);
+      this.#queue.shift();
       if (last.ok) this.stats.delivered++;
       else if (!this.#closed) this.#drop(n, last.why);
       else this.#queue.unshift(n); // close() counts it

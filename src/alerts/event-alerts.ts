@@ -17,7 +17,7 @@ import type { ResolvedConfig, Route } from '../config/types.js';
 import type { EventBus } from '../core/events.js';
 import type { AlertManager } from './manager.js';
 import type { AlertSettings, Severity } from './settings.js';
-import { isServerFailure } from './slo.js';
+import { errorClassOf, isServerFailure } from './slo.js';
 
 /** Cooldown reasons that mean the provider's key itself is out of service, not just busy. */
 const KEY_OUT = /^upstream_(quota|billing|auth)/;
@@ -152,10 +152,10 @@ export function subscribeEventAlerts(opts: {
             severity,
             title: `Every target failed: route ${e.route}`,
             subject: `route ${e.route}`,
-            summary: `Requests on ${e.route} fail: no target could answer (${e.attempts} attempt${e.attempts === 1 ? '' : 's'}); clients get ${e.status}.`,
+            summary: `Requests on ${e.route} fail: no target could answer (${e.attempts} attempt${e.attempts === 1 ? '' : 's'}); clients get ${e.status} ${e.outcome}.`,
             route: e.route,
             ...(e.target ? { target: e.target } : {}),
-            errorClass: e.outcome,
+            errorClass: errorClassOf(e),
           },
           { clearAfterMs },
         );

@@ -44,7 +44,7 @@ interface AlertState {
 
 export interface ManagerStats {
   notifications: number;
-  /** Changes that were held back by a rate limit and folded into a later message. */
+  /** Changes never sent on their own: held back by a rate limit, then superseded or undone. */
   heldBack: number;
   /** New alerts refused because MAX_ALERTS keys were tracked. */
   overflow: number;
@@ -142,6 +142,7 @@ export class AlertManager {
   }
 
   #changed(key: string, state: AlertState): void {
+    if (state.pending) this.stats.heldBack++; // the change before this one was never sent
     state.changes++;
     state.pending = true;
     this.#flush();
@@ -156,8 +157,7 @@ export class AlertManager {
       if ((state.sentStatus ?? 'resolved') === state.status) {
         // Changed and changed back while held back (resolved → firing → resolved, or the reverse):
         // the last word sent is still true, so there is nothing to say.
-        this.stats.heldBack += state.changes;
-        state.changes = 0;
+        this.stats.heldBack++;
         state.pending = false;
         continue;
       }
@@ -188,7 +188,6 @@ export class AlertManager {
 
   #deliver(key: string, state: AlertState, now: number): void {
     const heldBack = state.changes - 1;
-    if (heldBack > 0) this.stats.heldBack += heldBack;
     state.pending = false;
     state.changes = 0;
     state.sentStatus = state.status;

@@ -131,7 +131,7 @@ export const alertsSchema = z
         backoffCapMs: positiveMs.default(60_000),
         /** A Retry-After longer than this is cut to it. */
         maxRetryAfterMs: nonNegativeMs.default(120_000),
-        /** Messages waiting per sink; past it the oldest is dropped (counted and logged). */
+        /** Messages waiting per sink (besides the one being sent); past it the oldest is dropped (counted and logged). */
         maxQueued: z.number().int().positive().max(10_000).default(100),
       })
       .strict()

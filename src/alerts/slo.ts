@@ -25,6 +25,18 @@ export type Verdict = 'good' | 'bad' | 'ignored';
 /** Whether the provider side of the gateway failed the request (what a success SLO counts as bad). */
 export const isServerFailure = (status: number): boolean => status >= 500 || status === 429;
 
+/**
+ * The failure behind a failed request: its last failed attempt's reason (e.g. `upstream_503`), read from
+ * the typed trace, or the code the client got (e.g. `all_targets_failed`) when no attempt failed.
+ */
+export function errorClassOf(e: RequestEnded): string {
+  for (let i = e.trace.length - 1; i >= 0; i--) {
+    const entry = e.trace[i]!;
+    if (entry.action === 'attempt' && entry.result !== 'ok') return entry.result;
+  }
+  return e.outcome;
+}
+
 export function classify(slo: SloSettings, e: RequestEnded): Verdict {
   if (e.route !== slo.route || (slo.key !== undefined && e.key !== slo.key)) return 'ignored';
   if (!slo.latency) return e.status < 400 ? 'good' : isServerFailure(e.status) ? 'bad' : 'ignored';
@@ -86,7 +98,7 @@ export class SloTracker {
     if (verdict === 'ignored') return;
     this.#window.record(verdict === 'good');
     if (verdict === 'bad') {
-      const outcome = this.slo.latency ? `slower_than_${this.slo.latency.thresholdMs}ms` : e.outcome;
+      const outcome = this.slo.latency ? `slower_than_${this.slo.latency.thresholdMs}ms` : errorClassOf(e);
       this.lastBad = { outcome, ...(e.target ? { target: e.target } : {}) };
     }
   }
