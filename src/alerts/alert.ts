@@ -13,6 +13,8 @@ export interface AlertReport {
   subject: string;
   /** One or two sentences: what is happening and what the gateway does about it. */
   summary: string;
+  /** What the "resolved" message says happened (default: the condition cleared). */
+  resolvedSummary?: string;
   route?: string;
   target?: string;
   /** A gateway key's configured name (never its secret). */

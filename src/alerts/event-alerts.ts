@@ -15,6 +15,7 @@
  */
 import type { ResolvedConfig, Route } from '../config/types.js';
 import type { EventBus } from '../core/events.js';
+import { formatDuration } from './format.js';
 import type { AlertManager } from './manager.js';
 import type { AlertSettings, Severity } from './settings.js';
 import { errorClassOf, isServerFailure } from './slo.js';
@@ -64,6 +65,7 @@ export function subscribeEventAlerts(opts: {
           target: e.from,
           errorClass: e.reason,
           failoverTarget: e.to,
+          resolvedSummary: `No failover to a lower tier on ${route.name} for ${formatDuration(clearAfterMs)}.`,
         },
         { clearAfterMs },
       );
@@ -86,6 +88,7 @@ export function subscribeEventAlerts(opts: {
           summary:
             `${e.target} stopped taking traffic (tripped by ${e.reason ?? 'failures'}); ` +
             (failover ? `requests go to ${failover} instead.` : 'it has no failover target.'),
+          resolvedSummary: `The breaker closed: ${e.target} takes traffic again.`,
           target: e.target,
           errorClass: lastFailure.get(e.target) ?? e.reason ?? 'unknown',
           ...(failover ? { failoverTarget: failover } : {}),
@@ -108,6 +111,7 @@ export function subscribeEventAlerts(opts: {
             summary: `The shared retry budget refused ${e.kind === 'retry' ? 'retries' : 'hedges'} on ${e.target}: failures are too frequent to retry them all.`,
             target: e.target,
             errorClass: lastFailure.get(e.target) ?? 'budget_exhausted',
+            resolvedSummary: `No ${e.kind} refused on ${e.target} for ${formatDuration(clearAfterMs)}.`,
             ...(lastFailover.has(e.target) ? { failoverTarget: lastFailover.get(e.target)! } : {}),
           },
           { clearAfterMs },
@@ -133,6 +137,7 @@ export function subscribeEventAlerts(opts: {
             target: e.target,
             errorClass: e.reason,
             ...(failover ? { failoverTarget: failover } : {}),
+            resolvedSummary: `The cooldown of ${e.target} has ended: it is tried again.`,
           },
           { clearAfterMs: e.ms },
         );
@@ -156,6 +161,7 @@ export function subscribeEventAlerts(opts: {
             route: e.route,
             ...(e.target ? { target: e.target } : {}),
             errorClass: errorClassOf(e),
+            resolvedSummary: `No request on ${e.route} failed for ${formatDuration(clearAfterMs)}.`,
           },
           { clearAfterMs },
         );

@@ -37,6 +37,7 @@ export function webhookBody(n: AlertNotification): Record<string, unknown> {
     title: n.title,
     subject: n.subject,
     summary: n.summary,
+    resolvedSummary: n.status === 'resolved' ? (n.resolvedSummary ?? 'The condition has cleared.') : null,
     route: n.route ?? null,
     target: n.target ?? null,
     gatewayKey: n.gatewayKey ?? null,
@@ -61,6 +62,10 @@ const escape = (text: string): string =>
 /** A date Slack shows in the reader's time zone, with the UTC time as the fallback. */
 const slackDate = (ms: number): string =>
   `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time_secs}|${iso(ms)}>`;
+
+function resolvedText(n: AlertNotification, lasted: string): string {
+  return `Resolved${lasted}: ${n.resolvedSummary ?? 'the condition has cleared.'} It was: ${n.summary}`;
+}
 
 export function slackMessage(n: AlertNotification): Record<string, unknown> {
   const firing = n.status === 'firing';
@@ -94,7 +99,7 @@ export function slackMessage(n: AlertNotification): Record<string, unknown> {
       `burn rate ${rate(n.slo.longBurnRate)}× over ${formatDuration(n.slo.longWindowMs)}, ` +
         `${rate(n.slo.shortBurnRate)}× over ${formatDuration(n.slo.shortWindowMs)} (threshold ${n.slo.factor}×)`,
     );
-  const summary = escape(firing ? n.summary : `Resolved${lasted}. ${n.summary}`);
+  const summary = escape(firing ? n.summary : resolvedText(n, lasted));
   const blocks: Record<string, unknown>[] = [
     {
       type: 'header',
@@ -118,7 +123,7 @@ export function slackMessage(n: AlertNotification): Record<string, unknown> {
     },
   ];
   const text =
-    `${icon} ${title}: ${n.summary}` +
+    `${icon} ${title}: ${firing ? n.summary : resolvedText(n, lasted)}` +
     (n.errorClass ? ` Error: ${n.errorClass}.` : '') +
     (n.failoverTarget ? ` Failover: ${n.failoverTarget}.` : '') +
     ` Since ${iso(n.since)}. Status: ${n.statusPageUrl}`;

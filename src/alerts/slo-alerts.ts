@@ -78,6 +78,7 @@ function report(tracker: SloTracker, burn: WindowBurn): Parameters<AlertManager[
     summary:
       `Objective: ${what} (${scope}). Over the last ${long}, ${(badRatio * 100).toFixed(2)} % of requests ${bad} ` +
       `(${burn.long.bad} of ${total}): the error budget burns ${burn.longBurnRate.toFixed(1)}× faster than the objective allows.`,
+    resolvedSummary: `The error budget of ${slo.name} no longer burns ${burn.window.factor}× too fast.`,
     route: slo.route,
     ...(slo.key !== undefined ? { gatewayKey: slo.key } : {}),
     ...(tracker.lastBad?.target ? { target: tracker.lastBad.target } : {}),
