@@ -58,7 +58,7 @@ export function resolveSlos(
       name: s.name,
       route: s.route,
       ...(s.key !== undefined ? { key: s.key } : {}),
-      objective: s.objective / 100,
+      objective: Math.round(s.objective * 1e6) / 1e8, // 99.9 → 0.999, not 0.9990000000000001
       ...(s.latency ? { latency: s.latency } : {}),
     };
   });
