@@ -91,9 +91,13 @@ export class DeliveryQueue {
       this.#drop(old!, 'the queue was full');
     }
     this.#queue.push(n);
-    this.#running ??= this.#run().finally(() => {
-      this.#running = undefined;
-    });
+    // The sender starts after the current I/O turn: not even the message's rendering runs on the
+    // request path that raised the alert.
+    this.#running ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#run())
+      .finally(() => {
+        this.#running = undefined;
+      });
   }
 
   /** Waits up to `flushMs` for the queue to empty, then abandons what is left (counted as dropped). */
