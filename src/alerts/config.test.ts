@@ -140,3 +140,30 @@ describe('slos and alerts config', () => {
     );
   });
 });
+
+describe('switchyard check', () => {
+  it('lists the alert sinks by name and type and the SLOs, never a webhook URL', async () => {
+    const { describeConfig } = await import('../config/describe.js');
+    const config = resolveConfig(
+      {
+        ...base,
+        slos: [
+          { name: 'chat-ttft', route: 'chat', key: 'team-a', objective: 95, latency: { thresholdMs: 2_000 } },
+        ],
+        alerts: {
+          sinks: [
+            { type: 'slack', name: 'ops', url: SLACK },
+            { type: 'webhook', url: 'https://a.example.com/x' },
+          ],
+        },
+      },
+      { env: {} },
+    );
+    const text = describeConfig(config);
+    expect(text).toContain(
+      'alerts: ops (slack), webhook#2 (webhook)\n  slo chat-ttft: 95 % ttft ≤ 2000 ms, route chat, key team-a',
+    );
+    expect(text).not.toContain('hooks.slack.com');
+    expect(text).not.toContain('a.example.com');
+  });
+});

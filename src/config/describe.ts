@@ -33,5 +33,17 @@ export function describeConfig(config: ResolvedConfig): string {
         `timeouts: connect ${t.connectMs}, first token ${t.firstTokenMs}, stall ${t.stallMs}, request ${t.requestMs} ms`,
     );
   }
+  // Alerts: sinks by name and type only (a webhook URL is a secret).
+  const { alerts, slos } = config;
+  if (alerts.sinks.length) {
+    const sinks = alerts.sinks.map((k, i) => `${k.name ?? `${k.type}#${i + 1}`} (${k.type})`).join(', ');
+    lines.push('', `alerts: ${sinks}`);
+    for (const slo of slos) {
+      const what = slo.latency ? `${slo.latency.measure} ≤ ${slo.latency.thresholdMs} ms` : 'success';
+      lines.push(
+        `  slo ${slo.name}: ${+(slo.objective * 100).toFixed(6)} % ${what}, route ${slo.route}${slo.key ? `, key ${slo.key}` : ''}`,
+      );
+    }
+  }
   return lines.join('\n');
 }
