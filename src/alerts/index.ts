@@ -10,7 +10,9 @@
  * on an unref'd timer, and deliveries are asynchronous. Without sinks it is not started at all.
  */
 import { Agent } from 'undici';
+import { secretScrubberFor } from '../config/secrets.js';
 import type { ResolvedConfig } from '../config/types.js';
+import type { SecretScrubber } from '../core/secret-scrubber.js';
 import type { Clock, Random } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { AlertNotification } from './alert.js';
@@ -44,24 +46,39 @@ export function sinkName(sink: SinkConfig, index: number): string {
   return sink.name ?? `${sink.type}#${index + 1}`;
 }
 
-function endpoint(sink: SinkConfig, index: number): SinkEndpoint {
+function endpoint(sink: SinkConfig, index: number, scrubber: SecretScrubber): SinkEndpoint {
   const name = sinkName(sink, index);
   if (sink.type === 'slack')
-    return { name, url: sink.url, headers: {}, render: (n) => JSON.stringify(slackMessage(n)) };
-  return { name, url: sink.url, headers: sink.headers, render: (n) => JSON.stringify(webhookBody(n)) };
+    return {
+      name,
+      url: sink.url,
+      headers: {},
+      render: (n) => scrubber.scrub(JSON.stringify(slackMessage(n))),
+    };
+  return {
+    name,
+    url: sink.url,
+    headers: sink.headers,
+    render: (n) => scrubber.scrub(JSON.stringify(webhookBody(n))),
+  };
 }
 
-/** Starts alerting when the configuration has sinks; otherwise nothing listens and nothing runs. */
+/**
+ * Starts alerting when the configuration has sinks; otherwise nothing listens and nothing runs.
+ * Messages hold names from the configuration and codes from the error catalogue, never a provider's
+ * text; they still go through the configuration's secret scrubber, as everything that leaves does.
+ */
 export function startAlerting(opts: AlertingOptions): Alerting | undefined {
   const { config, events, clock } = opts;
   const settings = config.alerts;
   if (!settings.sinks.length) return undefined;
   const log = opts.log ?? ((line: string) => console.error(line));
+  const scrubber = secretScrubberFor(config);
   const dispatcher = new Agent({ connections: 4, keepAliveTimeout: 10_000 });
   const queues = settings.sinks.map(
     (sink, i) =>
       new DeliveryQueue({
-        sink: endpoint(sink, i),
+        sink: endpoint(sink, i, scrubber),
         settings: settings.delivery,
         clock,
         wallNow: opts.wallNow,
