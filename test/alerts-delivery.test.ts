@@ -126,6 +126,17 @@ describe('alert delivery', () => {
     await q.close(0);
   });
 
+  it('close waits for what is queued to go out (up to its flush time)', async () => {
+    const { q } = queue();
+    q.enqueue(note('breaker:a'));
+    q.enqueue(note('breaker:a', 'resolved'));
+    await q.close(5_000);
+    expect(q.stats).toEqual({ delivered: 2, retries: 0, dropped: 0 });
+    expect(receiver.bodies.map((b) => b.status)).toEqual(['firing', 'resolved']);
+    q.enqueue(note('breaker:b'));
+    expect(q.queued).toBe(0);
+  });
+
   it('the queue is bounded: past maxQueued the oldest waiting message is dropped and counted', async () => {
     receiver.script.push({ hang: true });
     const { logs, q } = queue({ maxQueued: 2 });

@@ -91,26 +91,44 @@ export class DeliveryQueue {
       this.#drop(old!, 'the queue was full');
     }
     this.#queue.push(n);
-    // The sender starts after the current I/O turn: not even the message's rendering runs on the
-    // request path that raised the alert.
-    this.#running ??= new Promise<void>((resolve) => setImmediate(resolve))
+    this.#kick();
+  }
+
+  /**
+   * Starts the sender unless it runs. It starts after the current I/O turn: not even the message's
+   * rendering runs on the request path that raised the alert. When it ends, it looks again, in case a
+   * message came in as it was ending.
+   */
+  #kick(): void {
+    if (this.#running || this.#closed || !this.#queue.length) return;
+    this.#running = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.#run())
       .finally(() => {
         this.#running = undefined;
+        this.#kick();
       });
+  }
+
+  /** The sender now (a method, so that a loop sees it change). */
+  #sender(): Promise<void> | undefined {
+    return this.#running;
   }
 
   /** Waits up to `flushMs` for the queue to empty, then abandons what is left (counted as dropped). */
   async close(flushMs: number): Promise<void> {
-    if (this.#running && flushMs > 0) {
+    if (flushMs > 0) {
       let timer: TimerHandle | undefined;
-      await Promise.race([
-        this.#running,
-        new Promise<void>((resolve) => {
-          timer = this.#clock.setTimeout(resolve, flushMs);
-          unref(timer);
-        }),
-      ]);
+      let late = false;
+      const deadline = new Promise<void>((resolve) => {
+        timer = this.#clock.setTimeout(() => {
+          late = true;
+          resolve();
+        }, flushMs);
+        unref(timer);
+      });
+      // The sender may restart (a message came in as it ended): wait for whichever runs now.
+      for (let running = this.#sender(); running && !late; running = this.#sender())
+        await Promise.race([running, deadline]);
       if (timer) this.#clock.clearTimeout(timer);
     }
     this.#closed = true;

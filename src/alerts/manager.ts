@@ -122,10 +122,6 @@ export class AlertManager {
     this.#changed(key, state);
   }
 
-  isFiring(key: string): boolean {
-    return this.#alerts.get(key)?.status === 'firing';
-  }
-
   /** Resolves alerts whose `clearAfterMs` has passed and sends what the rate limits held back. */
   tick(): void {
     const now = this.#clock.now();
