@@ -108,6 +108,16 @@ describe('slos and alerts config', () => {
         },
       }),
     ).toEqual(['alerts.burnRates[0].shortWindowMs: shortWindowMs must be shorter than longWindowMs']);
+    expect(
+      problems({
+        alerts: {
+          sinks: [
+            { type: 'slack', name: 'ops', url: SLACK },
+            { type: 'webhook', name: 'ops', url: SLACK },
+          ],
+        },
+      }),
+    ).toEqual(['alerts.sinks[1].name: duplicate sink name "ops"']);
     expect(problems({ alerts: { events: { breaker: 'loud' } } })[0]).toMatch(/^alerts\.events\.breaker: /);
   });
 

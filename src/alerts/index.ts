@@ -21,6 +21,7 @@ import { subscribeEventAlerts } from './event-alerts.js';
 import { slackMessage, webhookBody } from './format.js';
 import { AlertManager, unref, type ManagerStats } from './manager.js';
 import type { SinkConfig } from './schema.js';
+import { sinkName } from './settings.js';
 import { SloAlerts } from './slo-alerts.js';
 
 export interface Alerting {
@@ -40,10 +41,6 @@ export interface AlertingOptions {
   /** The gateway's own URL, for the status page link when `alerts.statusPageUrl` is not set. */
   gatewayUrl: string;
   log?: (line: string) => void;
-}
-
-export function sinkName(sink: SinkConfig, index: number): string {
-  return sink.name ?? `${sink.type}#${index + 1}`;
 }
 
 function endpoint(sink: SinkConfig, index: number, scrubber: SecretScrubber): SinkEndpoint {

@@ -40,6 +40,11 @@ export function workbookWindows(periodMs: number): BurnRateWindow[] {
   ];
 }
 
+/** What logs and stats call a sink: its `name`, else its type and position (`slack#1`); never its URL. */
+export function sinkName(sink: SinkConfig, index: number): string {
+  return sink.name ?? `${sink.type}#${index + 1}`;
+}
+
 export function resolveSlos(
   slos: SloConfig[],
   known: { routes: ReadonlySet<string>; keys: ReadonlySet<string> },
@@ -70,6 +75,12 @@ export function resolveAlerts(alerts: AlertsConfig, slos: SloSettings[], problem
   const shortest = Math.min(...burnRates.map((b) => b.shortWindowMs));
   if (slos.length && !alerts.sinks.length)
     problems.push('alerts.sinks: SLOs are configured but there is no sink to send their alerts to');
+  const names = new Set<string>();
+  alerts.sinks.forEach((sink, i) => {
+    const name = sinkName(sink, i);
+    if (names.has(name)) problems.push(`alerts.sinks[${i}].name: duplicate sink name "${name}"`);
+    names.add(name);
+  });
   if (alerts.delivery.backoffBaseMs > alerts.delivery.backoffCapMs)
     problems.push('alerts.delivery.backoffBaseMs: longer than alerts.delivery.backoffCapMs');
   return {

@@ -1,3 +1,4 @@
+import { sinkName } from '../alerts/settings.js';
 import type { ResolvedConfig } from './types.js';
 
 const money = (n: number): string => `$${n.toFixed(2)}`;
@@ -36,7 +37,7 @@ export function describeConfig(config: ResolvedConfig): string {
   // Alerts: sinks by name and type only (a webhook URL is a secret).
   const { alerts, slos } = config;
   if (alerts.sinks.length) {
-    const sinks = alerts.sinks.map((k, i) => `${k.name ?? `${k.type}#${i + 1}`} (${k.type})`).join(', ');
+    const sinks = alerts.sinks.map((k, i) => `${sinkName(k, i)} (${k.type})`).join(', ');
     lines.push('', `alerts: ${sinks}`);
     for (const slo of slos) {
       const what = slo.latency ? `${slo.latency.measure} ≤ ${slo.latency.thresholdMs} ms` : 'success';
