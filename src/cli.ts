@@ -22,6 +22,7 @@ Commands:
   drill     Run a scripted incident against simulated providers under steady load and report.
             --scenario NAME|all  --rps N  --duration S  --out DIR (default docs/drill)  --quiet
             --first-token-ms N (default 800)  --hedge-ms N (hedge after N ms, caps raised)
+            --slack-webhook URL / --webhook URL (send the gateway's alerts there during the run)
   help      This text.
 `;
 

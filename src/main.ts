@@ -1,5 +1,6 @@
 /** Composition root: config → upstream client, engine → HTTP server. */
 import type { Server } from 'node:http';
+import { startAlerting, type Alerting } from './alerts/index.js';
 import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from './core/clock.js';
 import { EventBus } from './core/events.js';
@@ -9,6 +10,7 @@ import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
 import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
+import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { Drain, type DrainSummary } from './server/drain.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
@@ -28,6 +30,8 @@ export interface Gateway {
   events: EventBus;
   /** Active health checks (providers with `healthCheck`). */
   monitor: HealthMonitor;
+  /** SLO and event alerts, when `alerts.sinks` are configured. */
+  alerts: Alerting | undefined;
   /** Requests being served now. */
   readonly inFlight: number;
   /**
@@ -88,8 +92,18 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   }
   const { port } = server.address() as AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  // Alerts: subscribers of the events; their timer is unref'd and their deliveries never block a request.
+  const alerts = startAlerting({
+    config,
+    events,
+    clock,
+    wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
+    random,
+    gatewayUrl: url,
+  });
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    url,
     port,
     server,
     config,
@@ -97,16 +111,19 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     metrics,
     events,
     monitor,
+    alerts,
     get inFlight() {
       return drain.size;
     },
     async drain(options = {}) {
       const summary = await drain.run(server, options.drainMs ?? config.server.drainMs);
+      await alerts?.stop();
       monitor.stop();
       await client.close();
       return summary;
     },
     async close() {
+      await alerts?.stop(1_000);
       monitor.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,3 +1,4 @@
+import { sinkName } from '../alerts/settings.js';
 import type { ResolvedConfig } from './types.js';
 
 const money = (n: number): string => `$${n.toFixed(2)}`;
@@ -35,6 +36,18 @@ export function describeConfig(config: ResolvedConfig): string {
     if (route.continuation) {
       const how = route.targets.map((x) => `${x.id} ${x.provider.options.continuation ?? 'none'}`).join(', ');
       lines.push(`    cut streams continued, ≤ ${route.continuation.maxPerRequest} per request: ${how}`);
+    }
+  }
+  // Alerts: sinks by name and type only (a webhook URL is a secret).
+  const { alerts, slos } = config;
+  if (alerts.sinks.length) {
+    const sinks = alerts.sinks.map((k, i) => `${sinkName(k, i)} (${k.type})`).join(', ');
+    lines.push('', `alerts: ${sinks}`);
+    for (const slo of slos) {
+      const what = slo.latency ? `${slo.latency.measure} ≤ ${slo.latency.thresholdMs} ms` : 'success';
+      lines.push(
+        `  slo ${slo.name}: ${+(slo.objective * 100).toFixed(6)} % ${what}, route ${slo.route}${slo.key ? `, key ${slo.key}` : ''}`,
+      );
     }
   }
   return lines.join('\n');

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { ProtocolOptions, ProviderSettings } from '../providers/types.js';
+import { resolveAlerts, resolveSlos } from '../alerts/settings.js';
 import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS, type ProviderPreset } from './presets.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
@@ -254,6 +255,8 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       `server.headersTimeoutMs: ${file.server.headersTimeoutMs} is longer than server.requestTimeoutMs (${file.server.requestTimeoutMs}), which includes the headers`,
     );
   }
+  const slos = resolveSlos(file.slos, { routes: new Set(routes.keys()), keys: keyNames }, problems);
+  const alerts = resolveAlerts(file.alerts, slos, problems);
   if (problems.length) throw new ConfigError(problems);
   return {
     server: {
@@ -274,6 +277,8 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     breakers: file.breakers,
     upstream: file.upstream,
     metrics: file.metrics,
+    slos,
+    alerts,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

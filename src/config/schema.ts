@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PROVIDER_TYPES } from './presets.js';
+import { alertsSchema, slosSchema } from '../alerts/schema.js';
 
 const positiveMs = z.number().int().positive();
 const nonNegativeMs = z.number().int().nonnegative();
@@ -255,6 +256,9 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Service level objectives and where their alerts (and the event alerts) go (docs/observability.md). */
+    slos: slosSchema,
+    alerts: alertsSchema,
     providers: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
       providerSchema,

@@ -49,8 +49,38 @@ function urlSecrets(baseUrl: string): string[] {
   return out;
 }
 
+/**
+ * Alert sinks: a webhook URL grants posting (a Slack incoming webhook is its URL). Its secret parts are
+ * the token-like segments of its path (Slack's last 24 characters, Discord's token), its password and
+ * secret-named query parameters, and a generic webhook's header values. Not the whole URL: its scheme
+ * and host (`https://hooks.slack.com/services/`) are no secret, and scrubbing them would redact every
+ * URL on the same host, the gateway's own status page link included.
+ */
+function alertSinkSecrets(config: ResolvedConfig): string[] {
+  return config.alerts.sinks.flatMap((sink) => {
+    const out = urlSecrets(sink.url);
+    try {
+      for (const segment of new URL(sink.url).pathname.split('/'))
+        if (tokenLike(decodeURIComponent(segment))) out.push(decodeURIComponent(segment));
+    } catch {
+      // the schema validated the URL
+    }
+    if (sink.type === 'webhook')
+      for (const value of Object.values(sink.headers)) out.push(value.replace(AUTH_SCHEME, ''));
+    return out;
+  });
+}
+
+/** A path segment that looks generated rather than named: long, with letters and digits mixed. */
+const tokenLike = (segment: string): boolean =>
+  segment.length >= 32 || (segment.length >= 16 && /\d/.test(segment) && /[A-Za-z]/.test(segment));
+
 export function configuredSecrets(config: ResolvedConfig): string[] {
-  return [...[...config.providers.values()].flatMap(providerSecrets), ...config.keys.map((k) => k.key)];
+  return [
+    ...[...config.providers.values()].flatMap(providerSecrets),
+    ...config.keys.map((k) => k.key),
+    ...alertSinkSecrets(config),
+  ];
 }
 
 /** The scrubber for everything this configuration holds; built once per server. */

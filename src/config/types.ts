@@ -1,3 +1,4 @@
+import type { AlertSettings, SloSettings } from '../alerts/settings.js';
 import type { ProviderSettings } from '../providers/types.js';
 import type {
   BreakerSettings,
@@ -84,6 +85,10 @@ export interface ResolvedConfig {
   upstream: UpstreamSettings;
   /** Prometheus metrics at GET /metrics. */
   metrics: MetricsSettings;
+  /** Service level objectives (burn-rate alerts). */
+  slos: SloSettings[];
+  /** Alert sinks, rate limits, burn-rate windows, event alerts. */
+  alerts: AlertSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

@@ -125,3 +125,33 @@ export function drillRawConfig(
     },
   };
 }
+
+/** Where the drill's alerts go (`--slack-webhook`, `--webhook`); none: the drill sends no alerts. */
+export interface DrillAlertSinks {
+  slackWebhook?: string;
+  webhook?: string;
+}
+
+/**
+ * The `slos` and `alerts` sections of a drill that sends alerts: the breaker, failover and exhaustion
+ * alerts as configured for production, with times shrunk to the drill's timeline (a 50 s run lasts
+ * less than the default 5 min quiet period and 10 min rate-limit window), and a 99.9 % success SLO on
+ * the drill's route whose SLO period is 2 h, so that the page windows are 10 s and 0.8 s instead of
+ * 1 h and 5 min. Deliveries retry after 0.2 s to 2 s instead of 1 s to 60 s.
+ */
+export function drillAlertConfig(sinks: DrillAlertSinks, scale: number): Record<string, unknown> {
+  const s = (ms: number): number => Math.max(500, Math.round(ms * scale));
+  return {
+    slos: [{ name: 'drill-availability', route: DRILL_MODEL, objective: 99.9 }],
+    alerts: {
+      sinks: [
+        ...(sinks.slackWebhook ? [{ type: 'slack', name: 'drill-slack', url: sinks.slackWebhook }] : []),
+        ...(sinks.webhook ? [{ type: 'webhook', name: 'drill-webhook', url: sinks.webhook }] : []),
+      ],
+      sloPeriodMs: s(2 * 60 * 60 * 1000),
+      resolveAfterMs: s(10_000),
+      rateLimit: { perAlertWindowMs: s(30_000) },
+      delivery: { timeoutMs: 2_000, backoffBaseMs: 200, backoffCapMs: 2_000, maxRetryAfterMs: 5_000 },
+    },
+  };
+}

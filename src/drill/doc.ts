@@ -130,7 +130,9 @@ Options: \`--rps\` (default 20), \`--duration\` seconds (default: the scenario's
 and the breaker's time constants are rescaled to it), \`--first-token-ms N\` (the gateway's first-token
 timeout, default 800), \`--hedge-ms N\` (hedge after N ms with the caps raised), \`--continue\` (the route
 continues streams cut after their first token: route option \`continuation\`), \`--out DIR\` (default
-\`docs/drill\`), \`--quiet\`. Each run writes \`DIR/ID.json\` and \`DIR/ID.svg\`, where ID is the scenario's
+\`docs/drill\`), \`--quiet\`, \`--slack-webhook URL\` and \`--webhook URL\` (send the gateway's alerts, in
+Slack's message format or as generic JSON, to a receiver during the run). Each run writes \`DIR/ID.json\`
+and \`DIR/ID.svg\`, where ID is the scenario's
 name with the variant's suffix (\`slow-ttft-ft3000-hedge800\`: \`--first-token-ms 3000 --hedge-ms 800\`);
 this file is regenerated from the JSON files.
 

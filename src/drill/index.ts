@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_VARIANT, describeVariant, type DrillVariant } from './config.js';
+import { DEFAULT_VARIANT, describeVariant, type DrillAlertSinks, type DrillVariant } from './config.js';
 import { drillMarkdown, summaryTable, type Machine, type SavedReport } from './doc.js';
 import { timelineSvg } from './plot.js';
 import { buildReport, type ScenarioReport } from './report.js';
@@ -28,6 +28,9 @@ export const DRILL_USAGE = `Usage: switchyard drill --scenario NAME|all [options
   --continue       the route continues streams cut after their first token (route option
                    \`continuation\`); files NAME[…]-continue
   --out DIR        where NAME.json and NAME.svg go (default docs/drill); DRILL.md goes next to DIR
+  --slack-webhook URL  send the gateway's alerts (breaker opened and closed, …) to this Slack
+                   incoming webhook (or any receiver of Slack's message format)
+  --webhook URL    send them to this URL as generic JSON (docs/observability.md)
   --quiet          print only the summary table`;
 
 export interface DrillOptions {
@@ -37,6 +40,8 @@ export interface DrillOptions {
   variant: DrillVariant;
   outDir: string;
   quiet: boolean;
+  /** Webhooks for the gateway's alerts during the run. */
+  alerts?: DrillAlertSinks;
   /** The command line, recorded in the reports. */
   command: string;
 }
@@ -65,6 +70,8 @@ export function parseDrillArgs(argv: string[]): DrillOptions {
       continue: { type: 'boolean' },
       out: { type: 'string' },
       quiet: { type: 'boolean' },
+      'slack-webhook': { type: 'string' },
+      webhook: { type: 'string' },
     },
   });
   const name = values.scenario;
@@ -77,6 +84,16 @@ export function parseDrillArgs(argv: string[]): DrillOptions {
     DEFAULT_VARIANT.firstTokenMs,
   )!;
   const hedgeDelayMs = positiveNumber(values['hedge-ms'], 'hedge-ms');
+  const alerts: DrillAlertSinks = {};
+  for (const [flag, key] of [
+    ['slack-webhook', 'slackWebhook'],
+    ['webhook', 'webhook'],
+  ] as const) {
+    const url = values[flag];
+    if (url === undefined) continue;
+    if (!/^https?:\/\/[^\s]+$/.test(url)) throw usageError(`--${flag}: expected an http(s) URL`);
+    alerts[key] = url;
+  }
   return {
     scenarios: name === 'all' ? [...SCENARIO_NAMES] : [name],
     rps: positiveNumber(values.rps, 'rps', 20)!,
@@ -88,8 +105,18 @@ export function parseDrillArgs(argv: string[]): DrillOptions {
     },
     outDir: values.out ?? 'docs/drill',
     quiet: values.quiet ?? false,
-    command: ['switchyard', 'drill', ...argv].join(' '),
+    ...(alerts.slackWebhook || alerts.webhook ? { alerts } : {}),
+    // Webhook URLs are secrets (a Slack webhook URL grants posting): the recorded command omits them.
+    command: ['switchyard', 'drill', ...redactUrls(argv)].join(' '),
   };
+}
+
+function redactUrls(argv: string[]): string[] {
+  return argv.map((arg, i) =>
+    argv[i - 1] === '--slack-webhook' || argv[i - 1] === '--webhook'
+      ? '[redacted]'
+      : arg.replace(/^(--(?:slack-)?webhook=).*/, '$1[redacted]'),
+  );
 }
 
 export function machine(): Machine {
@@ -113,6 +140,7 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioReport[]>
       rps: options.rps,
       variant: options.variant,
       ...(options.durationS !== undefined ? { durationS: options.durationS } : {}),
+      ...(options.alerts ? { alerts: options.alerts } : {}),
       ...(log ? { log } : {}),
     });
     const report = buildReport(run);

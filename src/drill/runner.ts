@@ -10,6 +10,7 @@ import { startGateway } from '../main.js';
 import { seededRandom } from '../simulator/random.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import {
+  drillAlertConfig,
   drillRawConfig,
   DRILL_MODEL,
   FALLBACK_KEY,
@@ -21,6 +22,7 @@ import {
   scaledTimings,
   UPSTREAM_MODEL,
   DEFAULT_VARIANT,
+  type DrillAlertSinks,
   type DrillTimings,
   type DrillVariant,
 } from './config.js';
@@ -37,6 +39,8 @@ export interface RunOptions {
   /** First-token timeout and hedging (default: 0.8 s, no hedge). */
   variant?: DrillVariant;
   log?: (line: string) => void;
+  /** Webhooks that get the gateway's alerts during the run (`--slack-webhook`, `--webhook`). */
+  alerts?: DrillAlertSinks;
   /** Changes the raw gateway config before it is validated (experiments and tests; not on the CLI). */
   tune?: (raw: Record<string, unknown>) => void;
 }
@@ -156,6 +160,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const sims = { primary, fallback };
   const variant = options.variant ?? DEFAULT_VARIANT;
   const raw = drillRawConfig({ primaryUrl: primary.url, fallbackUrl: fallback.url }, timings, variant);
+  if (options.alerts?.slackWebhook || options.alerts?.webhook)
+    Object.assign(raw, drillAlertConfig(options.alerts, scale));
   options.tune?.(raw);
   const gateway = await startGateway(resolveConfig(raw, { env: {} }));
   const stopJitter = startJitter(sims, seed + 2);
@@ -206,5 +212,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     stopJitter();
     await gateway.close();
     await Promise.all([primary.close(), fallback.close()]);
+    if (gateway.alerts) {
+      const { notifications, sinks } = gateway.alerts.stats();
+      const per = Object.entries(sinks).map(
+        ([name, d]) => `${name}: ${d.delivered} delivered, ${d.dropped} dropped`,
+      );
+      log(`  alerts: ${notifications} sent (${per.join('; ')})`);
+    }
   }
 }
