@@ -7,11 +7,13 @@ import type {
   Timeouts,
   UpstreamSettings,
   MetricsSettings,
+  LogSettings,
 } from './schema.js';
 
 export type {
   BreakerSettings,
   HedgeSettings,
+  LogSettings,
   MetricsSettings,
   Price,
   RetrySettings,
@@ -80,6 +82,8 @@ export interface ResolvedConfig {
   upstream: UpstreamSettings;
   /** Prometheus metrics at GET /metrics. */
   metrics: MetricsSettings;
+  /** The operational log's level and format. */
+  log: LogSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

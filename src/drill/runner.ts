@@ -7,6 +7,7 @@
 import { request } from 'undici';
 import { resolveConfig } from '../config/load.js';
 import { startGateway } from '../main.js';
+import { silentLogger } from '../telemetry/logger.js';
 import { seededRandom } from '../simulator/random.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import {
@@ -157,7 +158,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const variant = options.variant ?? DEFAULT_VARIANT;
   const raw = drillRawConfig({ primaryUrl: primary.url, fallbackUrl: fallback.url }, timings, variant);
   options.tune?.(raw);
-  const gateway = await startGateway(resolveConfig(raw, { env: {} }));
+  // The drill reports what happened itself; the gateway's own log would interleave with it.
+  const gateway = await startGateway(resolveConfig(raw, { env: {} }), { log: silentLogger });
   const stopJitter = startJitter(sims, seed + 2);
   try {
     const calibrationS = options.calibrationS ?? 3;

@@ -54,7 +54,8 @@ export function startModelCall(
   };
   const { events } = deps;
   const announced = { requestId, route: route.name, endpoint, stream, ...(key ? { key: key.name } : {}) };
-  if (events?.wants('request.started')) events.publish('request.started', announced);
+  if (events?.wants('request.started'))
+    events.publish('request.started', { ...announced, ...traceContext(req) });
 
   return {
     route,
@@ -114,6 +115,15 @@ function requestEnded(
     ...(meta?.fallbackReason ? { fallbackReason: meta.fallbackReason } : {}),
     ...(meta?.warnings ? { warnings: meta.warnings } : {}),
     trace: meta?.trace ?? [],
+  };
+}
+
+/** The client's W3C Trace Context headers, when it sent them (one each; node joins repeats). */
+function traceContext(req: RequestContext['req']): { traceparent?: string; tracestate?: string } {
+  const { traceparent, tracestate } = req.headers;
+  return {
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    ...(typeof tracestate === 'string' ? { tracestate } : {}),
   };
 }
 
