@@ -22,6 +22,8 @@ import type { SamplerName, TracingSettings } from './tracing-config.js';
 
 export interface Sdk {
   tracer: Tracer;
+  /** Exports what is queued (and waits for it). */
+  flush(): Promise<void>;
   /** Exports what is queued, then stops. */
   shutdown(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export function createSdk({ settings, version, onExport }: SdkOptions): Sdk {
   });
   return {
     tracer: provider.getTracer('switchyard', version),
+    flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
 }
