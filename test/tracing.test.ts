@@ -2,6 +2,7 @@
  * OpenTelemetry tracing end to end: the gateway exports OTLP/HTTP (JSON) to a local receiver on
  * loopback, configured only by OTEL_* variables passed as an env object (process.env is not touched).
  */
+import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -255,5 +256,38 @@ describe('OpenTelemetry tracing', () => {
     await h.client.chat.completions.create({ model: 'm', messages: userMessage() });
     await h.gateway.drain({ drainMs: 1_000 });
     expect(receiver.posts).toEqual([]);
+  });
+
+  it('a gateway without tracing loads none of the SDK (the built gateway, in a process of its own)', () => {
+    // Which OpenTelemetry packages a gateway started with `env` has loaded (CommonJS: require.cache).
+    const script = (env: Record<string, string>): string => `
+      import { createRequire } from 'node:module';
+      const { startGateway } = await import('./dist/main.js');
+      const { resolveConfig } = await import('./dist/config/load.js');
+      const { silentLogger } = await import('./dist/telemetry/logger.js');
+      const config = resolveConfig(
+        { server: { port: 0 }, providers: { p: { type: 'openai', apiKey: 'x' } }, routes: { m: { targets: ['p/m'] } } },
+        { env: {} },
+      );
+      const gateway = await startGateway(config, { env: ${JSON.stringify(env)}, log: silentLogger });
+      const loaded = Object.keys(createRequire(import.meta.url).cache)
+        .filter((p) => p.includes('@opentelemetry/'))
+        .map((p) => p.split('@opentelemetry/')[1].split('/')[0]);
+      await gateway.close();
+      console.log(JSON.stringify([...new Set(loaded)].sort()));`;
+    const root = new URL('..', import.meta.url).pathname;
+    const loaded = (env: Record<string, string>): string[] => {
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script(env)], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      expect(run.stderr).toBe('');
+      return JSON.parse(run.stdout) as string[];
+    };
+    // prom-client looks for @opentelemetry/api (exemplars) on its own; the SDK stays out.
+    expect(loaded({}).filter((p) => p !== 'api')).toEqual([]);
+    expect(loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' })).toEqual(
+      expect.arrayContaining(['exporter-trace-otlp-http', 'resources', 'sdk-trace-base']),
+    );
   });
 });
