@@ -101,6 +101,11 @@ async function start(env: Record<string, string>): Promise<{ h: Harness; receive
       m: { targets: ['primary/model-a', 'backup/model-b'] },
       solo: { targets: ['primary/model-a'] },
       once: { targets: ['primary/model-a', 'backup/model-b'], retry: { maxRetriesPerTarget: 0 } },
+      hedged: {
+        targets: ['primary/model-h', 'backup/model-b'],
+        hedge: { delayMs: 100, maxRatio: 1 },
+        timeouts: { firstTokenMs: 5_000 },
+      },
     },
     gateway: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env } },
   });
@@ -225,6 +230,45 @@ describe('OpenTelemetry tracing', () => {
     expect(spans.map((s) => s.name)).toEqual(['chat model-a', 'chat m']);
     expect(spans[1]!.traceId).not.toBe(TRACE_ID);
     expect(spans[1]!.parentSpanId ?? '').toBe('');
+  });
+
+  it('a hedge: both attempts are children (the loser cancelled, not failed), the hedge as events', async () => {
+    const { h, receiver } = await start({});
+    let attemptsEnded = 0;
+    h.gateway.events.subscribe('attempt.ended', () => attemptsEnded++);
+    h.primary.setBehavior('model-h', { ttftMs: 2_000 });
+    const stream = await h.client.chat.completions.create({
+      model: 'hedged',
+      messages: userMessage(),
+      stream: true,
+    });
+    for await (const _ of stream) void _;
+    // The loser's attempt may end after the request did.
+    await expect.poll(() => attemptsEnded).toBe(2);
+    await exportAll(h);
+    const { spans } = spansOf(receiver);
+    const server = spans.find((s) => s.kind === SPAN_KIND.SERVER)!;
+    const attempts = spans.filter((s) => s.kind === SPAN_KIND.CLIENT);
+    expect(attempts.map((a) => a.parentSpanId)).toEqual([server.spanId, server.spanId]);
+    const loser = attempts.find((a) => a.name === 'chat model-h')!;
+    expect(attrs(loser.attributes)).toMatchObject({
+      'switchyard.outcome': 'cancelled',
+      'switchyard.reason': 'lost_race',
+    });
+    expect(loser.status?.code ?? 0).not.toBe(STATUS_ERROR);
+    const events = (server.events ?? []).map((e) => [e.name, attrs(e.attributes)]);
+    expect(events).toContainEqual([
+      'switchyard.hedge',
+      {
+        'switchyard.hedge.primary': 'primary/model-h',
+        'switchyard.target': 'backup/model-b',
+        'switchyard.hedge.delay_ms': 100,
+      },
+    ]);
+    expect(events).toContainEqual([
+      'switchyard.hedge_settled',
+      { 'switchyard.hedge.winner': 'backup/model-b', 'switchyard.hedge.result': 'won' },
+    ]);
   });
 
   it('a failed request: status ERROR and error.type on the server span', async () => {

@@ -7,7 +7,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus, type GatewayEvents } from '../core/events.js';
-import { remoteParent, RequestSpans } from './request-spans.js';
+import { RequestSpans } from './request-spans.js';
+import { remoteParent } from './trace-context.js';
 import { tracingSettings } from './tracing-config.js';
 
 const exporter = new InMemorySpanExporter();
@@ -104,6 +105,29 @@ describe('request spans', () => {
     expect(attempt!.attributes).not.toHaveProperty('error.type');
     expect(attempt!.attributes).not.toHaveProperty('gen_ai.usage.output_tokens');
     expect(attempt!.status.code).toBe(0);
+  });
+
+  it('an attempt that ends after its request (a hedge that lost) is still a child of it', () => {
+    const { events, spans, start, end } = setup();
+    start('a');
+    end('a');
+    events.publish('attempt.ended', {
+      requestId: 'a',
+      route: 'r',
+      target: 'p/m',
+      provider: 'p',
+      model: 'm',
+      operation: 'chat',
+      stream: true,
+      outcome: 'cancelled',
+      reason: 'lost_race',
+      durationMs: 10,
+      countsAgainstBreaker: false,
+    });
+    spans.flush();
+    const [request, attempt] = exporter.getFinishedSpans();
+    expect(attempt!.parentSpanContext?.spanId).toBe(request!.spanContext().spanId);
+    expect(attempt!.spanContext().traceId).toBe(request!.spanContext().traceId);
   });
 
   it('a request whose end never comes is ended as incomplete once older than maxAgeMs', () => {

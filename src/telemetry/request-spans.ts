@@ -11,7 +11,6 @@
  * upstream text and no secret: names, codes, numbers and the key's configured name.
  */
 import {
-  createTraceState,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -22,6 +21,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import type { EventBus, EventName, EventTokens, GatewayEvents } from '../core/events.js';
+import { remoteParent } from './trace-context.js';
 
 export interface RequestSpansOptions {
   events: EventBus;
@@ -49,6 +49,11 @@ type Queued = { [K in EventName]: { name: K; event: GatewayEvents[K]; at: number
 
 /** Events queued for one batch at most (one I/O turn's worth). */
 const MAX_QUEUED = 20_000;
+/**
+ * Requests recently ended, whose attempts may still end: a hedge or a race that lost is cancelled as
+ * the request answers, and its `attempt.ended` can come after `request.ended`.
+ */
+const RECENT = 1_024;
 const TRACED: readonly EventName[] = [
   'request.started',
   'request.ended',
@@ -63,6 +68,8 @@ const TRACED: readonly EventName[] = [
 
 export class RequestSpans {
   private readonly open = new Map<string, OpenRequest>();
+  /** Recently ended requests (at most RECENT): the parent of attempts that end late. */
+  private readonly recent = new Map<string, { parent: Context; startedAt: number }>();
   private queue: Queued[] = [];
   private dropped = 0;
   private scheduled = false;
@@ -201,6 +208,7 @@ export class RequestSpans {
       return;
     }
     this.open.delete(e.requestId);
+    this.remember(e.requestId, req);
     const { span } = req;
     span.setAttributes({
       'http.response.status_code': e.status,
@@ -222,7 +230,10 @@ export class RequestSpans {
 
   /** The attempt's span, built when it ended: it began `durationMs` earlier. */
   private attempt(e: GatewayEvents['attempt.ended'], at: number): void {
-    const req = this.open.get(e.requestId);
+    const open = this.open.get(e.requestId);
+    const req = open
+      ? { parent: trace.setSpan(ROOT_CONTEXT, open.span), startedAt: open.startedAt }
+      : this.recent.get(e.requestId);
     if (!req) return;
     const server = this.options.servers.get(e.provider);
     const ok = e.outcome === 'ok';
@@ -245,10 +256,16 @@ export class RequestSpans {
     const span = this.options.tracer.startSpan(
       `${e.operation} ${e.model}`,
       { kind: SpanKind.CLIENT, startTime: Math.max(req.startedAt, at - e.durationMs), attributes },
-      trace.setSpan(ROOT_CONTEXT, req.span),
+      req.parent,
     );
     if (!ok && e.outcome !== 'cancelled') span.setStatus({ code: SpanStatusCode.ERROR, message: e.reason });
     span.end(at);
+  }
+
+  private remember(id: string, req: OpenRequest): void {
+    this.recent.delete(id);
+    this.recent.set(id, { parent: trace.setSpan(ROOT_CONTEXT, req.span), startedAt: req.startedAt });
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
   }
 
   private note(requestId: string, at: number, name: string, attributes: Attributes): void {
@@ -282,31 +299,3 @@ function usage(tokens: EventTokens | undefined): Attributes {
 /** Token counts come from the upstream: only finite, non-negative numbers are reported. */
 const countable = (n: number | undefined): n is number =>
   typeof n === 'number' && Number.isFinite(n) && n >= 0;
-
-const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})(-.*)?$/;
-
-/**
- * The client's trace (W3C Trace Context), or a new one: a `traceparent` that is not valid (version ff,
- * zero ids, version 00 with extra fields, several headers joined) is ignored, as the spec asks.
- */
-export function remoteParent(traceparent: string | undefined, tracestate: string | undefined): Context {
-  const m = traceparent === undefined ? null : TRACEPARENT.exec(traceparent.trim());
-  if (!m) return ROOT_CONTEXT;
-  const [, version, traceId, spanId, flags, rest] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string?,
-  ];
-  if (version === 'ff' || (version === '00' && rest !== undefined)) return ROOT_CONTEXT;
-  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return ROOT_CONTEXT;
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId,
-    spanId,
-    traceFlags: parseInt(flags, 16) & 1,
-    isRemote: true,
-    ...(tracestate ? { traceState: createTraceState(tracestate) } : {}),
-  });
-}
