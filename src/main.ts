@@ -75,6 +75,14 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
   const events = new EventBus((event, err) => log.error({ err, event }, 'an event listener failed'));
+  // First: loading the SDK is the one step here that waits, and nothing is running yet if it fails.
+  const tracing = await startTracing({
+    events,
+    config,
+    log,
+    version: version(),
+    ...(options.env ? { env: options.env } : {}),
+  });
   const client = new UpstreamClient({ ...config.upstream, clock, events });
   const random = options.random ?? systemRandom;
   const budget = new RetryBudget({ clock, ...config.retryBudget });
@@ -88,13 +96,6 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const logger = options.logger ?? (config.server.requestLog ? pinoRequestLogger(log) : undefined);
   if (logger) logRequests(events, logger);
   logOperations(events, log);
-  const tracing = await startTracing({
-    events,
-    config,
-    log,
-    version: version(),
-    ...(options.env ? { env: options.env } : {}),
-  });
   const drain = new Drain(clock);
   const server = createGatewayServer({
     config,

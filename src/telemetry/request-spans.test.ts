@@ -176,6 +176,34 @@ describe('request spans', () => {
   });
 });
 
+describe('a span that cannot be built', () => {
+  it('is reported, and the rest of the batch is built (nothing throws out of the batch)', () => {
+    const events = new EventBus();
+    const errors: unknown[] = [];
+    const tracer = provider.getTracer('test');
+    let calls = 0;
+    const failing = {
+      ...tracer,
+      startSpan: (...args: Parameters<typeof tracer.startSpan>) => {
+        if (calls++ === 0) throw new Error('boom');
+        return tracer.startSpan(...args);
+      },
+    } as typeof tracer;
+    const spans = new RequestSpans({
+      events,
+      tracer: failing,
+      servers: new Map(),
+      maxAgeMs: 1_000,
+      onError: (e) => errors.push(e),
+    });
+    for (const requestId of ['a', 'b'])
+      events.publish('request.started', { requestId, route: 'r', endpoint: 'chat', stream: false });
+    expect(() => spans.flush()).not.toThrow();
+    expect(errors).toEqual([new Error('boom')]);
+    expect(spans.size).toBe(1);
+  });
+});
+
 describe('W3C traceparent', () => {
   const id = (ctx: ReturnType<typeof remoteParent>) => trace.getSpanContext(ctx);
   it('continues a valid one, with its flags and tracestate', () => {

@@ -36,6 +36,8 @@ export interface RequestSpansOptions {
   now?: () => number;
   /** Told once per batch when events were dropped because the queue was full. */
   onDropped?: (count: number) => void;
+  /** Told of the first span that could not be built in a batch (a bug; the batch goes on). */
+  onError?: (error: unknown) => void;
 }
 
 interface OpenRequest {
@@ -103,7 +105,16 @@ export class RequestSpans {
       this.options.onDropped?.(this.dropped);
       this.dropped = 0;
     }
-    for (const item of batch) this.handle(item);
+    let failed = false;
+    for (const item of batch) {
+      try {
+        this.handle(item);
+      } catch (error) {
+        // Runs in a setImmediate of its own: a throw here would take the process down.
+        if (!failed) this.options.onError?.(error);
+        failed = true;
+      }
+    }
   }
 
   /** Stops listening, builds what is queued and ends what is still open (as incomplete). */

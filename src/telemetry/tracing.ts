@@ -58,6 +58,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing | u
     maxAgeMs: Math.max(0, ...[...config.routes.values()].map((r) => r.timeouts.requestMs)) + LOST_AFTER_MS,
     maxOpen: config.server.maxConnections,
     onDropped: (count) => log.warn({ component: 'tracing', count }, 'trace events dropped (queue full)'),
+    onError: (err) => log.error({ component: 'tracing', err }, 'building a span failed'),
   });
   log.info(
     { component: 'tracing', endpoint, sampler: settings.sampler, service: settings.serviceName },
