@@ -20,7 +20,8 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { EventBus, EventName, EventTokens, GatewayEvents } from '../core/events.js';
+import type { EventBus, EventName, GatewayEvents } from '../core/events.js';
+import { attemptAttributes, requestEndAttributes, requestStartAttributes } from './span-attributes.js';
 import { remoteParent } from './trace-context.js';
 
 export interface RequestSpansOptions {
@@ -196,16 +197,9 @@ export class RequestSpans {
       const [id, oldest] = this.open.entries().next().value!;
       this.abandon(id, oldest, at, 'too many requests open');
     }
-    const attributes: Attributes = {
-      'gen_ai.operation.name': e.endpoint,
-      'gen_ai.request.model': e.route,
-      'switchyard.request_id': e.requestId,
-      'switchyard.stream': e.stream,
-      ...(e.key !== undefined ? { 'switchyard.key': e.key } : {}),
-    };
     const span = this.options.tracer.startSpan(
       `${e.endpoint} ${e.route}`,
-      { kind: SpanKind.SERVER, startTime: at, attributes },
+      { kind: SpanKind.SERVER, startTime: at, attributes: requestStartAttributes(e) },
       remoteParent(e.traceparent, e.tracestate),
     );
     this.open.set(e.requestId, { span, startedAt: at, duplicates: 0 });
@@ -221,19 +215,7 @@ export class RequestSpans {
     this.open.delete(e.requestId);
     this.remember(e.requestId, req);
     const { span } = req;
-    span.setAttributes({
-      'http.response.status_code': e.status,
-      'switchyard.outcome': e.outcome,
-      'switchyard.attempts': e.attempts,
-      ...(e.model !== undefined ? { 'gen_ai.response.model': e.model } : {}),
-      ...(e.target !== undefined ? { 'switchyard.target': e.target } : {}),
-      ...(e.provider !== undefined ? { 'switchyard.provider': e.provider } : {}),
-      ...(e.ttftMs !== undefined ? { 'switchyard.ttft_ms': Math.round(e.ttftMs) } : {}),
-      ...(e.costUsd !== undefined ? { 'switchyard.cost_usd': e.costUsd } : {}),
-      ...(e.fallbackReason ? { 'switchyard.fallback_reason': e.fallbackReason } : {}),
-      ...usage(e.tokens),
-    });
-    if (e.status >= 400) span.setAttribute('error.type', e.outcome);
+    span.setAttributes(requestEndAttributes(e));
     // As for HTTP server spans: a 4xx is the client's (or the route's) answer, a 5xx is a failure.
     if (e.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: e.outcome });
     span.end(at);
@@ -246,30 +228,14 @@ export class RequestSpans {
       ? { parent: trace.setSpan(ROOT_CONTEXT, open.span), startedAt: open.startedAt }
       : this.recent.get(e.requestId);
     if (!req) return;
-    const server = this.options.servers.get(e.provider);
-    const ok = e.outcome === 'ok';
-    const attributes: Attributes = {
-      'gen_ai.operation.name': e.operation,
-      'gen_ai.provider.name': e.provider,
-      'gen_ai.request.model': e.model,
-      ...(ok ? { 'gen_ai.response.model': e.model } : {}),
-      ...(server ? { 'server.address': server.address, 'server.port': server.port } : {}),
-      ...usage(e.tokens),
-      'switchyard.target': e.target,
-      'switchyard.outcome': e.outcome,
-      'switchyard.stream': e.stream,
-      ...(e.upstreamStatus !== undefined ? { 'http.response.status_code': e.upstreamStatus } : {}),
-      ...(e.ttftMs !== undefined ? { 'switchyard.ttft_ms': Math.round(e.ttftMs) } : {}),
-      ...(e.costUsd !== undefined ? { 'switchyard.cost_usd': e.costUsd } : {}),
-    };
-    // A cancelled attempt (it lost a race, or the client left) did not fail: its reason says why.
-    if (!ok) attributes[e.outcome === 'cancelled' ? 'switchyard.reason' : 'error.type'] = e.reason;
+    const attributes = attemptAttributes(e, this.options.servers.get(e.provider));
     const span = this.options.tracer.startSpan(
       `${e.operation} ${e.model}`,
       { kind: SpanKind.CLIENT, startTime: Math.max(req.startedAt, at - e.durationMs), attributes },
       req.parent,
     );
-    if (!ok && e.outcome !== 'cancelled') span.setStatus({ code: SpanStatusCode.ERROR, message: e.reason });
+    if (e.outcome !== 'ok' && e.outcome !== 'cancelled')
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e.reason });
     span.end(at);
   }
 
@@ -297,16 +263,3 @@ export class RequestSpans {
     req.span.end(at);
   }
 }
-
-function usage(tokens: EventTokens | undefined): Attributes {
-  if (!tokens) return {};
-  const out: Attributes = {};
-  if (countable(tokens.prompt)) out['gen_ai.usage.input_tokens'] = tokens.prompt;
-  if (countable(tokens.completion)) out['gen_ai.usage.output_tokens'] = tokens.completion;
-  if (tokens.estimated) out['switchyard.usage.estimated'] = true;
-  return out;
-}
-
-/** Token counts come from the upstream: only finite, non-negative numbers are reported. */
-const countable = (n: number | undefined): n is number =>
-  typeof n === 'number' && Number.isFinite(n) && n >= 0;
