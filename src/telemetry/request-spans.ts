@@ -241,7 +241,9 @@ export class RequestSpans {
 
   private remember(id: string, req: OpenRequest): void {
     this.recent.delete(id);
-    this.recent.set(id, { parent: trace.setSpan(ROOT_CONTEXT, req.span), startedAt: req.startedAt });
+    // Only the span's ids: an ended span (its attributes, its events) is not kept alive.
+    const parent = trace.setSpanContext(ROOT_CONTEXT, req.span.spanContext());
+    this.recent.set(id, { parent, startedAt: req.startedAt });
     if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
   }
 
