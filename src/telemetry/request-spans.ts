@@ -33,7 +33,10 @@ export interface RequestSpansOptions {
   maxAgeMs: number;
   /** At most this many request spans open at once; past it the oldest is ended as incomplete. */
   maxOpen?: number;
-  /** performance.now() by default: span times are taken here, on the request path. */
+  /**
+   * The time on the performance clock (ms since performance.timeOrigin): performance.now() by default.
+   * Span times are taken here, on the request path.
+   */
   now?: () => number;
   /** Told once per batch when events were dropped because the queue was full. */
   onDropped?: (count: number) => void;
@@ -49,6 +52,12 @@ interface OpenRequest {
 }
 
 type Queued = { [K in EventName]: { name: K; event: GatewayEvents[K]; at: number } }[EventName];
+
+/**
+ * A performance-clock time as milliseconds since the epoch. The SDK would take a small number for a
+ * performance time and a large one for an epoch time; this is never ambiguous.
+ */
+const wall = (at: number): number => performance.timeOrigin + at;
 
 /** Events queued for one batch at most (one I/O turn's worth). */
 const MAX_QUEUED = 20_000;
@@ -190,7 +199,7 @@ export class RequestSpans {
     const known = this.open.get(e.requestId);
     if (known) {
       known.duplicates++;
-      known.span.addEvent('switchyard.duplicate_request_id', {}, at);
+      known.span.addEvent('switchyard.duplicate_request_id', {}, wall(at));
       return;
     }
     if (this.open.size >= this.maxOpen) {
@@ -199,7 +208,7 @@ export class RequestSpans {
     }
     const span = this.options.tracer.startSpan(
       `${e.endpoint} ${e.route}`,
-      { kind: SpanKind.SERVER, startTime: at, attributes: requestStartAttributes(e) },
+      { kind: SpanKind.SERVER, startTime: wall(at), attributes: requestStartAttributes(e) },
       remoteParent(e.traceparent, e.tracestate),
     );
     this.open.set(e.requestId, { span, startedAt: at, duplicates: 0 });
@@ -218,7 +227,7 @@ export class RequestSpans {
     span.setAttributes(requestEndAttributes(e));
     // As for HTTP server spans: a 4xx is the client's (or the route's) answer, a 5xx is a failure.
     if (e.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: e.outcome });
-    span.end(at);
+    span.end(wall(at));
   }
 
   /** The attempt's span, built when it ended: it began `durationMs` earlier. */
@@ -231,12 +240,12 @@ export class RequestSpans {
     const attributes = attemptAttributes(e, this.options.servers.get(e.provider));
     const span = this.options.tracer.startSpan(
       `${e.operation} ${e.model}`,
-      { kind: SpanKind.CLIENT, startTime: Math.max(req.startedAt, at - e.durationMs), attributes },
+      { kind: SpanKind.CLIENT, startTime: wall(Math.max(req.startedAt, at - e.durationMs)), attributes },
       req.parent,
     );
     if (e.outcome !== 'ok' && e.outcome !== 'cancelled')
       span.setStatus({ code: SpanStatusCode.ERROR, message: e.reason });
-    span.end(at);
+    span.end(wall(at));
   }
 
   private remember(id: string, req: OpenRequest): void {
@@ -248,7 +257,7 @@ export class RequestSpans {
   }
 
   private note(requestId: string, at: number, name: string, attributes: Attributes): void {
-    this.open.get(requestId)?.span.addEvent(name, attributes, at);
+    this.open.get(requestId)?.span.addEvent(name, attributes, wall(at));
   }
 
   /** Ends requests whose end never came; the oldest are first in the map. */
@@ -262,6 +271,6 @@ export class RequestSpans {
   private abandon(id: string, req: OpenRequest, at: number, why: string): void {
     this.open.delete(id);
     req.span.setAttribute('switchyard.incomplete', why);
-    req.span.end(at);
+    req.span.end(wall(at));
   }
 }
