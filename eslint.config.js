@@ -38,6 +38,33 @@ export default tseslint.config(
     "The simulator is written from the providers' API references and shares nothing with the translators.",
   ),
   {
+    // Tracing is optional: the OpenTelemetry SDK is imported (dynamically, by src/telemetry/tracing.ts)
+    // only when the OTEL_* variables turn it on. Its own rule name, so the layer rules above still hold.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/telemetry/otel-sdk.ts',
+      'src/telemetry/request-spans.ts',
+      'src/telemetry/span-attributes.ts',
+      'src/telemetry/trace-context.ts',
+      '**/*.test.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@opentelemetry/*'],
+              allowTypeImports: true,
+              message:
+                'OpenTelemetry loads only with tracing on: import it in src/telemetry/tracing.ts lazily.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/resilience/**', 'src/routing/**'],
     rules: {
       'no-restricted-properties': [

@@ -57,7 +57,7 @@ async function start(argv: string[]): Promise<void> {
   }
   const config = loadConfigFile(configPath, { overrides });
   const gateway = await startGateway(config);
-  announce(config, gateway.url);
+  announce(config, gateway);
   drainOnSignal(gateway);
 }
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { ResolvedConfig } from './config/types.js';
 import type { Gateway } from './main.js';
+import { flushLogs } from './telemetry/logger.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -10,12 +11,14 @@ export function version(): string {
   return pkg.version;
 }
 
-export function announce(config: ResolvedConfig, url: string): void {
-  console.log(
-    `switchyard ${version()} listening on ${url}/v1 (${config.routes.size} routes: ${[...config.routes.keys()].join(', ')})`,
+/** The start-up lines, in the gateway's log. */
+export function announce(config: ResolvedConfig, gateway: Pick<Gateway, 'url' | 'log'>): void {
+  gateway.log.info(
+    { version: version(), routes: [...config.routes.keys()] },
+    `listening on ${gateway.url}/v1`,
   );
   if (config.keys.length === 0) {
-    console.log('switchyard: no gateway keys configured: bound to loopback only and accepting any key.');
+    gateway.log.warn('no gateway keys configured: bound to loopback only and accepting any key');
   }
 }
 
@@ -26,28 +29,36 @@ export function announce(config: ResolvedConfig, url: string): void {
 export function drainOnSignal(gateway: Gateway, after: () => Promise<void> = async () => undefined): void {
   let draining = false;
   const onSignal = (signal: NodeJS.Signals): void => {
+    const { log } = gateway;
     if (draining) {
-      console.log(`switchyard: ${signal} again: stopping now, ${gateway.inFlight} requests cut`);
-      process.exit(1);
+      const cut = gateway.inFlight;
+      log.warn({ signal, cut }, `${signal} again: stopping now, ${cut} requests cut`);
+      void flushLogs(log).then(() => process.exit(1));
+      return;
     }
     draining = true;
     const { drainMs } = gateway.config.server;
-    console.log(
-      `switchyard: ${signal}: draining ${gateway.inFlight} requests in flight for up to ${drainMs} ms ` +
+    const inFlight = gateway.inFlight;
+    log.info(
+      { signal, inFlight, drainMs },
+      `${signal}: draining ${inFlight} requests in flight for up to ${drainMs} ms ` +
         '(/readyz answers 503; a second signal stops at once)',
     );
     gateway
       .drain()
       .then(async (s) => {
         const left = s.abandoned ? `, ${s.abandoned} closed by their clients` : '';
-        console.log(
-          `switchyard: drained in ${s.durationMs} ms: ${s.finished} finished, ${s.cut} cut${left}; stopped`,
+        log.info(
+          { durationMs: s.durationMs, finished: s.finished, cut: s.cut, abandoned: s.abandoned },
+          `drained in ${s.durationMs} ms: ${s.finished} finished, ${s.cut} cut${left}; stopped`,
         );
         await after();
+        await flushLogs(log);
         process.exit(0);
       })
-      .catch((error: unknown) => {
-        console.error('switchyard: shutdown failed:', error);
+      .catch(async (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        await flushLogs(log);
         process.exit(1);
       });
   };

@@ -1,20 +1,27 @@
 /** Composition root: config → upstream client, engine → HTTP server. */
 import type { Server } from 'node:http';
 import { startAlerting, type Alerting } from './alerts/index.js';
+import type { DestinationStream } from 'pino';
 import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from './core/clock.js';
 import { EventBus } from './core/events.js';
+import { secretScrubberFor } from './config/secrets.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
 import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
+import { version } from './lifecycle.js';
 import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { Drain, type DrainSummary } from './server/drain.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
-import { jsonLinesRequestLogger, logRequests, type RequestLogger } from './telemetry/request-log.js';
+import { createLogger, type Logger } from './telemetry/logger.js';
+import { logOperations } from './telemetry/operations-log.js';
+import { logRequests, pinoRequestLogger, type RequestLogger } from './telemetry/request-log.js';
+import type { Env } from './telemetry/tracing-config.js';
+import { startTracing, type Tracing } from './telemetry/tracing.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface Gateway {
@@ -34,6 +41,10 @@ export interface Gateway {
   alerts: Alerting | undefined;
   /** Requests being served now. */
   readonly inFlight: number;
+  /** The operational log (src/telemetry/logger.ts). */
+  log: Logger;
+  /** OpenTelemetry tracing, when the OTEL_* variables turn it on (docs/observability.md#tracing). */
+  tracing: Tracing | undefined;
   /**
    * Graceful shutdown (what SIGTERM does): stop accepting, `/readyz` 503, let requests in flight finish
    * for up to `drainMs` (default `server.drainMs`), end the rest with `server_shutting_down`, then
@@ -50,11 +61,32 @@ export interface GatewayOptions {
   onInternalError?: (error: unknown) => void;
   /** Overrides `server.requestLog` (tests collect records this way). */
   logger?: RequestLogger;
+  /** The operational log; by default built from `log` (level, format), JSON lines on stdout. */
+  log?: Logger;
+  /** Where the default operational log writes (stdout by default; tests capture it). */
+  logDestination?: DestinationStream;
+  /** Where the OTEL_* variables are read (tracing); process.env by default. */
+  env?: Env;
 }
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
-  const events = new EventBus();
+  const log =
+    options.log ??
+    createLogger({
+      ...config.log,
+      scrubber: secretScrubberFor(config),
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    });
+  const events = new EventBus((event, err) => log.error({ err, event }, 'an event listener failed'));
+  // First: loading the SDK is the one step here that waits, and nothing is running yet if it fails.
+  const tracing = await startTracing({
+    events,
+    config,
+    log,
+    version: version(),
+    ...(options.env ? { env: options.env } : {}),
+  });
   const client = new UpstreamClient({ ...config.upstream, clock, events });
   const random = options.random ?? systemRandom;
   const budget = new RetryBudget({ clock, ...config.retryBudget });
@@ -65,8 +97,9 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     ? new GatewayMetrics({ config, events, upstreamUsage: () => client.usage() })
     : undefined;
   monitor.start(config);
-  const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
+  const logger = options.logger ?? (config.server.requestLog ? pinoRequestLogger(log) : undefined);
   if (logger) logRequests(events, logger);
+  logOperations(events, log);
   const drain = new Drain(clock);
   const server = createGatewayServer({
     config,
@@ -74,7 +107,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     drain,
     events,
     ...(metrics ? { metrics } : {}),
-    ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
+    onInternalError: options.onInternalError ?? ((err) => log.error({ err }, 'internal error')),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -88,6 +121,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     // e.g. EADDRINUSE: nothing may be left running (the CLI says so in one line and exits).
     monitor.stop();
     await client.close();
+    await tracing?.shutdown();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -115,11 +149,14 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     get inFlight() {
       return drain.size;
     },
+    log,
+    tracing,
     async drain(options = {}) {
       const summary = await drain.run(server, options.drainMs ?? config.server.drainMs);
       await alerts?.stop();
       monitor.stop();
       await client.close();
+      await tracing?.shutdown();
       return summary;
     },
     async close() {
@@ -128,6 +165,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await client.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -2,8 +2,9 @@
 import OpenAI from 'openai';
 import { request } from 'undici';
 import { resolveConfig } from '../src/config/load.js';
-import { startGateway, type Gateway } from '../src/main.js';
+import { startGateway, type Gateway, type GatewayOptions } from '../src/main.js';
 import type { RequestLogger } from '../src/telemetry/request-log.js';
+import { silentLogger } from '../src/telemetry/logger.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 
 export const PRIMARY_KEY = 'sk-primary-secret-key-0001';
@@ -27,6 +28,8 @@ export interface HarnessOptions {
   logger?: RequestLogger;
   /** Extra settings merged into the two providers' config. */
   providers?: { primary?: Record<string, unknown>; backup?: Record<string, unknown> };
+  /** Options of the gateway (its log, the OTEL_* variables, …). */
+  gateway?: GatewayOptions;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -61,7 +64,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     { env: {} },
   );
-  const gateway = await startGateway(config, options.logger ? { logger: options.logger } : {});
+  const gateway = await startGateway(config, {
+    // Quiet by default: breakers trip in many tests (pass `gateway.logDestination` to read the log).
+    ...(options.gateway?.logDestination ? {} : { log: silentLogger }),
+    ...options.gateway,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   const client = new OpenAI({
     baseURL: `${gateway.url}/v1`,
     apiKey: options.apiKey ?? 'any-key',
@@ -118,7 +126,12 @@ export async function startSimulatedGateway(
   config: (simUrl: string) => Record<string, unknown>,
 ): Promise<SimulatedGateway> {
   const sim = await startSimulator({ apiKey });
-  const gateway = await startGateway(resolveConfig({ server: { port: 0 }, ...config(sim.url) }, { env: {} }));
+  const gateway = await startGateway(
+    resolveConfig({ server: { port: 0 }, ...config(sim.url) }, { env: {} }),
+    {
+      log: silentLogger,
+    },
+  );
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'any', maxRetries: 0 });
   return {
     sim,

@@ -92,7 +92,10 @@ function interpolate(
   return value;
 }
 
-/** SWITCHYARD_HOST, SWITCHYARD_PORT and SWITCHYARD_BODY_LIMIT_BYTES override the file's server section. */
+/**
+ * SWITCHYARD_HOST, SWITCHYARD_PORT and SWITCHYARD_BODY_LIMIT_BYTES override the file's server section;
+ * SWITCHYARD_LOG_LEVEL its log.level.
+ */
 function applyEnvironment(
   config: unknown,
   env: Record<string, string | undefined>,
@@ -116,6 +119,11 @@ function applyEnvironment(
   const limit = int('SWITCHYARD_BODY_LIMIT_BYTES');
   if (limit !== undefined) server.bodyLimitBytes = limit;
   root.server = server;
+  // SWITCHYARD_LOG_LEVEL overrides log.level (the schema checks the value).
+  if (env.SWITCHYARD_LOG_LEVEL) {
+    const log = root.log && typeof root.log === 'object' ? root.log : {};
+    root.log = { ...log, level: env.SWITCHYARD_LOG_LEVEL };
+  }
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {
@@ -279,6 +287,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     metrics: file.metrics,
     slos,
     alerts,
+    log: file.log,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

@@ -259,6 +259,15 @@ export const configSchema = z
     /** Service level objectives and where their alerts (and the event alerts) go (docs/observability.md). */
     slos: slosSchema,
     alerts: alertsSchema,
+    /** The operational log (docs/observability.md#logs): JSON lines on stdout. */
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** `json`, or `pretty` (one readable line per record, for people; the demo uses it). */
+        format: z.enum(['json', 'pretty']).default('json'),
+      })
+      .strict()
+      .prefault({}),
     providers: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
       providerSchema,
@@ -278,3 +287,4 @@ export type ContinuationSettings = z.output<typeof continuationSchema>;
 export type BreakerSettings = z.output<typeof configSchema>['breakers'];
 export type UpstreamSettings = z.output<typeof configSchema>['upstream'];
 export type MetricsSettings = z.output<typeof configSchema>['metrics'];
+export type LogSettings = z.output<typeof configSchema>['log'];

@@ -9,12 +9,14 @@ import type {
   Timeouts,
   UpstreamSettings,
   MetricsSettings,
+  LogSettings,
 } from './schema.js';
 
 export type {
   BreakerSettings,
   ContinuationSettings,
   HedgeSettings,
+  LogSettings,
   MetricsSettings,
   Price,
   RetrySettings,
@@ -89,6 +91,8 @@ export interface ResolvedConfig {
   slos: SloSettings[];
   /** Alert sinks, rate limits, burn-rate windows, event alerts. */
   alerts: AlertSettings;
+  /** The operational log's level and format. */
+  log: LogSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

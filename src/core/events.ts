@@ -44,6 +44,9 @@ export interface GatewayEvents {
     key?: string;
     endpoint: 'chat' | 'embeddings';
     stream: boolean;
+    /** The client's W3C Trace Context headers, as sent (tracing continues the client's trace). */
+    traceparent?: string;
+    tracestate?: string;
   };
   'request.ended': {
     requestId: string;
@@ -136,6 +139,12 @@ export type Listener<K extends EventName> = (event: GatewayEvents[K]) => void;
 export class EventBus {
   private readonly listeners: { [K in EventName]?: Listener<K>[] } = {};
 
+  /** `onListenerError` is told when a listener throws (the gateway's log; stderr by default). */
+  constructor(
+    private readonly onListenerError: (name: EventName, error: unknown) => void = (name, error) =>
+      console.error(`switchyard: a listener of ${name} failed`, error),
+  ) {}
+
   /** Whether anyone listens to `name`: publishers check it before building the event. */
   wants(name: EventName): boolean {
     return this.listeners[name] !== undefined;
@@ -160,7 +169,11 @@ export class EventBus {
       try {
         listener(event);
       } catch (error) {
-        console.error(`switchyard: a listener of ${name} failed`, error);
+        try {
+          this.onListenerError(name, error);
+        } catch {
+          // Telling failed too: the request goes on regardless.
+        }
       }
     }
   }

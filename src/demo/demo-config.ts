@@ -14,6 +14,8 @@ export function demoConfig(
   return resolveConfig(
     {
       server: { port: 4000 },
+      // The gateway's own lines as readable text among the demo's narrative.
+      log: { format: 'pretty' },
       defaults: { timeouts: { firstTokenMs: 3_000, stallMs: 2_000, requestMs: 30_000 } },
       breakers: { openBaseMs: 2_000, openMaxMs: 5_000, slowStartWindowMs: 4_000, halfOpenProbes: 2 },
       providers: {

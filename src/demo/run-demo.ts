@@ -38,7 +38,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   console.log(
     `switchyard demo: simulated providers "primary" at ${primary.url}/v1 and "backup" at ${backup.url}/v1`,
   );
-  announce(config, gateway.url);
+  announce(config, gateway);
   drainOnSignal(gateway, closeSimulators);
 
   await liveDemo(gateway.url, primary);

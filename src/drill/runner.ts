@@ -7,6 +7,7 @@
 import { request } from 'undici';
 import { resolveConfig } from '../config/load.js';
 import { startGateway } from '../main.js';
+import { silentLogger } from '../telemetry/logger.js';
 import { seededRandom } from '../simulator/random.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import {
@@ -163,7 +164,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   if (options.alerts?.slackWebhook || options.alerts?.webhook)
     Object.assign(raw, drillAlertConfig(options.alerts, scale));
   options.tune?.(raw);
-  const gateway = await startGateway(resolveConfig(raw, { env: {} }));
+  // The drill reports what happened itself; the gateway's own log would interleave with it.
+  const gateway = await startGateway(resolveConfig(raw, { env: {} }), { log: silentLogger });
   const stopJitter = startJitter(sims, seed + 2);
   try {
     const calibrationS = options.calibrationS ?? 3;

@@ -6,6 +6,7 @@
 import type { EventBus, GatewayEvents } from '../core/events.js';
 import type { TraceEntry } from '../core/trace.js';
 import type { ResponseMeta } from '../engine/types.js';
+import type { Logger } from './logger.js';
 
 export interface RequestRecord {
   time: string;
@@ -38,6 +39,16 @@ export function jsonLinesRequestLogger(
   write: (line: string) => void = (line) => process.stdout.write(line),
 ): RequestLogger {
   return { log: (record) => write(JSON.stringify(record) + '\n') };
+}
+
+/**
+ * The records as `request` lines of the operational log (pino, at `info`): `time` is pino's, the rest
+ * is the record, redacted and scrubbed like every line of that log.
+ */
+export function pinoRequestLogger(log: Logger): RequestLogger {
+  return {
+    log: ({ time: _time, ...record }) => log.info(record, 'request'),
+  };
 }
 
 /** Logs every model request the gateway answers, until the returned function is called. */
