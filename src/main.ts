@@ -9,9 +9,11 @@ import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
 import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
+import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { Drain, type DrainSummary } from './server/drain.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
+import { LiveStats } from './telemetry/live-stats.js';
 import { jsonLinesRequestLogger, logRequests, type RequestLogger } from './telemetry/request-log.js';
 import { UpstreamClient } from './upstream/client.js';
 
@@ -24,6 +26,8 @@ export interface Gateway {
   engine: Engine;
   /** Prometheus metrics (GET /metrics), when `metrics.enabled`. */
   metrics: GatewayMetrics | undefined;
+  /** What the status page shows (GET /status), when `status.enabled`. */
+  liveStats: LiveStats | undefined;
   /** What happened, as typed events (src/core/events.ts): subscribe to watch the gateway work. */
   events: EventBus;
   /** Active health checks (providers with `healthCheck`). */
@@ -60,6 +64,9 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const metrics = config.metrics.enabled
     ? new GatewayMetrics({ config, events, upstreamUsage: () => client.usage() })
     : undefined;
+  const liveStats = config.status.enabled
+    ? new LiveStats({ config, events, clock: 'wallNow' in clock ? (clock as WallClock) : systemClock })
+    : undefined;
   monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
   if (logger) logRequests(events, logger);
@@ -70,6 +77,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     drain,
     events,
     ...(metrics ? { metrics } : {}),
+    ...(liveStats ? { liveStats } : {}),
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
   });
   try {
@@ -95,6 +103,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     config,
     engine,
     metrics,
+    liveStats,
     events,
     monitor,
     get inFlight() {

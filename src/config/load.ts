@@ -268,6 +268,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     breakers: file.breakers,
     upstream: file.upstream,
     metrics: file.metrics,
+    status: file.status,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

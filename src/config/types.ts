@@ -7,12 +7,14 @@ import type {
   Timeouts,
   UpstreamSettings,
   MetricsSettings,
+  StatusSettings,
 } from './schema.js';
 
 export type {
   BreakerSettings,
   HedgeSettings,
   MetricsSettings,
+  StatusSettings,
   Price,
   RetrySettings,
   Timeouts,
@@ -80,6 +82,8 @@ export interface ResolvedConfig {
   upstream: UpstreamSettings;
   /** Prometheus metrics at GET /metrics. */
   metrics: MetricsSettings;
+  /** The status page at GET /status (and its data, /status.json). */
+  status: StatusSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

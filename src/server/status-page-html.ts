@@ -1,0 +1,359 @@
+/**
+ * The status page: one HTML document with its CSS and script inline, no framework, no request anywhere
+ * but this gateway's /status.json. Charts are SVG drawn by hand. Every value from the data (route and
+ * target names come from the configuration, reasons from upstreams) reaches the DOM through textContent
+ * or setAttribute, never as markup. The Content-Security-Policy allows exactly this script and this
+ * style (by hash), fetches to the same origin, and nothing else.
+ */
+import { createHash } from 'node:crypto';
+
+const STYLE = String.raw`
+:root { color-scheme: light dark; --bg:#f6f7f9; --card:#fff; --fg:#1d2330; --muted:#667085; --line:#e4e7ec;
+  --ok:#12b76a; --bad:#f04438; --warn:#f79009; --half:#7a5af8; }
+@media (prefers-color-scheme: dark) { :root { --bg:#0f1218; --card:#171b24; --fg:#e6e9ef; --muted:#98a2b3; --line:#2a303c; } }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; background:var(--bg); color:var(--fg); }
+header { display:flex; align-items:baseline; gap:12px; padding:12px 20px; border-bottom:1px solid var(--line); background:var(--card); }
+header h1 { font-size:18px; margin:0; }
+#conn { font-size:12px; color:var(--muted); }
+#conn.live::before { content:"\25CF "; color:var(--ok); }
+#conn.down::before { content:"\25CF "; color:var(--bad); }
+main, #content, #routes { display:grid; gap:16px; }
+main { padding:16px 20px; }
+[hidden] { display:none !important; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; }
+.card h2 { font-size:16px; margin:0 0 8px; }
+.kpis { display:flex; flex-wrap:wrap; gap:18px; margin-bottom:10px; }
+.kpi b { display:block; font-size:18px; }
+.kpi span { color:var(--muted); font-size:12px; }
+table { border-collapse:collapse; width:100%; font-variant-numeric:tabular-nums; }
+th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); white-space:nowrap; }
+th { color:var(--muted); font-weight:500; font-size:12px; }
+.badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; color:#fff; background:var(--muted); }
+.badge.closed, .badge.healthy { background:var(--ok); }
+.badge.open { background:var(--bad); }
+.badge.half-open { background:var(--half); }
+.badge.cooling { background:var(--warn); }
+.bar { display:inline-block; height:8px; border-radius:4px; background:var(--half); vertical-align:middle; margin-right:6px; }
+.charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(320px,1fr)); gap:12px; margin-top:12px; }
+figure { margin:0; }
+figcaption { font-size:12px; color:var(--muted); margin-bottom:4px; }
+svg { width:100%; height:auto; display:block; }
+svg text { fill:var(--muted); font-size:10px; }
+.legend { font-size:12px; color:var(--muted); display:flex; gap:12px; flex-wrap:wrap; margin-top:4px; }
+.swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:4px; vertical-align:middle; }
+.lists { display:grid; grid-template-columns:repeat(auto-fit,minmax(320px,1fr)); gap:16px; }
+ul { list-style:none; margin:0; padding:0; }
+li { padding:4px 0; border-bottom:1px solid var(--line); }
+li time { color:var(--muted); font-size:12px; margin-right:6px; }
+.empty { color:var(--muted); }
+#auth form { display:flex; gap:8px; align-items:center; flex-wrap:wrap; }
+#auth input { padding:6px 8px; min-width:280px; }
+#auth-msg { color:var(--bad); width:100%; margin:4px 0 0; }
+`;
+
+const SCRIPT = String.raw`
+(function () {
+  'use strict';
+  var KEY = 'switchyard.statusKey';
+  var COLORS = ['#2e90fa', '#f79009', '#7a5af8', '#12b76a', '#ee46bc', '#667085'];
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  var STATES = { closed: 1, open: 1, 'half-open': 1, cooling: 1, healthy: 1 };
+  var timer = null;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function svg(tag, attrs) {
+    var e = document.createElementNS(SVGNS, tag);
+    for (var k in attrs) e.setAttribute(k, String(attrs[k]));
+    return e;
+  }
+  function ms(v) {
+    if (v === null || v === undefined) return '–';
+    return v < 1000 ? Math.round(v) + ' ms' : (v / 1000).toFixed(v < 10000 ? 2 : 1) + ' s';
+  }
+  function pct(v) { return v === null || v === undefined ? '–' : (v * 100).toFixed(v === 1 ? 0 : 1) + ' %'; }
+  function usd(v) { return '$' + (v || 0).toFixed(v >= 1 ? 2 : 4); }
+  function clock(t) { return new Date(t).toISOString().slice(11, 19); }
+
+  function kpi(label, value) {
+    var d = el('div', 'kpi');
+    d.appendChild(el('b', null, value));
+    d.appendChild(el('span', null, label));
+    return d;
+  }
+
+  function lineChart(series, opts) {
+    var W = 480, H = 150, L = 44, B = 18, T = 8;
+    var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' });
+    var max = 0, n = 0;
+    series.forEach(function (ser) {
+      n = Math.max(n, ser.values.length);
+      ser.values.forEach(function (v) { if (v !== null && v > max) max = v; });
+    });
+    max = niceMax(max);
+    axes(s, W, H, L, B, T, opts.format(max), opts.windowLabel);
+    var step = (W - L - 4) / Math.max(1, n - 1);
+    series.forEach(function (ser) {
+      var d = '', pen = false;
+      ser.values.forEach(function (v, i) {
+        if (v === null) { pen = false; return; }
+        var x = L + i * step, y = T + (H - B - T) * (1 - v / max);
+        d += (pen ? 'L' : 'M') + x.toFixed(1) + ' ' + y.toFixed(1) + ' ';
+        if (!pen && (i === ser.values.length - 1 || ser.values[i + 1] === null)) {
+          s.appendChild(svg('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: 2, fill: ser.color }));
+        }
+        pen = true;
+      });
+      if (d) s.appendChild(svg('path', { d: d, fill: 'none', stroke: ser.color, 'stroke-width': 1.8 }));
+    });
+    return s;
+  }
+
+  function barChart(calls, errors, failovers, windowLabel) {
+    var W = 480, H = 150, L = 44, B = 18, T = 8;
+    var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' });
+    var max = niceMax(Math.max.apply(null, calls.concat(failovers, [0])));
+    axes(s, W, H, L, B, T, String(max), windowLabel);
+    var n = calls.length, w = (W - L - 4) / Math.max(1, n), h = H - B - T;
+    for (var i = 0; i < n; i++) {
+      var x = L + i * w;
+      if (calls[i] > 0) {
+        var okH = h * (calls[i] - errors[i]) / max, errH = h * errors[i] / max;
+        s.appendChild(svg('rect', { x: x.toFixed(1), y: (T + h - okH).toFixed(1), width: Math.max(1, w - 1).toFixed(1), height: okH.toFixed(1), fill: '#98a2b3' }));
+        if (errors[i] > 0) s.appendChild(svg('rect', { x: x.toFixed(1), y: (T + h - okH - errH).toFixed(1), width: Math.max(1, w - 1).toFixed(1), height: errH.toFixed(1), fill: '#f04438' }));
+      }
+      if (failovers[i] > 0) {
+        var c = svg('circle', { cx: (x + w / 2).toFixed(1), cy: (T + h * (1 - failovers[i] / max)).toFixed(1), r: 3, fill: '#f79009' });
+        var title = svg('title', {});
+        title.textContent = failovers[i] + ' failovers';
+        c.appendChild(title);
+        s.appendChild(c);
+      }
+    }
+    return s;
+  }
+
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    var p = Math.pow(10, Math.floor(Math.log(v) / Math.LN10));
+    var m = [1, 2, 2.5, 5, 10].find(function (k) { return k * p >= v; });
+    return m * p;
+  }
+
+  function axes(s, W, H, L, B, T, top, windowLabel) {
+    s.appendChild(svg('line', { x1: L, y1: H - B, x2: W - 4, y2: H - B, stroke: 'currentColor', 'stroke-opacity': 0.25 }));
+    s.appendChild(svg('line', { x1: L, y1: T, x2: W - 4, y2: T, stroke: 'currentColor', 'stroke-opacity': 0.1 }));
+    var labels = [[L - 4, T + 8, top, 'end'], [L - 4, H - B, '0', 'end'], [L, H - 4, windowLabel, 'start'], [W - 4, H - 4, 'now', 'end']];
+    labels.forEach(function (a) {
+      var t = svg('text', { x: a[0], y: a[1], 'text-anchor': a[3] });
+      t.textContent = a[2];
+      s.appendChild(t);
+    });
+  }
+
+  function legend(items) {
+    var d = el('div', 'legend');
+    items.forEach(function (it) {
+      var span = el('span');
+      var sw = el('span', 'swatch');
+      sw.style.background = it.color;
+      span.appendChild(sw);
+      span.appendChild(document.createTextNode(it.label));
+      d.appendChild(span);
+    });
+    return d;
+  }
+
+  function figure(caption, chart, legendItems) {
+    var f = el('figure');
+    f.appendChild(el('figcaption', null, caption));
+    f.appendChild(chart);
+    if (legendItems) f.appendChild(legend(legendItems));
+    return f;
+  }
+
+  function renderRoute(route, data) {
+    var card = el('section', 'card route');
+    card.setAttribute('data-route', route.name);
+    card.appendChild(el('h2', null, route.name));
+    var w = route.window;
+    var k = el('div', 'kpis');
+    k.appendChild(kpi('requests', w.calls));
+    k.appendChild(kpi('success rate', pct(w.successRate)));
+    k.appendChild(kpi('p50 / p95 TTFT', ms(w.p50TtftMs) + ' / ' + ms(w.p95TtftMs)));
+    k.appendChild(kpi('p95 latency', ms(w.p95LatencyMs)));
+    k.appendChild(kpi('failovers', w.failovers));
+    k.appendChild(kpi('cost today', usd(w.today.costUsd)));
+    card.appendChild(k);
+
+    var table = el('table', 'targets');
+    var head = el('tr');
+    ['target', 'tier', 'breaker', 'success', 'p50 TTFT', 'p95 TTFT', 'share', 'attempts', 'cost today'].forEach(function (h) { head.appendChild(el('th', null, h)); });
+    table.appendChild(el('thead')).appendChild(head);
+    var body = table.appendChild(el('tbody'));
+    route.targets.forEach(function (t, i) {
+      var tr = el('tr');
+      tr.setAttribute('data-target', t.id);
+      var state = t.health && STATES[t.health.state] ? t.health.state : 'unknown';
+      tr.setAttribute('data-state', state);
+      var name = el('td');
+      var sw = el('span', 'swatch');
+      sw.style.background = COLORS[i % COLORS.length];
+      name.appendChild(sw);
+      name.appendChild(document.createTextNode(t.id));
+      tr.appendChild(name);
+      tr.appendChild(el('td', null, t.tier));
+      var badgeCell = el('td');
+      var badge = el('span', 'badge ' + state, state);
+      if (t.health && t.health.trippedBy && state !== 'closed') badge.title = 'tripped by ' + t.health.trippedBy;
+      badgeCell.appendChild(badge);
+      tr.appendChild(badgeCell);
+      tr.appendChild(el('td', null, pct(t.window.successRate)));
+      tr.appendChild(el('td', null, ms(t.window.p50TtftMs)));
+      tr.appendChild(el('td', null, ms(t.window.p95TtftMs)));
+      var share = el('td');
+      var bar = el('span', 'bar');
+      bar.style.width = Math.round((t.share || 0) * 60) + 'px';
+      share.appendChild(bar);
+      share.appendChild(document.createTextNode(pct(t.share)));
+      tr.appendChild(share);
+      tr.appendChild(el('td', null, t.window.calls + (t.window.skipped ? ' (+' + t.window.skipped + ' skipped)' : '')));
+      tr.appendChild(el('td', null, usd(t.window.today.costUsd)));
+      body.appendChild(tr);
+    });
+    card.appendChild(table);
+
+    var minutes = Math.round(data.windowMs / 60000) + ' min ago';
+    var charts = el('div', 'charts');
+    var lines = route.targets.map(function (t, i) { return { label: t.id, color: COLORS[i % COLORS.length], values: t.points.p95TtftMs }; });
+    charts.appendChild(figure('p95 time to first token per target (per ' + Math.round(data.bucketMs / 1000) + ' s)', lineChart(lines, { format: ms, windowLabel: minutes }), lines));
+    var p = route.points;
+    charts.appendChild(figure('requests, errors and failovers (per ' + Math.round(data.bucketMs / 1000) + ' s)', barChart(p.calls, p.errors, p.failovers, minutes),
+      [{ label: 'ok', color: '#98a2b3' }, { label: 'errors', color: '#f04438' }, { label: 'failovers', color: '#f79009' }]));
+    card.appendChild(charts);
+    return card;
+  }
+
+  function renderList(id, entries, line) {
+    var ul = $(id);
+    ul.replaceChildren();
+    if (!entries.length) { ul.appendChild(el('li', 'empty', 'none in memory')); return; }
+    entries.slice().reverse().forEach(function (e) {
+      var li = el('li');
+      li.appendChild(el('time', null, clock(e.lastAt)));
+      li.appendChild(document.createTextNode(line(e) + (e.count > 1 ? ' ×' + e.count + ' since ' + clock(e.firstAt) : '')));
+      ul.appendChild(li);
+    });
+  }
+
+  function render(data) {
+    var main = $('routes');
+    main.replaceChildren.apply(main, data.routes.map(function (r) { return renderRoute(r, data); }));
+    renderList('incidents', data.incidents, function (i) {
+      return i.kind === 'breaker'
+        ? i.target + ': breaker ' + i.from + ' → ' + i.to + (i.reason ? ' (' + i.reason + ')' : '')
+        : i.target + ': cooling down ' + ms(i.ms) + ' (' + i.reason + ')';
+    });
+    renderList('failovers', data.failovers, function (f) { return f.route + ': ' + f.from + ' → ' + f.to + ' (' + f.reason + ')'; });
+    $('updated').textContent = 'updated ' + clock(data.now) + ' UTC' + (data.key ? ' · key ' + data.key : '');
+  }
+
+  function askForKey(message) {
+    $('auth').hidden = false;
+    $('content').hidden = true;
+    $('auth-msg').textContent = message || '';
+    $('key-input').focus();
+  }
+
+  function poll() {
+    clearTimeout(timer);
+    var key = sessionStorage.getItem(KEY);
+    var headers = key ? { authorization: 'Bearer ' + key } : {};
+    fetch(location.pathname.replace(/\/+$/, '') + '.json', { headers: headers, cache: 'no-store', credentials: 'omit' }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (body) {
+        if (res.status === 401) {
+          sessionStorage.removeItem(KEY);
+          askForKey(key ? (body.error && body.error.message) || 'That key was refused.' : '');
+          return;
+        }
+        if (!res.ok) throw new Error((body.error && body.error.message) || 'HTTP ' + res.status);
+        $('auth').hidden = true;
+        $('content').hidden = false;
+        $('conn').className = 'live';
+        $('conn').textContent = 'live';
+        render(body);
+        timer = setTimeout(poll, 2000);
+      });
+    }).catch(function (err) {
+      $('conn').className = 'down';
+      $('conn').textContent = 'not updating: ' + (err && err.message ? err.message : 'no answer');
+      timer = setTimeout(poll, 4000);
+    });
+  }
+
+  $('key-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var v = $('key-input').value.trim();
+    if (!v) return;
+    sessionStorage.setItem(KEY, v);
+    $('key-input').value = '';
+    poll();
+  });
+  poll();
+})();
+`;
+
+const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+export const STATUS_PAGE_CSP = [
+  "default-src 'none'",
+  `script-src ${hash(SCRIPT)}`,
+  `style-src ${hash(STYLE)}`,
+  "connect-src 'self'",
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const STATUS_PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
+<title>Switchyard status</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>Switchyard status</h1><span id="conn">connecting…</span><span id="updated" class="empty"></span></header>
+<main>
+<section id="auth" class="card" hidden>
+<h2>This gateway has keys</h2>
+<form id="key-form" autocomplete="off">
+<label for="key-input">Gateway key</label>
+<input id="key-input" name="key" type="password" autocomplete="off" spellcheck="false">
+<button type="submit">Show status</button>
+<p id="auth-msg"></p>
+</form>
+<p class="empty">The key stays in this tab (sessionStorage) and is sent only to this gateway's /status.json.</p>
+</section>
+<div id="content">
+<div id="routes"></div>
+<div class="lists">
+<section class="card"><h2>Recent incidents</h2><ul id="incidents"></ul></section>
+<section class="card"><h2>Recent failovers</h2><ul id="failovers"></ul></section>
+</div>
+</div>
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
