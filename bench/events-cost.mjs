@@ -1,7 +1,10 @@
-// What the events and the metrics subscriber cost per request (docs/observability.md, "What it costs").
+// What the events and their subscribers (metrics, the status page's live stats) cost per request
+// (docs/observability.md, "What it costs").
 // Run after `npx tsc -p tsconfig.build.json`: node bench/events-cost.mjs
 import { EventBus } from '../dist/core/events.js';
 import { GatewayMetrics } from '../dist/telemetry/metrics.js';
+import { LiveStats } from '../dist/telemetry/live-stats.js';
+import { systemClock } from '../dist/resilience/system-clock.js';
 import { resolveConfig } from '../dist/config/load.js';
 
 const config = resolveConfig(
@@ -73,6 +76,18 @@ function time(label, bus, n) {
 }
 const quiet = new EventBus();
 time('no subscriber', quiet, 1_000_000);
+// The status page's live stats alone (status.enabled, metrics off): all of its work is in the listener.
+const statusBus = new EventBus();
+const live = new LiveStats({ config, events: statusBus, clock: systemClock });
+time('live stats subscribed (status page)', statusBus, 1_000_000);
+{
+  const t0 = process.hrtime.bigint();
+  const n = 200;
+  let bytes = 0;
+  for (let i = 0; i < n; i++) bytes = JSON.stringify(live.snapshot()).length;
+  const us = Number(process.hrtime.bigint() - t0) / n / 1000;
+  console.log(`status.json snapshot (one route, one target): ${us.toFixed(0)} µs, ${bytes} bytes`);
+}
 const bus = new EventBus();
 const metrics = new GatewayMetrics({ config, events: bus });
 time('metrics subscribed (response path)', bus, 200_000);

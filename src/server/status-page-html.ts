@@ -115,12 +115,16 @@ const SCRIPT = String.raw`
     return s;
   }
 
-  function barChart(calls, errors, failovers, windowLabel) {
+  function barChart(calls, errors, failed, failovers, windowLabel) {
     var W = 480, H = 150, L = 44, B = 18, T = 8;
     var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' });
-    var max = niceMax(Math.max.apply(null, calls.concat(failovers, [0])));
+    var max = niceMax(Math.max.apply(null, calls.concat(failed, failovers, [0])));
     axes(s, W, H, L, B, T, String(max), windowLabel);
     var n = calls.length, w = (W - L - 4) / Math.max(1, n), h = H - B - T;
+    var d = '';
+    failed.forEach(function (v, i) {
+      if (v > 0) d += 'M' + (L + i * w).toFixed(1) + ' ' + (T + h * (1 - v / max)).toFixed(1) + 'h' + Math.max(2, w - 1).toFixed(1) + ' ';
+    });
     for (var i = 0; i < n; i++) {
       var x = L + i * w;
       if (calls[i] > 0) {
@@ -136,6 +140,7 @@ const SCRIPT = String.raw`
         s.appendChild(c);
       }
     }
+    if (d) s.appendChild(svg('path', { d: d, stroke: '#ee46bc', 'stroke-width': 2.5, fill: 'none' }));
     return s;
   }
 
@@ -234,8 +239,8 @@ const SCRIPT = String.raw`
     var lines = route.targets.map(function (t, i) { return { label: t.id, color: COLORS[i % COLORS.length], values: t.points.p95TtftMs }; });
     charts.appendChild(figure('p95 time to first token per target (per ' + Math.round(data.bucketMs / 1000) + ' s)', lineChart(lines, { format: ms, windowLabel: minutes }), lines));
     var p = route.points;
-    charts.appendChild(figure('requests, errors and failovers (per ' + Math.round(data.bucketMs / 1000) + ' s)', barChart(p.calls, p.errors, p.failovers, minutes),
-      [{ label: 'ok', color: '#98a2b3' }, { label: 'errors', color: '#f04438' }, { label: 'failovers', color: '#f79009' }]));
+    charts.appendChild(figure('requests, errors and failovers (per ' + Math.round(data.bucketMs / 1000) + ' s)', barChart(p.calls, p.errors, p.failedAttempts, p.failovers, minutes),
+      [{ label: 'requests ok', color: '#98a2b3' }, { label: 'requests failed', color: '#f04438' }, { label: 'failed attempts', color: '#ee46bc' }, { label: 'failovers', color: '#f79009' }]));
     card.appendChild(charts);
     return card;
   }

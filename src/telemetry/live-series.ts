@@ -26,6 +26,7 @@ interface Slot {
   errors: Uint32Array;
   failovers: number;
   skipped: number;
+  failedAttempts: number;
   tokensIn: number;
   tokensOut: number;
   costUsd: number;
@@ -69,6 +70,8 @@ export interface SeriesPoints {
   errors: number[];
   failovers: number[];
   skipped: number[];
+  /** Routes: failed attempts of the route's requests (hidden from clients by failover or retry). */
+  failedAttempts: number[];
   p95TtftMs: (number | null)[];
   p95LatencyMs: (number | null)[];
 }
@@ -139,6 +142,7 @@ export class LiveSeries {
         errors: new Uint32Array(n),
         failovers: 0,
         skipped: 0,
+        failedAttempts: 0,
         tokensIn: 0,
         tokensOut: 0,
         costUsd: 0,
@@ -146,7 +150,7 @@ export class LiveSeries {
         ttft: null,
       }),
       (slot) => {
-        slot.calls = slot.ok = slot.failovers = slot.skipped = 0;
+        slot.calls = slot.ok = slot.failovers = slot.skipped = slot.failedAttempts = 0;
         slot.tokensIn = slot.tokensOut = slot.costUsd = 0;
         slot.errors.fill(0);
         slot.latency?.fill(0);
@@ -180,6 +184,11 @@ export class LiveSeries {
   /** A failover away from this route's target (routes) or this target (targets). */
   failover(): void {
     this.#ring.current().failovers++;
+  }
+
+  /** A failed attempt of one of this route's requests (the request itself may still succeed). */
+  attemptFailed(): void {
+    this.#ring.current().failedAttempts++;
   }
 
   /** A request that left this target out (breaker open, cooling down, …). */
@@ -237,6 +246,7 @@ export class LiveSeries {
       errors: entries.map((e) => e.slot.calls - e.slot.ok),
       failovers: entries.map((e) => e.slot.failovers),
       skipped: entries.map((e) => e.slot.skipped),
+      failedAttempts: entries.map((e) => e.slot.failedAttempts),
       p95TtftMs: entries.map((e) => p95(e.slot.ttft)),
       p95LatencyMs: entries.map((e) => p95(e.slot.latency)),
     };

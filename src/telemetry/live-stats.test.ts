@@ -95,9 +95,13 @@ describe('live stats', () => {
     );
     events.publish('attempt.ended', attempt({ outcome: 'cancelled', reason: 'lost_race' }));
     events.publish('target.skipped', { target: 'a/one', reason: 'breaker-open', detail: 'breaker:open' });
-    const one = stats.snapshot().routes[0]!.targets[0]!;
+    const m = stats.snapshot().routes[0]!;
+    const one = m.targets[0]!;
     expect(one.window).toMatchObject({ calls: 3, ok: 1, errors: { retry: 1, failover: 1 }, skipped: 1 });
     expect(one.window.successRate).toBeCloseTo(1 / 3);
+    expect(one.points.skipped.at(-1)).toBe(1);
+    // The route's chart shows the failed attempts its requests hid.
+    expect(m.points.failedAttempts.at(-1)).toBe(2);
   });
 
   it('ignores routes and targets it was not configured with (bounded memory)', () => {

@@ -278,6 +278,7 @@ export class LiveStats {
     const series = this.targets.get(e.target);
     if (!series) return;
     const ok = e.outcome === 'ok';
+    if (!ok) this.routes.get(e.route)?.series.attemptFailed();
     series.record({
       ok,
       errorClass: ok ? undefined : (ATTEMPT_ERRORS as readonly string[]).indexOf(e.outcome),
