@@ -144,6 +144,11 @@ describe('status page during an outage (open gateway)', () => {
     expect(size.width).toBe(1280);
     expect(size.height).toBeGreaterThan(600);
     expect(png.length).toBeGreaterThan(20_000);
+    // The picture shows the states apart: the open badge is not drawn like the closed one.
+    const openBadge = await primary.locator('.badge').screenshot();
+    const closedBadge = await route.locator('tr[data-target="backup/model-b"] .badge').screenshot();
+    pngSize(openBadge);
+    expect(openBadge.equals(closedBadge)).toBe(false);
     const docs = process.env.STATUS_PAGE_SCREENSHOT;
     if (docs) await writeFile(docs, await page.screenshot({ fullPage: true }));
 

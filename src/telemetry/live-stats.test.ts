@@ -201,7 +201,20 @@ describe('live stats', () => {
     events.publish('cooldown.set', { target: 'b/two', ms: 5_000, reason: 'upstream_429' });
     const incidents = stats.snapshot().incidents;
     expect(incidents).toHaveLength(3);
-    expect(incidents.map((i) => i.to ?? i.kind)).toEqual(['open', 'half-open', 'cooldown']);
+    // The repeated half-open moved to the newest place, with its count.
+    expect(incidents.map((i) => [i.to ?? i.kind, i.count])).toEqual([
+      ['open', 1],
+      ['half-open', 2],
+      ['cooldown', 1],
+    ]);
+    // Interleaved repeats fold too (two routes failing over at once stay two lines).
+    const other = { ...failover, reason: 'upstream_500' };
+    events.publish('failover', other);
+    events.publish('failover', failover);
+    expect(stats.snapshot().failovers.map((f) => [f.reason, f.count])).toEqual([
+      ['upstream_500', 1],
+      ['upstream_503', 3],
+    ]);
   });
 
   it("shows a key's visible routes only, and only the incidents and failovers touching them", () => {

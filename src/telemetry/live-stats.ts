@@ -2,9 +2,9 @@
  * The status page's memory (GET /status, /status.json): a subscriber of the gateway's events that keeps,
  * per route (requests) and per target (attempts), a rolling window of what happened (live-series.ts), each
  * route's traffic share per target, and two bounded rings: recent incidents (breaker transitions,
- * cooldowns) and recent failovers. Repeats of the newest entry (same kind, target, reason) are folded
- * into it with a count, so an outage of a thousand failovers is one line, not a flood that pushes the
- * breaker's trip out of the ring.
+ * cooldowns) and recent failovers. A repeat of an entry still in the ring (same kind, target, route,
+ * reason) is folded into it with a count, so an outage of a thousand failovers is a line per route, not
+ * a flood that pushes the breaker's trip out of the ring.
  *
  * Bounded: series exist only for the configured routes and targets (events naming anything else are
  * ignored), the rings keep their last `maxIncidents` / `maxFailovers` entries. Cheap: each event is a
@@ -290,7 +290,11 @@ export class LiveStats {
     });
   }
 
-  /** Folds a repeat of the newest entry into it; otherwise appends, keeping the ring at `max`. */
+  /**
+   * Folds a repeat of an entry still in the ring into it (counted, and moved to the newest place, so the
+   * ring stays in order of last occurrence); otherwise appends, keeping the ring at `max`. A scan of at
+   * most `max` entries, on failovers and incidents only (never on every request).
+   */
   private remember<T extends { lastAt: number; count: number }>(
     ring: T[],
     max: number,
@@ -298,10 +302,12 @@ export class LiveStats {
     make: (at: number) => T,
   ): void {
     const at = this.options.clock.wallNow();
-    const last = ring.at(-1);
-    if (last && same(last)) {
-      last.lastAt = at;
-      last.count++;
+    for (let i = ring.length - 1; i >= 0; i--) {
+      const entry = ring[i]!;
+      if (!same(entry)) continue;
+      entry.lastAt = at;
+      entry.count++;
+      if (i !== ring.length - 1) ring.push(...ring.splice(i, 1));
       return;
     }
     ring.push(make(at));
