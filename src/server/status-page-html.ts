@@ -177,6 +177,7 @@ const SCRIPT = String.raw`
 
   function figure(caption, chart, legendItems) {
     var f = el('figure');
+    chart.setAttribute('aria-label', caption);
     f.appendChild(el('figcaption', null, caption));
     f.appendChild(chart);
     if (legendItems) f.appendChild(legend(legendItems));
@@ -199,7 +200,12 @@ const SCRIPT = String.raw`
 
     var table = el('table', 'targets');
     var head = el('tr');
-    ['target', 'tier', 'breaker', 'success', 'p50 TTFT', 'p95 TTFT', 'share', 'attempts', 'cost today'].forEach(function (h) { head.appendChild(el('th', null, h)); });
+    var HINTS = { success: 'of this target\u2019s attempts, from every route', share: 'of this route\u2019s requests answered (or last tried) here', attempts: 'from every route; skipped = requests that left it out' };
+    ['target', 'tier', 'breaker', 'success', 'p50 TTFT', 'p95 TTFT', 'share', 'attempts', 'cost today'].forEach(function (h) {
+      var th = el('th', null, h);
+      if (HINTS[h]) th.title = HINTS[h];
+      head.appendChild(th);
+    });
     table.appendChild(el('thead')).appendChild(head);
     var body = table.appendChild(el('tbody'));
     route.targets.forEach(function (t, i) {
@@ -293,13 +299,21 @@ const SCRIPT = String.raw`
         $('conn').className = 'live';
         $('conn').textContent = 'live';
         render(body);
-        timer = setTimeout(poll, 2000);
+        schedule(2000);
       });
     }).catch(function (err) {
       $('conn').className = 'down';
       $('conn').textContent = 'not updating: ' + (err && err.message ? err.message : 'no answer');
-      timer = setTimeout(poll, 4000);
+      schedule(4000);
     });
+  }
+
+  // No polling while the tab is hidden: the next poll waits for it to be shown again.
+  function schedule(delay) {
+    timer = setTimeout(function () {
+      if (document.hidden) document.addEventListener('visibilitychange', poll, { once: true });
+      else poll();
+    }, delay);
   }
 
   $('key-form').addEventListener('submit', function (ev) {
