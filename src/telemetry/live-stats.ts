@@ -149,7 +149,17 @@ export class LiveStats {
   /** What the routes `visible` lets through did, with their targets and the incidents touching them. */
   snapshot(visible: (route: string) => boolean = () => true): LiveSnapshot {
     const routes: RouteView[] = [];
-    const targetIds = new Set<string>();
+    // A target serving several routes is summed up once.
+    const targetViews = new Map<string, { window: SeriesSummary; points: SeriesPoints }>();
+    const targetView = (id: string) => {
+      let view = targetViews.get(id);
+      if (!view) {
+        const series = this.targets.get(id)!;
+        view = { window: series.summary(), points: series.points() };
+        targetViews.set(id, view);
+      }
+      return view;
+    };
     for (const [name, r] of this.routes) {
       if (!visible(name)) continue;
       const totals = new Uint32Array(r.targets.length);
@@ -161,16 +171,11 @@ export class LiveStats {
         name,
         window: r.series.summary(),
         points: r.series.points(),
-        targets: r.targets.map((t, i) => {
-          targetIds.add(t.id);
-          const series = this.targets.get(t.id)!;
-          return {
-            ...t,
-            share: all ? (totals[i] as number) / all : null,
-            window: series.summary(),
-            points: series.points(),
-          };
-        }),
+        targets: r.targets.map((t, i) => ({
+          ...t,
+          share: all ? (totals[i] as number) / all : null,
+          ...targetView(t.id),
+        })),
       });
     }
     return {
@@ -178,7 +183,7 @@ export class LiveStats {
       windowMs: this.windowMs,
       bucketMs: this.windowMs / this.buckets,
       routes,
-      incidents: this.incidents.filter((i) => targetIds.has(i.target)).map((i) => ({ ...i })),
+      incidents: this.incidents.filter((i) => targetViews.has(i.target)).map((i) => ({ ...i })),
       failovers: this.failovers.filter((f) => visible(f.route)).map((f) => ({ ...f })),
     };
   }
