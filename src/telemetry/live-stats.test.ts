@@ -139,13 +139,30 @@ describe('live stats', () => {
     expect(points.errors.slice(-2)).toEqual([0, 1]);
     expect(points.failovers.slice(-2)).toEqual([0, 1]);
     expect(points.startMs + 89 * 10_000).toBe(Date.UTC(2026, 0, 1, 12, 0, 10));
-    clock.advance(15 * 60_000);
+    // The first bucket leaves the window; the running totals lose exactly it.
+    clock.advance(15 * 60_000 - 10_000);
+    const slid = stats.snapshot().routes[0]!;
+    expect(slid.window).toMatchObject({ calls: 1, ok: 0, errors: { upstream_error: 1 }, failovers: 1 });
+    expect(slid.window.costUsd).toBeCloseTo(0.01);
+    expect(slid.points.calls.slice(-2)).toEqual([0, 0]);
+    expect(slid.points.calls[0]).toBe(1);
+    clock.advance(10_000);
     const later = stats.snapshot().routes[0]!;
     expect(later.window.calls).toBe(0);
     expect(later.window.successRate).toBeNull();
     expect(later.window.p95TtftMs).toBeNull();
+    expect(later.window.costUsd).toBe(0);
+    expect(later.points.p95TtftMs.every((v) => v === null)).toBe(true);
     // Today's totals outlive the window.
     expect(later.window.today.calls).toBe(2);
+  });
+
+  it("recomputes a bucket's p95 when it gets a new sample after a read", () => {
+    const { events, stats } = setup();
+    events.publish('request.ended', ended({ ttftMs: 100 }));
+    expect(stats.snapshot().routes[0]!.points.p95TtftMs.at(-1)).toBeLessThan(110);
+    for (let i = 0; i < 5; i++) events.publish('request.ended', ended({ ttftMs: 2_000 }));
+    expect(stats.snapshot().routes[0]!.points.p95TtftMs.at(-1)).toBeGreaterThan(1_800);
   });
 
   it("restarts today's cost at midnight UTC", () => {
