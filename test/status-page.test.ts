@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { raw, startHarness, userMessage, type Harness } from './harness.js';
+import { BACKUP_KEY, PRIMARY_KEY, raw, startHarness, userMessage, type Harness } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const EVIL_ROUTE = '<img src=x id=evil onerror="window.pwned=1">';
@@ -176,6 +176,7 @@ describe('status page during an outage (open gateway)', () => {
       windowMs: 900_000,
       bucketMs: 10_000,
     });
+    for (const secret of [PRIMARY_KEY, BACKUP_KEY]) expect(data.text).not.toContain(secret);
   });
 });
 
@@ -199,6 +200,13 @@ describe('status page on a gateway with keys', () => {
 
   it('asks for a key, refuses a wrong one, then shows the data; a scoped key sees only its routes', async () => {
     expect((await raw(`${h.gateway.url}/status.json`, { method: 'GET' })).status).toBe(401);
+    const asOps = await raw(`${h.gateway.url}/status.json`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${OPS}` },
+    });
+    expect(asOps.status).toBe(200);
+    expect(asOps.json()).toMatchObject({ key: 'ops' });
+    for (const secret of [OPS, TEAM, PRIMARY_KEY, BACKUP_KEY]) expect(asOps.text).not.toContain(secret);
     const { page, context, offsite, csp } = await openPage(h.gateway.url);
     await page.goto(`${h.gateway.url}/status`);
     await page.locator('#auth').waitFor({ state: 'visible' });
