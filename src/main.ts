@@ -22,6 +22,7 @@ import { logOperations } from './telemetry/operations-log.js';
 import { logRequests, pinoRequestLogger, type RequestLogger } from './telemetry/request-log.js';
 import type { Env } from './telemetry/tracing-config.js';
 import { startTracing, type Tracing } from './telemetry/tracing.js';
+import { LiveStats } from './telemetry/live-stats.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface Gateway {
@@ -33,6 +34,8 @@ export interface Gateway {
   engine: Engine;
   /** Prometheus metrics (GET /metrics), when `metrics.enabled`. */
   metrics: GatewayMetrics | undefined;
+  /** What the status page shows (GET /status), when `status.enabled`. */
+  liveStats: LiveStats | undefined;
   /** What happened, as typed events (src/core/events.ts): subscribe to watch the gateway work. */
   events: EventBus;
   /** Active health checks (providers with `healthCheck`). */
@@ -96,6 +99,9 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const metrics = config.metrics.enabled
     ? new GatewayMetrics({ config, events, upstreamUsage: () => client.usage() })
     : undefined;
+  const liveStats = config.status.enabled
+    ? new LiveStats({ config, events, clock: 'wallNow' in clock ? (clock as WallClock) : systemClock })
+    : undefined;
   monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? pinoRequestLogger(log) : undefined);
   if (logger) logRequests(events, logger);
@@ -108,6 +114,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     events,
     ...(metrics ? { metrics } : {}),
     onInternalError: options.onInternalError ?? ((err) => log.error({ err }, 'internal error')),
+    ...(liveStats ? { liveStats } : {}),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -143,6 +150,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     config,
     engine,
     metrics,
+    liveStats,
     events,
     monitor,
     alerts,

@@ -288,6 +288,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     slos,
     alerts,
     log: file.log,
+    status: file.status,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

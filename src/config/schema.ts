@@ -268,6 +268,15 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The status page at GET /status and its data at GET /status.json (docs/observability.md). */
+    status: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Readable without a key even when gateway keys are configured. */
+        public: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     providers: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
       providerSchema,
@@ -288,3 +297,4 @@ export type BreakerSettings = z.output<typeof configSchema>['breakers'];
 export type UpstreamSettings = z.output<typeof configSchema>['upstream'];
 export type MetricsSettings = z.output<typeof configSchema>['metrics'];
 export type LogSettings = z.output<typeof configSchema>['log'];
+export type StatusSettings = z.output<typeof configSchema>['status'];

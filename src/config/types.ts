@@ -10,6 +10,7 @@ import type {
   UpstreamSettings,
   MetricsSettings,
   LogSettings,
+  StatusSettings,
 } from './schema.js';
 
 export type {
@@ -18,6 +19,7 @@ export type {
   HedgeSettings,
   LogSettings,
   MetricsSettings,
+  StatusSettings,
   Price,
   RetrySettings,
   Timeouts,
@@ -93,6 +95,8 @@ export interface ResolvedConfig {
   alerts: AlertSettings;
   /** The operational log's level and format. */
   log: LogSettings;
+  /** The status page at GET /status (and its data, /status.json). */
+  status: StatusSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

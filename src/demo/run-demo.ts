@@ -46,6 +46,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   console.log(`  curl ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\`);
   console.log(`    -d '{"model":"${MODEL}","messages":[{"role":"user","content":"Hello"}]}'\n`);
   console.log(`  Target states: curl ${gateway.url}/v1/switchyard/status`);
+  if (gateway.liveStats) console.log(`  Status page: open ${gateway.url}/status in a browser`);
   console.log(`  Or point the OpenAI SDK at baseURL ${gateway.url}/v1 (any API key). Ctrl-C stops.`);
 }
 

@@ -51,6 +51,19 @@ export class TimeBuckets<T> {
     this.#head = index;
   }
 
+  /**
+   * Every bucket of the window, oldest first, with the clock time its span starts at (for charts).
+   * Buckets nothing was recorded in are there too, as evicted (reset) slots.
+   */
+  entries(): { startMs: number; slot: T }[] {
+    this.advance();
+    const out: { startMs: number; slot: T }[] = [];
+    for (let b = this.#head - this.#slots.length + 1; b <= this.#head; b++) {
+      out.push({ startMs: b * this.bucketMs, slot: this.#slot(b) });
+    }
+    return out;
+  }
+
   /** Evicts every bucket (a reset of the statistics). */
   clear(): void {
     for (const slot of this.#slots) this.#evict(slot);

@@ -4,7 +4,8 @@
  *                      cap); what it refuses gets 431/408/400 in OpenAI's shape (client-error.ts)
  *   1. request id    — reads `x-request-id` (if sane) or makes one; echoed on every response
  *   2. routing       — path → handler; unknown path 404, wrong method 405 (with `allow`)
- *   3. auth          — `/v1/*` and `/metrics`: gateway key → the caller's GatewayKey (401 otherwise)
+ *   3. auth          — `/v1/*`, `/metrics` and `/status.json`: gateway key → the caller's GatewayKey (401
+ *                      otherwise); `/status` is an HTML shell without data, served to anyone
  *   4. body          — JSON bodies bounded by server.bodyLimitBytes (413), parsed (400)
  *   5. handler       — validates (400 naming the field), resolves the model (404), runs the engine
  *   6. errors        — anything thrown leaves as an OpenAI-shaped error; nothing internal leaks
@@ -34,6 +35,8 @@ import { handleEmbeddings } from './embeddings-handler.js';
 import { sendError, sendJson } from './respond.js';
 import { handleMetrics } from './metrics-endpoint.js';
 import { handleStatus } from './status.js';
+import type { LiveStats } from '../telemetry/live-stats.js';
+import { handleStatusJson, handleStatusPage } from './status-page.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -46,6 +49,8 @@ export interface GatewayServerDeps {
   events?: EventBus;
   /** Prometheus metrics served at GET /metrics; absent when `metrics.enabled` is false. */
   metrics?: GatewayMetrics;
+  /** What the status page shows (GET /status, /status.json); absent when `status.enabled` is false. */
+  liveStats?: LiveStats;
 }
 
 export interface RequestContext {
@@ -77,6 +82,8 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/v1/models': { GET: listModels },
   '/v1/switchyard/status': { GET: handleStatus },
   '/metrics': { GET: handleMetrics },
+  '/status': { GET: handleStatusPage },
+  '/status.json': { GET: handleStatusJson },
   '/healthz': { GET: (ctx) => sendJson(ctx.res, 200, { status: 'ok' }) },
   '/readyz': {
     GET: (ctx) =>
