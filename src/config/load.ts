@@ -91,7 +91,10 @@ function interpolate(
   return value;
 }
 
-/** SWITCHYARD_HOST, SWITCHYARD_PORT and SWITCHYARD_BODY_LIMIT_BYTES override the file's server section. */
+/**
+ * SWITCHYARD_HOST, SWITCHYARD_PORT and SWITCHYARD_BODY_LIMIT_BYTES override the file's server section;
+ * SWITCHYARD_STORE_URL puts the request store on PostgreSQL.
+ */
 function applyEnvironment(
   config: unknown,
   env: Record<string, string | undefined>,
@@ -115,6 +118,11 @@ function applyEnvironment(
   const limit = int('SWITCHYARD_BODY_LIMIT_BYTES');
   if (limit !== undefined) server.bodyLimitBytes = limit;
   root.server = server;
+  // The request store's PostgreSQL URL, kept out of the file (it holds a password).
+  if (env.SWITCHYARD_STORE_URL) {
+    const store = (root.store ?? {}) as Record<string, unknown>;
+    root.store = { ...store, driver: 'postgres', url: env.SWITCHYARD_STORE_URL };
+  }
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {
@@ -268,6 +276,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     breakers: file.breakers,
     upstream: file.upstream,
     metrics: file.metrics,
+    store: file.store,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

@@ -7,6 +7,7 @@ import type {
   Timeouts,
   UpstreamSettings,
   MetricsSettings,
+  StoreSettings,
 } from './schema.js';
 
 export type {
@@ -15,6 +16,7 @@ export type {
   MetricsSettings,
   Price,
   RetrySettings,
+  StoreSettings,
   Timeouts,
   UpstreamSettings,
 };
@@ -80,6 +82,8 @@ export interface ResolvedConfig {
   upstream: UpstreamSettings;
   /** Prometheus metrics at GET /metrics. */
   metrics: MetricsSettings;
+  /** The request store (docs/observability.md#request-store). */
+  store: StoreSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

@@ -1,0 +1,339 @@
+/**
+ * The SQL both backends share: the tables (one migration list, two id types), a record ↔ row mapping,
+ * and the queries behind `recent()` and `stats()`. Only placeholders (`?` or `$n`) and the id column
+ * differ between SQLite and PostgreSQL; everything here is plain SQL both understand (window
+ * functions included), so the two backends answer the same question the same way.
+ */
+import type { TraceEntry } from '../core/trace.js';
+import type { Percentiles, RecentFilter, StatsGroup, StatsQuery, StoredRequest } from './types.js';
+
+export type SqlValue = string | number | null;
+export interface Sql {
+  text: string;
+  values: SqlValue[];
+}
+
+/** How a backend writes what differs. */
+export interface Dialect {
+  /** The placeholder for the n-th value (1-based). */
+  param(n: number): string;
+  /** An auto-increasing 64-bit primary key column. */
+  idColumn: string;
+}
+
+/** Versioned migrations, applied in order, each once. Never edit one that has shipped: add another. */
+export function migrations(
+  table: (name: string) => string,
+  d: Dialect,
+): { version: number; sql: string[] }[] {
+  return [
+    {
+      version: 1,
+      sql: [
+        `CREATE TABLE ${table('requests')} (
+          id ${d.idColumn}, time_ms BIGINT NOT NULL, request_id TEXT NOT NULL, route TEXT NOT NULL,
+          key_name TEXT, endpoint TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL,
+          outcome TEXT NOT NULL, ok INTEGER NOT NULL, error_class TEXT, target TEXT, provider TEXT,
+          model TEXT, attempts INTEGER NOT NULL, fallback INTEGER NOT NULL,
+          latency_ms DOUBLE PRECISION NOT NULL, ttft_ms DOUBLE PRECISION, prompt_tokens BIGINT,
+          completion_tokens BIGINT, cached_tokens BIGINT, tokens_estimated INTEGER,
+          cost_usd DOUBLE PRECISION, fallback_reason TEXT, warnings TEXT, trace TEXT NOT NULL)`,
+        `CREATE INDEX requests_time ON ${table('requests')} (time_ms)`,
+        `CREATE TABLE ${table('attempts')} (
+          id ${d.idColumn}, time_ms BIGINT NOT NULL, request_id TEXT NOT NULL, route TEXT NOT NULL,
+          key_name TEXT, target TEXT NOT NULL, action TEXT NOT NULL, ok INTEGER NOT NULL,
+          error_class TEXT, latency_ms DOUBLE PRECISION, prompt_tokens BIGINT, completion_tokens BIGINT,
+          cost_usd DOUBLE PRECISION)`,
+        `CREATE INDEX attempts_time ON ${table('attempts')} (time_ms)`,
+      ],
+    },
+  ];
+}
+
+export const REQUEST_COLUMNS = [
+  'time_ms',
+  'request_id',
+  'route',
+  'key_name',
+  'endpoint',
+  'stream',
+  'status',
+  'outcome',
+  'ok',
+  'error_class',
+  'target',
+  'provider',
+  'model',
+  'attempts',
+  'fallback',
+  'latency_ms',
+  'ttft_ms',
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_tokens',
+  'tokens_estimated',
+  'cost_usd',
+  'fallback_reason',
+  'warnings',
+  'trace',
+] as const;
+
+export const ATTEMPT_COLUMNS = [
+  'time_ms',
+  'request_id',
+  'route',
+  'key_name',
+  'target',
+  'action',
+  'ok',
+  'error_class',
+  'latency_ms',
+  'prompt_tokens',
+  'completion_tokens',
+  'cost_usd',
+] as const;
+
+const finite = (n: number | undefined): number | null =>
+  typeof n === 'number' && Number.isFinite(n) ? n : null;
+
+export function requestRow(r: StoredRequest): SqlValue[] {
+  const ok = r.outcome === 'ok';
+  return [
+    Math.round(r.time),
+    r.requestId,
+    r.route,
+    r.key ?? null,
+    r.endpoint,
+    r.stream ? 1 : 0,
+    r.status,
+    r.outcome,
+    ok ? 1 : 0,
+    ok ? null : r.outcome,
+    r.target ?? null,
+    r.provider ?? null,
+    r.model ?? null,
+    r.attempts,
+    r.fallbackReason ? 1 : 0,
+    finite(r.totalMs) ?? 0,
+    finite(r.ttftMs),
+    finite(r.tokens?.prompt),
+    finite(r.tokens?.completion),
+    finite(r.tokens?.cached),
+    r.tokens ? (r.tokens.estimated ? 1 : 0) : null,
+    finite(r.costUsd),
+    r.fallbackReason ?? null,
+    r.warnings ? JSON.stringify(r.warnings) : null,
+    JSON.stringify(r.trace),
+  ];
+}
+
+/** One row per attempt (and hedge) in the trace: what a target did for this request. */
+export function attemptRows(r: StoredRequest): SqlValue[][] {
+  const rows: SqlValue[][] = [];
+  for (const t of r.trace) {
+    if (t.action !== 'attempt' && t.action !== 'hedge') continue;
+    const ok = t.result === 'ok';
+    rows.push([
+      Math.round(r.time),
+      r.requestId,
+      r.route,
+      r.key ?? null,
+      t.target,
+      t.action,
+      ok ? 1 : 0,
+      ok ? null : t.result,
+      finite(t.ms),
+      finite(t.tokens?.prompt),
+      finite(t.tokens?.completion),
+      finite(t.costUsd),
+    ]);
+  }
+  return rows;
+}
+
+/** A multi-row INSERT of `rows` (all of `columns`' length) starting at placeholder 1. */
+export function insertSql(table: string, columns: readonly string[], rows: SqlValue[][], d: Dialect): Sql {
+  const values: SqlValue[] = [];
+  const tuples = rows.map((row) => {
+    const marks = row.map((v) => {
+      values.push(v);
+      return d.param(values.length);
+    });
+    return `(${marks.join(', ')})`;
+  });
+  return { text: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, values };
+}
+
+type Row = Record<string, unknown>;
+
+/** Numbers come back as strings from PostgreSQL's BIGINT and NUMERIC. */
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+
+export function fromRow(row: Row): StoredRequest {
+  const prompt = num(row.prompt_tokens);
+  const completion = num(row.completion_tokens);
+  const cached = num(row.cached_tokens);
+  const opt = <K extends string, V>(key: K, value: V | undefined | null): { [k in K]?: V } =>
+    (value === undefined || value === null ? {} : { [key]: value }) as { [k in K]?: V };
+  return {
+    time: Number(row.time_ms),
+    requestId: String(row.request_id),
+    route: String(row.route),
+    ...opt('key', str(row.key_name)),
+    endpoint: row.endpoint === 'embeddings' ? 'embeddings' : 'chat',
+    stream: Number(row.stream) === 1,
+    status: Number(row.status),
+    outcome: String(row.outcome),
+    ...opt('target', str(row.target)),
+    ...opt('provider', str(row.provider)),
+    ...opt('model', str(row.model)),
+    attempts: Number(row.attempts),
+    totalMs: Number(row.latency_ms),
+    ...opt('ttftMs', num(row.ttft_ms)),
+    ...(prompt !== null || completion !== null
+      ? {
+          tokens: {
+            prompt: prompt ?? 0,
+            completion: completion ?? 0,
+            ...(cached !== null ? { cached } : {}),
+            estimated: Number(row.tokens_estimated) === 1,
+          },
+        }
+      : {}),
+    ...opt('costUsd', num(row.cost_usd)),
+    ...opt('fallbackReason', str(row.fallback_reason)),
+    ...(row.warnings ? { warnings: JSON.parse(String(row.warnings)) as string[] } : {}),
+    trace: JSON.parse(String(row.trace)) as TraceEntry[],
+  };
+}
+
+class Params {
+  readonly values: SqlValue[] = [];
+  constructor(private readonly d: Dialect) {}
+  add(v: SqlValue): string {
+    this.values.push(v);
+    return this.d.param(this.values.length);
+  }
+}
+
+export function recentSql(table: string, f: RecentFilter, d: Dialect): Sql {
+  const p = new Params(d);
+  const where: string[] = [];
+  if (f.route !== undefined) where.push(`route = ${p.add(f.route)}`);
+  if (f.key !== undefined) where.push(`key_name = ${p.add(f.key)}`);
+  if (f.target !== undefined) where.push(`target = ${p.add(f.target)}`);
+  if (f.status === 'ok') where.push('ok = 1');
+  else if (f.status === 'error') where.push('ok = 0');
+  else if (f.status !== undefined) where.push(`status = ${p.add(f.status)}`);
+  if (f.since !== undefined) where.push(`time_ms >= ${p.add(f.since)}`);
+  if (f.until !== undefined) where.push(`time_ms < ${p.add(f.until)}`);
+  const text =
+    `SELECT * FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+    ` ORDER BY time_ms DESC, id DESC LIMIT ${p.add(f.limit)}`;
+  return { text, values: p.values };
+}
+
+const PERCENTILES = [50, 95, 99] as const;
+
+/**
+ * The queries behind one `stats()` call: counts and sums per group, failures per group and class, and
+ * exact nearest-rank percentiles (the smallest value with at least p% of the group at or below it, as
+ * PostgreSQL's percentile_disc) read with ROW_NUMBER over the window's rows. The database sorts;
+ * only three rows per group and percentile come back.
+ */
+export function statsSql(
+  table: (name: string) => string,
+  q: StatsQuery,
+  d: Dialect,
+): { summary: Sql; errors: Sql; latency: Sql; ttft?: Sql } {
+  const attempts = q.by === 'target';
+  const from = table(attempts ? 'attempts' : 'requests');
+  const group = { route: 'route', target: 'target', model: 'model', key: 'key_name' }[q.by];
+  const where = (p: Params): string => {
+    const w = [`time_ms >= ${p.add(q.since)}`, `time_ms < ${p.add(q.until)}`];
+    if (q.route !== undefined) w.push(`route = ${p.add(q.route)}`);
+    if (q.key !== undefined) w.push(`key_name = ${p.add(q.key)}`);
+    return w.join(' AND ');
+  };
+  const build = (f: (p: Params) => string): Sql => {
+    const p = new Params(d);
+    return { text: f(p), values: p.values };
+  };
+  const summary = build(
+    (p) =>
+      `SELECT ${group} AS g, COUNT(*) AS n, SUM(ok) AS ok, ${attempts ? '0' : 'SUM(fallback)'} AS fallbacks,` +
+      ` SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion, SUM(cost_usd) AS cost` +
+      ` FROM ${from} WHERE ${where(p)} GROUP BY ${group}`,
+  );
+  const errors = build(
+    (p) =>
+      `SELECT ${group} AS g, error_class AS c, COUNT(*) AS n FROM ${from}` +
+      ` WHERE ${where(p)} AND ok = 0 GROUP BY ${group}, error_class`,
+  );
+  const percentile = (column: string): Sql =>
+    build(
+      (p) =>
+        `SELECT g, v, rn, n FROM (SELECT ${group} AS g, ${column} AS v,` +
+        ` ROW_NUMBER() OVER (PARTITION BY ${group} ORDER BY ${column}) AS rn,` +
+        ` COUNT(*) OVER (PARTITION BY ${group}) AS n` +
+        ` FROM ${from} WHERE ${where(p)} AND ${column} IS NOT NULL) AS ranked` +
+        ` WHERE ${PERCENTILES.map((pc) => `rn = (n * ${pc} + 99) / 100`).join(' OR ')}`,
+    );
+  return {
+    summary,
+    errors,
+    latency: percentile('latency_ms'),
+    ...(attempts ? {} : { ttft: percentile('ttft_ms') }),
+  };
+}
+
+/** Puts the rows of `statsSql`'s queries together, groups ordered by count (largest first). */
+export function assembleStats(
+  by: StatsQuery['by'],
+  rows: { summary: Row[]; errors: Row[]; latency: Row[]; ttft?: Row[] },
+): StatsGroup[] {
+  const unit = by === 'target' ? 'attempt' : 'request';
+  const groups = new Map<string | null, StatsGroup>();
+  for (const r of rows.summary) {
+    const count = Number(r.n);
+    const ok = Number(r.ok ?? 0);
+    const cost = num(r.cost) ?? 0;
+    groups.set(str(r.g) ?? null, {
+      group: str(r.g) ?? null,
+      unit,
+      count,
+      ok,
+      errors: count - ok,
+      successRate: count ? ok / count : 0,
+      fallbacks: Number(r.fallbacks ?? 0),
+      latencyMs: { p50: null, p95: null, p99: null },
+      ttftMs: rows.ttft ? { p50: null, p95: null, p99: null } : null,
+      errorsByClass: {},
+      tokens: { prompt: num(r.prompt) ?? 0, completion: num(r.completion) ?? 0 },
+      costUsd: cost,
+      costPerSuccessUsd: ok ? cost / ok : null,
+    });
+  }
+  for (const r of rows.errors) {
+    const g = groups.get(str(r.g) ?? null);
+    if (g) g.errorsByClass[str(r.c) ?? 'unknown'] = Number(r.n);
+  }
+  const place = (list: Row[], pick: (g: StatsGroup) => Percentiles | null): void => {
+    for (const r of list) {
+      const target = groups.get(str(r.g) ?? null);
+      const ps = target ? pick(target) : null;
+      if (!ps) continue;
+      const n = Number(r.n);
+      const rn = Number(r.rn);
+      for (const pc of PERCENTILES) {
+        if (rn === Math.floor((n * pc + 99) / 100)) ps[`p${pc}`] = Number(r.v);
+      }
+    }
+  };
+  place(rows.latency, (g) => g.latencyMs);
+  if (rows.ttft) place(rows.ttft, (g) => g.ttftMs);
+  return [...groups.values()].sort(
+    (a, b) => b.count - a.count || String(a.group).localeCompare(String(b.group)),
+  );
+}
