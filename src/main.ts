@@ -9,11 +9,13 @@ import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
 import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
+import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { Drain, type DrainSummary } from './server/drain.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { jsonLinesRequestLogger, logRequests, type RequestLogger } from './telemetry/request-log.js';
 import { UpstreamClient } from './upstream/client.js';
+import { registerStoreMetrics, startRequestStore, type StoreRecorder } from './store/index.js';
 
 export interface Gateway {
   /** e.g. http://127.0.0.1:4000 — the OpenAI base URL is `${url}/v1`. */
@@ -28,6 +30,8 @@ export interface Gateway {
   events: EventBus;
   /** Active health checks (providers with `healthCheck`). */
   monitor: HealthMonitor;
+  /** The request store's recorder (and, once open, the store), when `store.enabled`. */
+  store: StoreRecorder | undefined;
   /** Requests being served now. */
   readonly inFlight: number;
   /**
@@ -63,6 +67,17 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   monitor.start(config);
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
   if (logger) logRequests(events, logger);
+  // The request store: a subscriber that writes off the request path (src/store/).
+  const store = config.store.enabled
+    ? startRequestStore({
+        settings: config.store,
+        events,
+        clock,
+        wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
+        random,
+      })
+    : undefined;
+  if (store && metrics) registerStoreMetrics(metrics.registry, store);
   const drain = new Drain(clock);
   const server = createGatewayServer({
     config,
@@ -70,6 +85,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     drain,
     events,
     ...(metrics ? { metrics } : {}),
+    ...(store ? { requestStore: store } : {}),
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
   });
   try {
@@ -84,6 +100,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     // e.g. EADDRINUSE: nothing may be left running (the CLI says so in one line and exits).
     monitor.stop();
     await client.close();
+    await store?.close();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -97,6 +114,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     metrics,
     events,
     monitor,
+    store,
     get inFlight() {
       return drain.size;
     },
@@ -104,6 +122,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       const summary = await drain.run(server, options.drainMs ?? config.server.drainMs);
       monitor.stop();
       await client.close();
+      await store?.close();
       return summary;
     },
     async close() {
@@ -111,6 +130,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await client.close();
+      await store?.close();
     },
   };
 }

@@ -57,6 +57,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         m: { targets: ['primary/model-a', 'backup/model-b'] },
         solo: { targets: ['primary/model-a'] },
       },
+      // The request store stays off unless a test asks for it (config.store), so tests write no files.
+      store: { enabled: false },
       ...options.config,
     },
     { env: {} },
@@ -118,7 +120,9 @@ export async function startSimulatedGateway(
   config: (simUrl: string) => Record<string, unknown>,
 ): Promise<SimulatedGateway> {
   const sim = await startSimulator({ apiKey });
-  const gateway = await startGateway(resolveConfig({ server: { port: 0 }, ...config(sim.url) }, { env: {} }));
+  const gateway = await startGateway(
+    resolveConfig({ server: { port: 0 }, store: { enabled: false }, ...config(sim.url) }, { env: {} }),
+  );
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'any', maxRetries: 0 });
   return {
     sim,

@@ -34,6 +34,8 @@ import { handleEmbeddings } from './embeddings-handler.js';
 import { sendError, sendJson } from './respond.js';
 import { handleMetrics } from './metrics-endpoint.js';
 import { handleStatus } from './status.js';
+import type { StoreRecorder } from '../store/recorder.js';
+import { handleRecentRequests, handleStats } from './store-endpoint.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -46,6 +48,8 @@ export interface GatewayServerDeps {
   events?: EventBus;
   /** Prometheus metrics served at GET /metrics; absent when `metrics.enabled` is false. */
   metrics?: GatewayMetrics;
+  /** The request store behind /v1/switchyard/requests and /stats; absent when `store.enabled` is false. */
+  requestStore?: StoreRecorder;
 }
 
 export interface RequestContext {
@@ -76,6 +80,8 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/v1/embeddings': { POST: handleEmbeddings },
   '/v1/models': { GET: listModels },
   '/v1/switchyard/status': { GET: handleStatus },
+  '/v1/switchyard/requests': { GET: handleRecentRequests },
+  '/v1/switchyard/stats': { GET: handleStats },
   '/metrics': { GET: handleMetrics },
   '/healthz': { GET: (ctx) => sendJson(ctx.res, 200, { status: 'ok' }) },
   '/readyz': {

@@ -68,14 +68,19 @@ export class StoreRecorder {
     return this.storeHandle;
   }
 
+  /** Epoch ms on the recorder's wall clock (the one its records are stamped with). */
+  wallNow(): number {
+    return this.options.wallNow();
+  }
+
   get queued(): number {
     return this.queue.length;
   }
 
   /** The listener: O(1), no I/O, no record building. */
   private enqueue(event: GatewayEvents['request.ended']): void {
-    if (this.closed || this.queue.length >= this.options.batch.maxQueued) {
-      this.drop(1, this.closed ? 'the recorder is closed' : `the queue is full (${this.queue.length})`);
+    if (this.queue.length >= this.options.batch.maxQueued) {
+      this.drop(1, `the queue is full (${this.queue.length})`);
       return;
     }
     this.queue.push({ event, time: this.options.wallNow() });
@@ -105,12 +110,19 @@ export class StoreRecorder {
       if (work) {
         this.busy = work.finally(() => {
           this.busy = undefined;
-          this.arm(this.queue.length >= this.options.batch.maxSize ? 0 : this.options.batch.flushIntervalMs);
+          this.arm(this.workDue() ? 0 : this.options.batch.flushIntervalMs);
         });
         return;
       }
     }
     this.arm(this.options.batch.flushIntervalMs);
+  }
+
+  /** Whether the next step should not wait for the interval: a prune due, or a full batch waiting. */
+  private workDue(): boolean {
+    const now = this.options.clock.now();
+    if (!this.storeHandle || now < this.retryAt) return false;
+    return now >= this.pruneAt || this.queue.length >= this.options.batch.maxSize;
   }
 
   /** One step: open the store, prune, or write a batch — or nothing to do. */

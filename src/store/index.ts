@@ -1,0 +1,69 @@
+/** The request store, assembled for the gateway: the backend opened lazily, the recorder, its metrics. */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Clock, Random } from '../core/clock.js';
+import type { EventBus } from '../core/events.js';
+import type { StoreSettings } from '../config/types.js';
+import { openRequestStore } from './open.js';
+import { StoreRecorder, type RecorderCounters } from './recorder.js';
+
+export { StoreRecorder } from './recorder.js';
+export type { RequestStore, StoredRequest, StatsGroup } from './types.js';
+
+export function startRequestStore(deps: {
+  settings: StoreSettings;
+  events: EventBus;
+  clock: Clock;
+  wallNow: () => number;
+  random: Random;
+  log?: (line: string) => void;
+}): StoreRecorder {
+  const log = deps.log ?? ((line: string) => console.error(line));
+  return new StoreRecorder({
+    open: () => openRequestStore(deps.settings, log),
+    events: deps.events,
+    clock: deps.clock,
+    wallNow: deps.wallNow,
+    random: deps.random,
+    batch: deps.settings.batch,
+    retention: deps.settings.retention,
+    log,
+  });
+}
+
+/** The recorder's counters on /metrics, read at scrape time: what it wrote, dropped, failed, holds. */
+export function registerStoreMetrics(registry: Registry, recorder: StoreRecorder): void {
+  const counter = (name: string, help: string, field: keyof RecorderCounters): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(recorder.counters[field]);
+      },
+    });
+  };
+  counter(
+    'switchyard_store_records_written_total',
+    'Request records written to the request store.',
+    'written',
+  );
+  counter(
+    'switchyard_store_records_dropped_total',
+    'Request records the request store lost (queue full, or the store still failing at shutdown).',
+    'dropped',
+  );
+  counter(
+    'switchyard_store_failures_total',
+    'Failed attempts to open the request store or write a batch to it.',
+    'failures',
+  );
+  new Gauge({
+    name: 'switchyard_store_queued_records',
+    help: 'Request records waiting to be written to the request store.',
+    registers: [registry],
+    collect() {
+      this.set(recorder.queued);
+    },
+  });
+}
