@@ -22,6 +22,8 @@ Commands:
   drill     Run a scripted incident against simulated providers under steady load and report.
             --scenario NAME|all  --rps N  --duration S  --out DIR (default docs/drill)  --quiet
             --first-token-ms N (default 800)  --hedge-ms N (hedge after N ms, caps raised)
+  stats     Print the request store's aggregates from a running gateway (switchyard stats --help).
+            --url URL  --key KEY  --window 1h  --by route|target|model|key
   help      This text.
 `;
 
@@ -83,6 +85,10 @@ async function main(): Promise<void> {
     case 'drill': {
       const { drillCommand } = await import('./drill/index.js');
       return drillCommand(rest);
+    }
+    case 'stats': {
+      const { statsCommand } = await import('./store/stats-command.js');
+      return statsCommand(rest);
     }
     case '--version':
     case 'version':

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runStats } from '../src/store/stats-command.js';
 import { BACKUP_KEY, PRIMARY_KEY, raw, startHarness, userMessage, type Harness } from './harness.js';
 
 const OPS = 'sk-gateway-ops-0001';
@@ -148,6 +149,43 @@ describe('GET /v1/switchyard/stats', () => {
     for (const q of ['by=color', 'window=forever', 'window=40d', 'window=1h&since=0']) {
       expect((await get(`/v1/switchyard/stats?${q}`)).status, q).toBe(400);
     }
+  });
+});
+
+describe('switchyard stats (the CLI)', () => {
+  const run = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await runStats(argv, { env: {}, out: (t) => (out += t), err: (t) => (err += t) });
+    return { code, out, err };
+  };
+
+  it('prints a table per target from the running gateway', async () => {
+    const { code, out } = await run([
+      '--url',
+      h.gateway.url,
+      '--key',
+      OPS,
+      '--window',
+      '1h',
+      '--by',
+      'target',
+    ]);
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^attempts by target, \S+Z → \S+Z$/);
+    expect(lines[1]).toMatch(/^TARGET\s+COUNT\s+OK%/);
+    const primary = lines.find((l) => l.startsWith('primary/model-a'))!;
+    expect(primary).toMatch(/^primary\/model-a\s+4\s+50\.0%/);
+    expect(primary).toMatch(/upstream_503×2$/);
+  });
+
+  it('says what the gateway answered when it refuses, and exits 1', async () => {
+    const refused = await run(['--url', h.gateway.url, '--key', TEAM]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/answered 403: The key "team" is limited/);
+    expect((await run(['--url', h.gateway.url, '--by', 'color', '--key', OPS])).err).toMatch(/answered 400/);
+    expect((await run(['--bogus'])).code).toBe(2);
   });
 });
 
