@@ -24,5 +24,5 @@ export async function openRequestStore(
     });
   }
   const { SqliteStore } = await import('./sqlite.js');
-  return new SqliteStore(settings.path ?? defaultStorePath());
+  return SqliteStore.open(settings.path ?? defaultStorePath());
 }

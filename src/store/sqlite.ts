@@ -1,13 +1,15 @@
 /**
- * The embedded backend: SQLite on local disk (better-sqlite3), in WAL mode so that readers (the query
- * API) never wait for the writer. Each batch is one transaction of prepared statements. Loaded only
- * when used (open.ts imports this module lazily), so a gateway without the store never loads the
- * native module. better-sqlite3 is synchronous: a batch of 200 costs well under a millisecond of the
- * event loop (docs/observability.md#request-store), run from a timer, never from a request.
+ * The embedded backend: SQLite on local disk (better-sqlite3) in WAL mode. better-sqlite3 is
+ * synchronous, so the database lives on its own worker thread (sqlite-thread.ts): the gateway's event
+ * loop only posts a batch or a query and awaits the answer (docs/observability.md#request-store has
+ * the measurements). The SQL is built here, from the statements both backends share (sql.ts). Loaded
+ * only when used (open.ts imports this module lazily), so a gateway without the store never starts
+ * the thread or loads the native module. A thread that dies is started again on the next call.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+import { SQLITE_THREAD_SOURCE } from './sqlite-thread.js';
 import {
   ATTEMPT_COLUMNS,
   REQUEST_COLUMNS,
@@ -34,113 +36,140 @@ import type {
 
 const DIALECT: Dialect = { param: () => '?', idColumn: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
 const table = (name: string): string => name;
+type Row = Record<string, unknown>;
+const oneRow = (name: string, columns: readonly string[]): string =>
+  insertSql(name, columns, [columns.map(() => null)], DIALECT).text;
+const INSERT_REQUEST = oneRow('requests', REQUEST_COLUMNS);
+const INSERT_ATTEMPT = oneRow('attempts', ATTEMPT_COLUMNS);
 
-type Statement = Database.Statement<SqlValue[], Record<string, unknown>>;
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
 
 export class SqliteStore implements RequestStore {
   readonly driver = 'sqlite';
-  private readonly db: Database.Database;
-  private readonly insertRequest: Statement;
-  private readonly insertAttempt: Statement;
-  private readonly writeBatch: (batch: readonly StoredRequest[]) => void;
-  private readonly statements = new Map<string, Statement>();
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(private readonly path: string) {}
 
   /** Opens (creating it and its directory if need be) and migrates the database at `path`. */
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    // Two gateways on one file (a restart overlapping the old process) wait for each other's writes.
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
-    const one = (name: string, columns: readonly string[]): Statement =>
-      this.db.prepare<SqlValue[], Record<string, unknown>>(
-        insertSql(name, columns, [columns.map(() => null)], DIALECT).text,
-      );
-    this.insertRequest = one('requests', REQUEST_COLUMNS);
-    this.insertAttempt = one('attempts', ATTEMPT_COLUMNS);
-    this.writeBatch = this.db.transaction((batch: readonly StoredRequest[]) => {
-      for (const r of batch) {
-        this.insertRequest.run(...requestRow(r));
-        for (const a of attemptRows(r)) this.insertAttempt.run(...a);
-      }
-    });
-  }
-
-  /** `PRAGMA user_version` is the schema version; each migration and its version bump in one transaction. */
-  private migrate(): void {
-    this.db
-      .transaction(() => {
-        const current = Number(this.db.pragma('user_version', { simple: true }));
-        for (const m of migrations(table, DIALECT)) {
-          if (m.version <= current) continue;
-          for (const statement of m.sql) this.db.exec(statement);
-          this.db.pragma(`user_version = ${m.version}`);
-        }
-      })
-      .immediate();
-  }
-
-  private run(sql: Sql): Record<string, unknown>[] {
-    let statement = this.statements.get(sql.text);
-    if (!statement) {
-      statement = this.db.prepare<SqlValue[], Record<string, unknown>>(sql.text);
-      // Bounded: the query shapes are few (filters present or not), but never let it grow.
-      if (this.statements.size < 256) this.statements.set(sql.text, statement);
-    }
-    return statement.all(...sql.values);
-  }
-
-  insert(batch: readonly StoredRequest[]): Promise<void> {
-    return this.attempt(() => this.writeBatch(batch));
-  }
-
-  recent(filter: RecentFilter): Promise<StoredRequest[]> {
-    return this.attempt(() => this.run(recentSql('requests', filter, DIALECT)).map(fromRow));
-  }
-
-  stats(query: StatsQuery): Promise<StatsGroup[]> {
-    return this.attempt(() => {
-      const q = statsSql(table, query, DIALECT);
-      return assembleStats(query.by, {
-        summary: this.run(q.summary),
-        errors: this.run(q.errors),
-        latency: this.run(q.latency),
-        ...(q.ttft ? { ttft: this.run(q.ttft) } : {}),
-      });
-    });
-  }
-
-  prune(limits: PruneLimits): Promise<number> {
-    return this.attempt(() =>
-      this.db.transaction(() => {
-        let deleted = this.db.prepare('DELETE FROM requests WHERE time_ms < ?').run(limits.before).changes;
-        this.db.prepare('DELETE FROM attempts WHERE time_ms < ?').run(limits.before);
-        // The newest maxRows stay: everything at or below the id just past them goes.
-        const edge = this.db
-          .prepare('SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET ?')
-          .get(limits.maxRows) as { id: number } | undefined;
-        if (edge) {
-          deleted += this.db.prepare('DELETE FROM requests WHERE id <= ?').run(edge.id).changes;
-          // Attempts older than the oldest request kept belong to requests deleted.
-          this.db.prepare('DELETE FROM attempts WHERE time_ms < (SELECT MIN(time_ms) FROM requests)').run();
-        }
-        return deleted;
-      })(),
-    );
-  }
-
-  close(): Promise<void> {
-    if (this.db.open) this.db.close();
-    return Promise.resolve();
-  }
-
-  private attempt<T>(work: () => T): Promise<T> {
+  static async open(path: string): Promise<SqliteStore> {
+    mkdirSync(dirname(path), { recursive: true });
+    const store = new SqliteStore(path);
     try {
-      return Promise.resolve(work());
+      await store.thread().migrated;
     } catch (error) {
-      return Promise.reject(error as Error);
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** The thread, started (and its migrations queued first) if it is not running. */
+  private thread(): { worker: Worker; migrated: Promise<unknown> } {
+    if (this.worker) return { worker: this.worker, migrated: Promise.resolve() };
+    const worker = new Worker(SQLITE_THREAD_SOURCE, {
+      eval: true,
+      workerData: { path: this.path, requireFrom: import.meta.url },
+    });
+    // A gateway that forgets to close its store must still be able to exit.
+    worker.unref();
+    worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(`SQLite: ${m.error}`));
+      else p.resolve(m.result);
+    });
+    const stopped = (error: Error): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (error) => stopped(error));
+    worker.on('exit', (code) => stopped(new Error(`the SQLite thread stopped (exit code ${code})`)));
+    this.worker = worker;
+    const migrated = this.post(worker, 'migrate', migrations(table, DIALECT));
+    migrated.catch(() => undefined); // the caller that started the thread reports it; later calls fail on their own
+    return { worker, migrated };
+  }
+
+  private post(worker: Worker, op: string, arg: unknown): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, op, arg });
+    });
+  }
+
+  private call(op: 'write' | 'read', arg: unknown): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('the SQLite store is closed'));
+    return this.post(this.thread().worker, op, arg);
+  }
+
+  private async write(statements: { text: string; rows: SqlValue[][] }[]): Promise<number[]> {
+    return (await this.call('write', statements)) as number[];
+  }
+
+  private async read(queries: Sql[]): Promise<Row[][]> {
+    return (await this.call('read', queries)) as Row[][];
+  }
+
+  async insert(batch: readonly StoredRequest[]): Promise<void> {
+    await this.write([
+      { text: INSERT_REQUEST, rows: batch.map(requestRow) },
+      { text: INSERT_ATTEMPT, rows: batch.flatMap(attemptRows) },
+    ]);
+  }
+
+  async recent(filter: RecentFilter): Promise<StoredRequest[]> {
+    const [rows] = await this.read([recentSql('requests', filter, DIALECT)]);
+    return rows!.map(fromRow);
+  }
+
+  async stats(query: StatsQuery): Promise<StatsGroup[]> {
+    const q = statsSql(table, query, DIALECT);
+    const [summary, errors, latency, ttft] = await this.read([
+      q.summary,
+      q.errors,
+      q.latency,
+      ...(q.ttft ? [q.ttft] : []),
+    ]);
+    return assembleStats(query.by, {
+      summary: summary!,
+      errors: errors!,
+      latency: latency!,
+      ...(ttft ? { ttft } : {}),
+    });
+  }
+
+  async prune(limits: PruneLimits): Promise<number> {
+    const [byAge = 0, , byCount = 0] = await this.write([
+      { text: 'DELETE FROM requests WHERE time_ms < ?', rows: [[limits.before]] },
+      { text: 'DELETE FROM attempts WHERE time_ms < ?', rows: [[limits.before]] },
+      // The newest maxRows stay: everything at or below the id just past them goes.
+      {
+        text: 'DELETE FROM requests WHERE id <= (SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET ?)',
+        rows: [[limits.maxRows]],
+      },
+      // Attempts older than the oldest request kept belong to requests deleted.
+      { text: 'DELETE FROM attempts WHERE time_ms < (SELECT MIN(time_ms) FROM requests)', rows: [[]] },
+    ]);
+    return byAge + byCount;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    try {
+      await this.post(worker, 'close', null);
+    } finally {
+      await worker.terminate();
     }
   }
 }

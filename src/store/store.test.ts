@@ -67,7 +67,7 @@ let pgCount = 0;
 const backends: Backend[] = [
   {
     name: 'sqlite',
-    open: () => Promise.resolve(new SqliteStore(join(dir, `t${sqliteCount++}.db`))),
+    open: () => SqliteStore.open(join(dir, `t${sqliteCount++}.db`)),
     cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   },
   {
@@ -227,13 +227,26 @@ describe.each(backends)('request store migrations: $name', (backend) => {
       await again.close();
     } else {
       const path = join(dir, 'reopen.db');
-      const first = new SqliteStore(path);
+      const first = await SqliteStore.open(path);
       await first.insert([request({ time: T0 })]);
       await first.close();
-      const second = new SqliteStore(path);
+      const second = await SqliteStore.open(path);
       expect(await second.recent({ limit: 5 })).toHaveLength(1);
       await second.close();
     }
+  });
+});
+
+describe('SQLite thread', () => {
+  it('is started again when it dies', async () => {
+    const store = await SqliteStore.open(join(dir, 'thread.db'));
+    await store.insert([request({ time: T0 })]);
+    const worker = (store as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    await worker.terminate();
+    await store.insert([request({ time: T0 + 1 })]);
+    expect((await store.recent({ limit: 5 })).map((r) => r.time - T0)).toEqual([1, 0]);
+    await store.close();
+    await expect(store.recent({ limit: 1 })).rejects.toThrow(/closed/);
   });
 });
 
