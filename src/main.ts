@@ -70,7 +70,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   // The request store: a subscriber that writes off the request path (src/store/).
   const store = config.store.enabled
     ? startRequestStore({
-        settings: config.store,
+        config,
         events,
         clock,
         wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),

@@ -2,7 +2,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock, Random } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
-import type { StoreSettings } from '../config/types.js';
+import { secretScrubberFor } from '../config/secrets.js';
+import type { ResolvedConfig } from '../config/types.js';
 import { openRequestStore } from './open.js';
 import { StoreRecorder, type RecorderCounters } from './recorder.js';
 
@@ -10,7 +11,7 @@ export { StoreRecorder } from './recorder.js';
 export type { RequestStore, StoredRequest, StatsGroup } from './types.js';
 
 export function startRequestStore(deps: {
-  settings: StoreSettings;
+  config: ResolvedConfig;
   events: EventBus;
   clock: Clock;
   wallNow: () => number;
@@ -18,15 +19,18 @@ export function startRequestStore(deps: {
   log?: (line: string) => void;
 }): StoreRecorder {
   const log = deps.log ?? ((line: string) => console.error(line));
+  const settings = deps.config.store;
+  const scrubber = secretScrubberFor(deps.config);
   return new StoreRecorder({
-    open: () => openRequestStore(deps.settings, log),
+    open: () => openRequestStore(settings, log),
     events: deps.events,
     clock: deps.clock,
     wallNow: deps.wallNow,
     random: deps.random,
-    batch: deps.settings.batch,
-    retention: deps.settings.retention,
+    batch: settings.batch,
+    retention: settings.retention,
     log,
+    scrub: (text) => scrubber.scrub(text),
   });
 }
 

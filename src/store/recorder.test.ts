@@ -133,6 +133,25 @@ describe('StoreRecorder', () => {
     });
   });
 
+  it('scrubs and clips the text that may come from upstream (outcome, reasons, trace results)', async () => {
+    const { store, events, step } = setup({ scrub: (t) => t.replaceAll('sk-secret', '[redacted]') });
+    await step(0);
+    events.publish('request.ended', {
+      ...ended(1),
+      status: 400,
+      outcome: `sk-secret${'x'.repeat(1_000)}`,
+      fallbackReason: 'p/a: sk-secret',
+      warnings: ['sk-secret dropped'],
+      trace: [{ target: 'p/a', action: 'attempt', result: 'code sk-secret', ms: 1 }],
+    });
+    await step(1_000);
+    const [record] = store.batches.flat();
+    expect(record!.outcome).toBe(`[redacted]${'x'.repeat(191)}`);
+    expect(record!.fallbackReason).toBe('p/a: [redacted]');
+    expect(record!.warnings).toEqual(['[redacted] dropped']);
+    expect(record!.trace).toEqual([{ target: 'p/a', action: 'attempt', result: 'code [redacted]', ms: 1 }]);
+  });
+
   it('keeps a bounded queue while the store fails, counts and logs what it drops, retries with backoff', async () => {
     const { store, recorder, publish, step, logs } = setup();
     await step(0);

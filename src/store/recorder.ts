@@ -23,6 +23,11 @@ export interface RecorderOptions {
   batch: { maxSize: number; flushIntervalMs: number; maxQueued: number };
   retention: { maxAgeMs: number; maxRows: number; pruneIntervalMs: number };
   log?: (line: string) => void;
+  /**
+   * Redacts configured secrets from text that may come from upstream (a provider's error code becomes
+   * the outcome). Nothing stored may contain a secret, even one a hostile upstream echoes back.
+   */
+  scrub?: (text: string) => string;
 }
 
 export interface RecorderCounters {
@@ -56,9 +61,11 @@ export class StoreRecorder {
   private closed = false;
   private readonly unsubscribe: () => void;
   private readonly log: (line: string) => void;
+  private readonly scrub: (text: string) => string;
 
   constructor(private readonly options: RecorderOptions) {
     this.log = options.log ?? ((line) => console.error(line));
+    this.scrub = options.scrub ?? ((text) => text);
     this.unsubscribe = options.events.subscribe('request.ended', (event) => this.enqueue(event));
     this.arm(0);
   }
@@ -161,7 +168,7 @@ export class StoreRecorder {
   private async writeBatch(store: RequestStore): Promise<boolean> {
     const batch = this.queue.slice(0, this.options.batch.maxSize);
     try {
-      await store.insert(batch.map(toRecord));
+      await store.insert(batch.map((p) => toRecord(p, this.scrub)));
     } catch (error) {
       this.failed(`writing ${batch.length} records failed`, error);
       return false;
@@ -234,8 +241,18 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The stored record of a request: only what the event carries (no secret, no prompt, no completion). */
-export function toRecord({ event: e, time }: Pending): StoredRequest {
+/** Longest text kept in a field that may come from upstream (an error code, a reason). */
+const MAX_TEXT = 200;
+
+/**
+ * The stored record of a request: only what the event carries (no prompt, no completion), with the
+ * text that may come from upstream scrubbed of secrets and clipped.
+ */
+export function toRecord(
+  { event: e, time }: Pending,
+  scrub: (text: string) => string = (t) => t,
+): StoredRequest {
+  const clean = (text: string): string => scrub(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text);
   return {
     time,
     requestId: e.requestId,
@@ -244,7 +261,7 @@ export function toRecord({ event: e, time }: Pending): StoredRequest {
     endpoint: e.endpoint,
     stream: e.stream,
     status: e.status,
-    outcome: e.outcome,
+    outcome: clean(e.outcome),
     ...(e.target !== undefined ? { target: e.target } : {}),
     ...(e.provider !== undefined ? { provider: e.provider } : {}),
     ...(e.model !== undefined ? { model: e.model } : {}),
@@ -253,8 +270,8 @@ export function toRecord({ event: e, time }: Pending): StoredRequest {
     ...(e.ttftMs !== undefined ? { ttftMs: e.ttftMs } : {}),
     ...(e.tokens ? { tokens: e.tokens } : {}),
     ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
-    ...(e.fallbackReason ? { fallbackReason: e.fallbackReason } : {}),
-    ...(e.warnings ? { warnings: e.warnings } : {}),
-    trace: [...e.trace],
+    ...(e.fallbackReason ? { fallbackReason: clean(e.fallbackReason) } : {}),
+    ...(e.warnings ? { warnings: e.warnings.map(clean) } : {}),
+    trace: e.trace.map((t) => ({ ...t, result: clean(t.result) })),
   };
 }
