@@ -145,8 +145,25 @@ describe('GET /v1/switchyard/stats', () => {
     expect(m.tokens).toMatchObject({ prompt: expect.any(Number) as number });
   });
 
+  it('as a time series (bucket=): each group per bucket, with the bucket start', async () => {
+    const body = (await get('/v1/switchyard/stats?window=15m&by=target&bucket=1m')).json() as {
+      bucketMs: number;
+      data: { start: string; group: string; count: number }[];
+    };
+    expect(body.bucketMs).toBe(60_000);
+    const primary = body.data.filter((g) => g.group === 'primary/model-a');
+    expect(primary.reduce((n, g) => n + g.count, 0)).toBe(4);
+    for (const g of body.data) expect(Date.parse(g.start)).toBeGreaterThan(0);
+  });
+
   it('answers bad parameters with a 400', async () => {
-    for (const q of ['by=color', 'window=forever', 'window=40d', 'window=1h&since=0']) {
+    for (const q of [
+      'by=color',
+      'window=forever',
+      'window=40d',
+      'window=1h&since=0',
+      'window=7d&bucket=1s',
+    ]) {
       expect((await get(`/v1/switchyard/stats?${q}`)).status, q).toBe(400);
     }
   });
@@ -178,6 +195,9 @@ describe('switchyard stats (the CLI)', () => {
     const primary = lines.find((l) => l.startsWith('primary/model-a'))!;
     expect(primary).toMatch(/^primary\/model-a\s+4\s+50\.0%/);
     expect(primary).toMatch(/upstream_503×2$/);
+    const series = await run(['--url', h.gateway.url, '--key', OPS, '--by', 'route', '--bucket', '1m']);
+    expect(series.out.split('\n')[1]).toMatch(/^FROM\s+ROUTE\s+COUNT/);
+    expect(series.out.split('\n')[2]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+m\s+\d/);
   });
 
   it('says what the gateway answered when it refuses, and exits 1', async () => {

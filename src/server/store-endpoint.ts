@@ -69,6 +69,7 @@ export async function handleStats(ctx: RequestContext): Promise<void> {
       by: query.by,
       ...(query.route !== undefined ? { route: query.route } : {}),
       ...(query.key !== undefined ? { key: query.key } : {}),
+      ...(query.bucketMs !== undefined ? { bucketMs: query.bucketMs } : {}),
       data: groups,
     },
     { 'cache-control': 'no-store' },

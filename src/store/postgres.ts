@@ -156,7 +156,7 @@ export class PostgresStore implements RequestStore {
       this.all(q.latency),
       q.ttft ? this.all(q.ttft) : Promise.resolve(undefined),
     ]);
-    return assembleStats(query.by, { summary, errors, latency, ...(ttft ? { ttft } : {}) });
+    return assembleStats(query, { summary, errors, latency, ...(ttft ? { ttft } : {}) });
   }
 
   async prune(limits: PruneLimits): Promise<number> {

@@ -11,6 +11,8 @@ export const MAX_WINDOW_MS = 31 * 24 * 3_600_000;
 const DEFAULT_WINDOW_MS = 3_600_000;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const GROUPS: readonly StatsGroupBy[] = ['route', 'target', 'model', 'key'];
+/** A time series has at most this many buckets. */
+export const MAX_BUCKETS = 1_000;
 
 /** `15m`, `1h`, `90s`, `7d`, `500ms`. */
 export function parseDuration(text: string, param: string): number {
@@ -93,11 +95,12 @@ export function parseRecentQuery(params: URLSearchParams): RecentFilter {
 }
 
 /**
- * GET /v1/switchyard/stats?window=15m&by=route|target|model|key&route=&key=, or since=&until= instead
- * of window (until defaults to now, since to until − window; window defaults to 1h).
+ * GET /v1/switchyard/stats?window=15m&by=route|target|model|key&route=&key=&bucket=, or since=&until=
+ * instead of window (until defaults to now, since to until − window; window defaults to 1h); bucket
+ * (e.g. 1m) makes it a time series.
  */
 export function parseStatsQuery(params: URLSearchParams, now: number): StatsQuery {
-  const v = read(params, ['window', 'by', 'since', 'until', 'route', 'key']);
+  const v = read(params, ['window', 'by', 'since', 'until', 'route', 'key', 'bucket']);
   const by = (v.get('by') ?? 'route') as StatsGroupBy;
   if (!GROUPS.includes(by)) throw invalidRequest(`\`by\` must be one of ${GROUPS.join(', ')}.`, 'by');
   if (v.has('window') && v.has('since')) {
@@ -109,7 +112,12 @@ export function parseStatsQuery(params: URLSearchParams, now: number): StatsQuer
     range.since ?? until - (v.has('window') ? parseDuration(v.get('window')!, 'window') : DEFAULT_WINDOW_MS);
   if (since >= until) throw invalidRequest('`since` must be before `until`.', 'since');
   if (until - since > MAX_WINDOW_MS) throw invalidRequest('The window may span at most 31d.', 'since');
+  const bucketMs = v.has('bucket') ? parseDuration(v.get('bucket')!, 'bucket') : undefined;
+  if (bucketMs !== undefined && (until - since) / bucketMs > MAX_BUCKETS) {
+    throw invalidRequest(`\`bucket\` would cut the window into more than ${MAX_BUCKETS} buckets.`, 'bucket');
+  }
   return {
+    ...(bucketMs !== undefined ? { bucketMs } : {}),
     since,
     until,
     by,

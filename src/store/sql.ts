@@ -249,7 +249,12 @@ export function statsSql(
 ): { summary: Sql; errors: Sql; latency: Sql; ttft?: Sql } {
   const attempts = q.by === 'target';
   const from = table(attempts ? 'attempts' : 'requests');
-  const group = { route: 'route', target: 'target', model: 'model', key: 'key_name' }[q.by];
+  const column = { route: 'route', target: 'target', model: 'model', key: 'key_name' }[q.by];
+  // A time series: the bucket's number since the window's start (integer division on both backends;
+  // both numbers are validated integers, written inline so that neither backend has to infer a type).
+  const bucket = q.bucketMs ? `((time_ms - ${bucketOrigin(q)}) / ${Math.trunc(q.bucketMs)})` : '0';
+  // (A constant in GROUP BY would be read as a column position.)
+  const keys = q.bucketMs ? `${bucket}, ${column}` : column;
   const where = (p: Params): string => {
     const w = [`time_ms >= ${p.add(q.since)}`, `time_ms < ${p.add(q.until)}`];
     if (q.route !== undefined) w.push(`route = ${p.add(q.route)}`);
@@ -262,22 +267,23 @@ export function statsSql(
   };
   const summary = build(
     (p) =>
-      `SELECT ${group} AS g, COUNT(*) AS n, SUM(ok) AS ok, ${attempts ? '0' : 'SUM(fallback)'} AS fallbacks,` +
-      ` SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion, SUM(cost_usd) AS cost` +
-      ` FROM ${from} WHERE ${where(p)} GROUP BY ${group}`,
+      `SELECT ${bucket} AS b, ${column} AS g, COUNT(*) AS n, SUM(ok) AS ok,` +
+      ` ${attempts ? '0' : 'SUM(fallback)'} AS fallbacks, SUM(prompt_tokens) AS prompt,` +
+      ` SUM(completion_tokens) AS completion, SUM(cost_usd) AS cost` +
+      ` FROM ${from} WHERE ${where(p)} GROUP BY ${keys}`,
   );
   const errors = build(
     (p) =>
-      `SELECT ${group} AS g, error_class AS c, COUNT(*) AS n FROM ${from}` +
-      ` WHERE ${where(p)} AND ok = 0 GROUP BY ${group}, error_class`,
+      `SELECT ${bucket} AS b, ${column} AS g, error_class AS c, COUNT(*) AS n FROM ${from}` +
+      ` WHERE ${where(p)} AND ok = 0 GROUP BY ${keys}, error_class`,
   );
-  const percentile = (column: string): Sql =>
+  const percentile = (value: string): Sql =>
     build(
       (p) =>
-        `SELECT g, v, rn, n FROM (SELECT ${group} AS g, ${column} AS v,` +
-        ` ROW_NUMBER() OVER (PARTITION BY ${group} ORDER BY ${column}) AS rn,` +
-        ` COUNT(*) OVER (PARTITION BY ${group}) AS n` +
-        ` FROM ${from} WHERE ${where(p)} AND ${column} IS NOT NULL) AS ranked` +
+        `SELECT b, g, v, rn, n FROM (SELECT ${bucket} AS b, ${column} AS g, ${value} AS v,` +
+        ` ROW_NUMBER() OVER (PARTITION BY ${keys} ORDER BY ${value}) AS rn,` +
+        ` COUNT(*) OVER (PARTITION BY ${keys}) AS n` +
+        ` FROM ${from} WHERE ${where(p)} AND ${value} IS NOT NULL) AS ranked` +
         ` WHERE ${PERCENTILES.map((pc) => `rn = (n * ${pc} + 99) / 100`).join(' OR ')}`,
     );
   return {
@@ -288,18 +294,32 @@ export function statsSql(
   };
 }
 
-/** Puts the rows of `statsSql`'s queries together, groups ordered by count (largest first). */
+/** Buckets line up on whole multiples of their size since the epoch (a 1m bucket starts at :00). */
+function bucketOrigin(q: Pick<StatsQuery, 'since' | 'bucketMs'>): number {
+  const since = Math.trunc(q.since);
+  return q.bucketMs ? since - (since % Math.trunc(q.bucketMs)) : since;
+}
+
+/**
+ * Puts the rows of `statsSql`'s queries together: groups ordered by count (largest first), or, for a
+ * time series, by bucket first.
+ */
 export function assembleStats(
-  by: StatsQuery['by'],
+  q: Pick<StatsQuery, 'by' | 'since' | 'bucketMs'>,
   rows: { summary: Row[]; errors: Row[]; latency: Row[]; ttft?: Row[] },
 ): StatsGroup[] {
-  const unit = by === 'target' ? 'attempt' : 'request';
-  const groups = new Map<string | null, StatsGroup>();
+  const unit = q.by === 'target' ? 'attempt' : 'request';
+  const groups = new Map<string, StatsGroup & { bucket: number }>();
+  const id = (r: Row): string =>
+    `${Number(r.b)}\u0000${r.g === null || r.g === undefined ? '\u0001' : String(r.g)}`;
   for (const r of rows.summary) {
     const count = Number(r.n);
     const ok = Number(r.ok ?? 0);
     const cost = num(r.cost) ?? 0;
-    groups.set(str(r.g) ?? null, {
+    const bucket = Number(r.b);
+    groups.set(id(r), {
+      ...(q.bucketMs ? { start: new Date(bucketOrigin(q) + bucket * q.bucketMs).toISOString() } : {}),
+      bucket,
       group: str(r.g) ?? null,
       unit,
       count,
@@ -316,12 +336,12 @@ export function assembleStats(
     });
   }
   for (const r of rows.errors) {
-    const g = groups.get(str(r.g) ?? null);
+    const g = groups.get(id(r));
     if (g) g.errorsByClass[str(r.c) ?? 'unknown'] = Number(r.n);
   }
   const place = (list: Row[], pick: (g: StatsGroup) => Percentiles | null): void => {
     for (const r of list) {
-      const target = groups.get(str(r.g) ?? null);
+      const target = groups.get(id(r));
       const ps = target ? pick(target) : null;
       if (!ps) continue;
       const n = Number(r.n);
@@ -333,7 +353,9 @@ export function assembleStats(
   };
   place(rows.latency, (g) => g.latencyMs);
   if (rows.ttft) place(rows.ttft, (g) => g.ttftMs);
-  return [...groups.values()].sort(
-    (a, b) => b.count - a.count || String(a.group).localeCompare(String(b.group)),
-  );
+  return [...groups.values()]
+    .sort(
+      (a, b) => a.bucket - b.bucket || b.count - a.count || String(a.group).localeCompare(String(b.group)),
+    )
+    .map(({ bucket: _bucket, ...group }) => group);
 }

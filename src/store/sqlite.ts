@@ -139,7 +139,7 @@ export class SqliteStore implements RequestStore {
       q.latency,
       ...(q.ttft ? [q.ttft] : []),
     ]);
-    return assembleStats(query.by, {
+    return assembleStats(query, {
       summary: summary!,
       errors: errors!,
       latency: latency!,

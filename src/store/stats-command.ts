@@ -14,12 +14,14 @@ export const STATS_USAGE = `Usage: switchyard stats [options]
   --until T       until this time (default now)
   --by G          route, target (every attempt), model or key (default route)
   --route R       only this route
+  --bucket B      a time series: one line per group and bucket of B (e.g. 1m)
   --json          print the API's JSON instead of a table`;
 
 interface StatsBody {
   since: string;
   until: string;
   by: string;
+  bucketMs?: number;
   data: StatsGroup[];
 }
 
@@ -53,6 +55,7 @@ export async function runStats(argv: string[], io: StatsIO): Promise<number> {
         until: { type: 'string' },
         by: { type: 'string' },
         route: { type: 'string' },
+        bucket: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -67,7 +70,7 @@ export async function runStats(argv: string[], io: StatsIO): Promise<number> {
   }
   const base = (values.url ?? io.env.SWITCHYARD_URL ?? 'http://127.0.0.1:4000').replace(/\/+$/, '');
   const query = new URLSearchParams();
-  for (const name of ['window', 'since', 'until', 'by', 'route'] as const) {
+  for (const name of ['window', 'since', 'until', 'by', 'route', 'bucket'] as const) {
     const v = values[name];
     if (v !== undefined) query.set(name, v);
   }
@@ -113,10 +116,12 @@ const ms = (v: number | null | undefined): string =>
 const usd = (v: number | null): string => (v === null ? '-' : v === 0 ? '0' : v.toPrecision(3));
 const pcts = (p: Percentiles | null): string[] => (p ? [ms(p.p50), ms(p.p95), ms(p.p99)] : ['-', '-', '-']);
 
-/** The table: one line per group, numbers right-aligned, errors by class last. */
+/** The table: one line per group (and bucket), numbers right-aligned, errors by class last. */
 export function formatStats(body: StatsBody): string {
   const unit = body.by === 'target' ? 'attempts' : 'requests';
+  const series = body.bucketMs !== undefined;
   const head = [
+    ...(series ? ['FROM'] : []),
     body.by.toUpperCase(),
     'COUNT',
     'OK%',
@@ -133,6 +138,7 @@ export function formatStats(body: StatsBody): string {
     'ERRORS',
   ];
   const rows = body.data.map((g) => [
+    ...(series ? [(g.start ?? '').replace(/\.\d+Z$/, 'Z')] : []),
     g.group ?? '(none)',
     String(g.count),
     `${(g.successRate * 100).toFixed(1)}%`,
@@ -150,10 +156,13 @@ export function formatStats(body: StatsBody): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) =>
+        i <= (series ? 1 : 0) || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!),
+      )
       .join('  ')
       .trimEnd();
-  const title = `${unit} by ${body.by}, ${body.since} → ${body.until}`;
+  const every = series ? `, every ${body.bucketMs! / 1000} s` : '';
+  const title = `${unit} by ${body.by}, ${body.since} → ${body.until}${every}`;
   if (!rows.length) return `${title}\n(no ${unit} in this window)\n`;
   return [title, line(head), ...rows.map(line)].join('\n') + '\n';
 }

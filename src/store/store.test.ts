@@ -203,6 +203,31 @@ describe.each(backends)('request store aggregates: $name', (backend) => {
     expect((await store.stats({ since: T0, until: T0 + 11, by: 'route', route: 'm' }))[0]!.count).toBe(10);
   });
 
+  it('as a time series: one entry per bucket and group, empty buckets absent', async () => {
+    // Buckets of 50 ms from T0: requests 1–49, 50–99 (failures 91–99), 100 (failed); 200–202; 300.
+    const series = await store.stats({ since: T0, until: T0 + 400, by: 'route', bucketMs: 50 });
+    expect(series.map((g) => [g.start, g.group, g.count, g.ok])).toEqual([
+      [new Date(T0).toISOString(), 'm', 49, 49],
+      [new Date(T0 + 50).toISOString(), 'm', 50, 41],
+      [new Date(T0 + 100).toISOString(), 'm', 1, 0],
+      [new Date(T0 + 200).toISOString(), 's', 3, 3],
+      [new Date(T0 + 300).toISOString(), 'm', 1, 1],
+    ]);
+    expect(series[1]!.errorsByClass).toEqual({ upstream_503: 5, first_token_timeout: 4 });
+    expect(series[1]!.latencyMs).toEqual({ p50: 74, p95: 97, p99: 99 });
+    // Buckets line up on multiples of their size: a window from T0 + 10 still starts its first at T0.
+    const aligned = await store.stats({ since: T0 + 10, until: T0 + 60, by: 'route', bucketMs: 50 });
+    expect(aligned.map((g) => [g.start, g.count])).toEqual([
+      [new Date(T0).toISOString(), 40],
+      [new Date(T0 + 50).toISOString(), 10],
+    ]);
+    const targets = await store.stats({ since: T0 + 250, until: T0 + 350, by: 'target', bucketMs: 50 });
+    expect(targets.map((g) => [g.start, g.group, g.ok])).toEqual([
+      [new Date(T0 + 300).toISOString(), 'backup/model-b', 1],
+      [new Date(T0 + 300).toISOString(), 'primary/model-a', 0],
+    ]);
+  });
+
   it('prunes by age, then by row count, requests and attempts alike', async () => {
     expect(await store.prune({ before: T0 + 51, maxRows: 1_000 })).toBe(50);
     expect((await store.recent({ limit: 1_000 })).length).toBe(54);

@@ -61,6 +61,11 @@ export interface StatsQuery {
   by: StatsGroupBy;
   route?: string;
   key?: string;
+  /**
+   * A time series: one entry per group and bucket of this many ms (empty buckets absent). Buckets line
+   * up on whole multiples of their size since the epoch, so the first may start before `since`.
+   */
+  bucketMs?: number;
 }
 
 export interface Percentiles {
@@ -75,6 +80,8 @@ export interface Percentiles {
  * shows even when failover saved every request.
  */
 export interface StatsGroup {
+  /** Time series only: the start of the bucket (ISO 8601). */
+  start?: string;
   /** The route, target, model or key name (null: requests without a key, or that reached no target). */
   group: string | null;
   unit: 'request' | 'attempt';
