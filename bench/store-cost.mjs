@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../dist/core/events.js';
+import { SecretScrubber } from '../dist/core/secret-scrubber.js';
 import { StoreRecorder, toRecord } from '../dist/store/recorder.js';
 import { SqliteStore } from '../dist/store/sqlite.js';
 import { PostgresStore } from '../dist/store/postgres.js';
@@ -61,6 +62,15 @@ const event = (i) => ({
 // time (eventLoopUtilization) bounds what it costs the gateway's own thread (it also counts time the
 // thread was runnable but preempted, on a loaded machine); the rest runs elsewhere (the SQLite
 // thread, the PostgreSQL server). Process CPU covers every thread of this process.
+// As a gateway with three providers and two keys scrubs what may come from upstream.
+const scrubber = new SecretScrubber([
+  'sk-proj-Abc123Def456Ghi789Jkl012Mno345',
+  'sk-ant-api03-Zyx987Wvu654Tsr321Qpo098',
+  'AIzaSyB-Gemini0Key1With2Some3Length4',
+  'sk-gateway-ops-0001',
+  'sk-gateway-team-0002',
+]);
+const scrub = (text) => scrubber.scrub(text);
 const loopMs = (since) => performance.eventLoopUtilization(since).active;
 async function writeCost(label, store, total) {
   const batches = [];
@@ -74,7 +84,7 @@ async function writeCost(label, store, total) {
   let worst = 0;
   for (const pending of batches) {
     const s = process.hrtime.bigint();
-    await store.insert(pending.map((p) => toRecord(p)));
+    await store.insert(pending.map((p) => toRecord(p, scrub)));
     worst = Math.max(worst, Number(process.hrtime.bigint() - s) / 1e6);
   }
   const wall = Number(process.hrtime.bigint() - t0) / total / 1000;
