@@ -19,6 +19,7 @@ const withStore = (): Parameters<typeof startHarness>[0] => ({
   apiKey: OPS,
   config: {
     store: { path },
+    metrics: { enabled: true },
     keys: [
       { name: 'ops', key: OPS },
       { name: 'team', key: TEAM, models: ['solo'] },
@@ -113,6 +114,14 @@ describe('GET /v1/switchyard/requests', () => {
       expect(res.status, q).toBe(400);
       expect(res.json()).toMatchObject({ error: { type: 'invalid_request_error', param } });
     }
+  });
+
+  it('counts what the recorder wrote, dropped and holds on /metrics', async () => {
+    const metrics = (await get('/metrics')).text;
+    expect(metrics).toMatch(/^switchyard_store_records_written_total 3$/m);
+    expect(metrics).toMatch(/^switchyard_store_records_dropped_total 0$/m);
+    expect(metrics).toMatch(/^switchyard_store_failures_total 0$/m);
+    expect(metrics).toMatch(/^switchyard_store_queued_records 0$/m);
   });
 
   it('needs a key allowed every model, as /metrics does', async () => {
