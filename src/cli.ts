@@ -23,7 +23,8 @@ Commands:
             --scenario NAME|all  --rps N  --duration S  --out DIR (default docs/drill)  --quiet
             --first-token-ms N (default 800)  --hedge-ms N (hedge after N ms, caps raised)
   stats     Print the request store's aggregates from a running gateway (switchyard stats --help).
-            --url URL  --key KEY  --window 1h  --by route|target|model|key
+            --url URL  --key KEY  --window 1h  --by route|target|model|key  --bucket 1m
+            --store FILE|URL  read the store itself (no gateway), e.g. .switchyard/requests.db
   help      This text.
 `;
 

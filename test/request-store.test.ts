@@ -230,6 +230,27 @@ describe('history', () => {
     expect(readdirSync(dir)).toContain('requests.db');
   });
 
+  it('switchyard stats --store reads the file itself, no gateway needed', async () => {
+    let out = '';
+    const code = await runStats(['--store', path, '--by', 'route'], {
+      env: {},
+      out: (t) => (out += t),
+      err: () => undefined,
+    });
+    expect(code).toBe(0);
+    expect(out).toMatch(/^m\s+3\s+100\.0%\s+1\s/m);
+    expect(out).toMatch(/^solo\s+1\s+100\.0%/m);
+    let err = '';
+    const missing = await runStats(['--store', join(dir, 'nope.db')], {
+      env: {},
+      out: () => undefined,
+      err: (t) => (err += t),
+    });
+    expect(missing).toBe(1);
+    expect(err).toContain('no such file');
+    expect(readdirSync(dir)).not.toContain('nope.db');
+  });
+
   it('is absent (404) when the store is off', async () => {
     const off = await startHarness();
     try {

@@ -8,17 +8,16 @@ import pg from 'pg';
 import {
   ATTEMPT_COLUMNS,
   REQUEST_COLUMNS,
-  assembleStats,
   attemptRows,
   fromRow,
   migrations,
   recentSql,
   requestRow,
-  statsSql,
   type Dialect,
   type Sql,
   type SqlValue,
 } from './sql.js';
+import { assembleStats, statsSql } from './stats-sql.js';
 import type {
   PruneLimits,
   RecentFilter,

@@ -1,11 +1,11 @@
 /**
  * The SQL both backends share: the tables (one migration list, two id types), a record ↔ row mapping,
- * and the queries behind `recent()` and `stats()`. Only placeholders (`?` or `$n`) and the id column
+ * and the query behind `recent()` (stats-sql.ts has those behind `stats()`). Only placeholders (`?` or `$n`) and the id column
  * differ between SQLite and PostgreSQL; everything here is plain SQL both understand (window
  * functions included), so the two backends answer the same question the same way.
  */
 import type { TraceEntry } from '../core/trace.js';
-import type { Percentiles, RecentFilter, StatsGroup, StatsQuery, StoredRequest } from './types.js';
+import type { RecentFilter, StoredRequest } from './types.js';
 
 export type SqlValue = string | number | null;
 export interface Sql {
@@ -164,11 +164,12 @@ export function insertSql(table: string, columns: readonly string[], rows: SqlVa
   return { text: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, values };
 }
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
 /** Numbers come back as strings from PostgreSQL's BIGINT and NUMERIC. */
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+export const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+export const str = (v: unknown): string | undefined =>
+  v === null || v === undefined ? undefined : String(v);
 
 export function fromRow(row: Row): StoredRequest {
   const prompt = num(row.prompt_tokens);
@@ -208,7 +209,8 @@ export function fromRow(row: Row): StoredRequest {
   };
 }
 
-class Params {
+/** Values for a statement's placeholders, numbered as they are added. */
+export class Params {
   readonly values: SqlValue[] = [];
   constructor(private readonly d: Dialect) {}
   add(v: SqlValue): string {
@@ -232,130 +234,4 @@ export function recentSql(table: string, f: RecentFilter, d: Dialect): Sql {
     `SELECT * FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
     ` ORDER BY time_ms DESC, id DESC LIMIT ${p.add(f.limit)}`;
   return { text, values: p.values };
-}
-
-const PERCENTILES = [50, 95, 99] as const;
-
-/**
- * The queries behind one `stats()` call: counts and sums per group, failures per group and class, and
- * exact nearest-rank percentiles (the smallest value with at least p% of the group at or below it, as
- * PostgreSQL's percentile_disc) read with ROW_NUMBER over the window's rows. The database sorts;
- * only three rows per group and percentile come back.
- */
-export function statsSql(
-  table: (name: string) => string,
-  q: StatsQuery,
-  d: Dialect,
-): { summary: Sql; errors: Sql; latency: Sql; ttft?: Sql } {
-  const attempts = q.by === 'target';
-  const from = table(attempts ? 'attempts' : 'requests');
-  const column = { route: 'route', target: 'target', model: 'model', key: 'key_name' }[q.by];
-  // A time series: the bucket's number since the window's start (integer division on both backends;
-  // both numbers are validated integers, written inline so that neither backend has to infer a type).
-  const bucket = q.bucketMs ? `((time_ms - ${bucketOrigin(q)}) / ${Math.trunc(q.bucketMs)})` : '0';
-  // (A constant in GROUP BY would be read as a column position.)
-  const keys = q.bucketMs ? `${bucket}, ${column}` : column;
-  const where = (p: Params): string => {
-    const w = [`time_ms >= ${p.add(q.since)}`, `time_ms < ${p.add(q.until)}`];
-    if (q.route !== undefined) w.push(`route = ${p.add(q.route)}`);
-    if (q.key !== undefined) w.push(`key_name = ${p.add(q.key)}`);
-    return w.join(' AND ');
-  };
-  const build = (f: (p: Params) => string): Sql => {
-    const p = new Params(d);
-    return { text: f(p), values: p.values };
-  };
-  const summary = build(
-    (p) =>
-      `SELECT ${bucket} AS b, ${column} AS g, COUNT(*) AS n, SUM(ok) AS ok,` +
-      ` ${attempts ? '0' : 'SUM(fallback)'} AS fallbacks, SUM(prompt_tokens) AS prompt,` +
-      ` SUM(completion_tokens) AS completion, SUM(cost_usd) AS cost` +
-      ` FROM ${from} WHERE ${where(p)} GROUP BY ${keys}`,
-  );
-  const errors = build(
-    (p) =>
-      `SELECT ${bucket} AS b, ${column} AS g, error_class AS c, COUNT(*) AS n FROM ${from}` +
-      ` WHERE ${where(p)} AND ok = 0 GROUP BY ${keys}, error_class`,
-  );
-  const percentile = (value: string): Sql =>
-    build(
-      (p) =>
-        `SELECT b, g, v, rn, n FROM (SELECT ${bucket} AS b, ${column} AS g, ${value} AS v,` +
-        ` ROW_NUMBER() OVER (PARTITION BY ${keys} ORDER BY ${value}) AS rn,` +
-        ` COUNT(*) OVER (PARTITION BY ${keys}) AS n` +
-        ` FROM ${from} WHERE ${where(p)} AND ${value} IS NOT NULL) AS ranked` +
-        ` WHERE ${PERCENTILES.map((pc) => `rn = (n * ${pc} + 99) / 100`).join(' OR ')}`,
-    );
-  return {
-    summary,
-    errors,
-    latency: percentile('latency_ms'),
-    ...(attempts ? {} : { ttft: percentile('ttft_ms') }),
-  };
-}
-
-/** Buckets line up on whole multiples of their size since the epoch (a 1m bucket starts at :00). */
-function bucketOrigin(q: Pick<StatsQuery, 'since' | 'bucketMs'>): number {
-  const since = Math.trunc(q.since);
-  return q.bucketMs ? since - (since % Math.trunc(q.bucketMs)) : since;
-}
-
-/**
- * Puts the rows of `statsSql`'s queries together: groups ordered by count (largest first), or, for a
- * time series, by bucket first.
- */
-export function assembleStats(
-  q: Pick<StatsQuery, 'by' | 'since' | 'bucketMs'>,
-  rows: { summary: Row[]; errors: Row[]; latency: Row[]; ttft?: Row[] },
-): StatsGroup[] {
-  const unit = q.by === 'target' ? 'attempt' : 'request';
-  const groups = new Map<string, StatsGroup & { bucket: number }>();
-  const id = (r: Row): string =>
-    `${Number(r.b)}\u0000${r.g === null || r.g === undefined ? '\u0001' : String(r.g)}`;
-  for (const r of rows.summary) {
-    const count = Number(r.n);
-    const ok = Number(r.ok ?? 0);
-    const cost = num(r.cost) ?? 0;
-    const bucket = Number(r.b);
-    groups.set(id(r), {
-      ...(q.bucketMs ? { start: new Date(bucketOrigin(q) + bucket * q.bucketMs).toISOString() } : {}),
-      bucket,
-      group: str(r.g) ?? null,
-      unit,
-      count,
-      ok,
-      errors: count - ok,
-      successRate: count ? ok / count : 0,
-      fallbacks: Number(r.fallbacks ?? 0),
-      latencyMs: { p50: null, p95: null, p99: null },
-      ttftMs: rows.ttft ? { p50: null, p95: null, p99: null } : null,
-      errorsByClass: {},
-      tokens: { prompt: num(r.prompt) ?? 0, completion: num(r.completion) ?? 0 },
-      costUsd: cost,
-      costPerSuccessUsd: ok ? cost / ok : null,
-    });
-  }
-  for (const r of rows.errors) {
-    const g = groups.get(id(r));
-    if (g) g.errorsByClass[str(r.c) ?? 'unknown'] = Number(r.n);
-  }
-  const place = (list: Row[], pick: (g: StatsGroup) => Percentiles | null): void => {
-    for (const r of list) {
-      const target = groups.get(id(r));
-      const ps = target ? pick(target) : null;
-      if (!ps) continue;
-      const n = Number(r.n);
-      const rn = Number(r.rn);
-      for (const pc of PERCENTILES) {
-        if (rn === Math.floor((n * pc + 99) / 100)) ps[`p${pc}`] = Number(r.v);
-      }
-    }
-  };
-  place(rows.latency, (g) => g.latencyMs);
-  if (rows.ttft) place(rows.ttft, (g) => g.ttftMs);
-  return [...groups.values()]
-    .sort(
-      (a, b) => a.bucket - b.bucket || b.count - a.count || String(a.group).localeCompare(String(b.group)),
-    )
-    .map(({ bucket: _bucket, ...group }) => group);
 }

@@ -13,18 +13,17 @@ import { SQLITE_THREAD_SOURCE } from './sqlite-thread.js';
 import {
   ATTEMPT_COLUMNS,
   REQUEST_COLUMNS,
-  assembleStats,
   attemptRows,
   fromRow,
   insertSql,
   migrations,
   recentSql,
   requestRow,
-  statsSql,
   type Dialect,
   type Sql,
   type SqlValue,
 } from './sql.js';
+import { assembleStats, statsSql } from './stats-sql.js';
 import type {
   PruneLimits,
   RecentFilter,

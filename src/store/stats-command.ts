@@ -1,14 +1,19 @@
 /**
- * `switchyard stats`: the request store's aggregates (GET /v1/switchyard/stats of a running gateway)
- * as a table, one line per route, target, model or key.
+ * `switchyard stats`: the request store's aggregates as a table, one line per route, target, model or
+ * key (and bucket): from a running gateway (GET /v1/switchyard/stats), or read from the store itself
+ * (`--store`), e.g. after a drill.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import type { Percentiles, StatsGroup } from './types.js';
+import { parseStatsQuery } from './query-params.js';
+import type { Percentiles, RequestStore, StatsGroup } from './types.js';
 
 export const STATS_USAGE = `Usage: switchyard stats [options]
   --url URL       the gateway (default $SWITCHYARD_URL or http://127.0.0.1:4000)
   --key KEY       a gateway key allowed every model (default $SWITCHYARD_KEY)
+  --store PATH    read a store directly instead, no gateway needed: a SQLite file
+                  (e.g. .switchyard/requests.db) or a postgres:// URL
   --window W      how far back: 15m, 1h, 7d (default 1h)
   --since T       from this time (ISO 8601 or epoch ms) instead of --window
   --until T       until this time (default now)
@@ -50,6 +55,7 @@ export async function runStats(argv: string[], io: StatsIO): Promise<number> {
       options: {
         url: { type: 'string' },
         key: { type: 'string' },
+        store: { type: 'string' },
         window: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
@@ -68,19 +74,40 @@ export async function runStats(argv: string[], io: StatsIO): Promise<number> {
     io.out(`${STATS_USAGE}\n`);
     return 0;
   }
-  const base = (values.url ?? io.env.SWITCHYARD_URL ?? 'http://127.0.0.1:4000').replace(/\/+$/, '');
   const query = new URLSearchParams();
   for (const name of ['window', 'since', 'until', 'by', 'route', 'bucket'] as const) {
     const v = values[name];
     if (v !== undefined) query.set(name, v);
   }
-  const key = values.key ?? io.env.SWITCHYARD_KEY;
+  const answer = values.store
+    ? await fromStore(values.store, query)
+    : await fromGateway(
+        values.url ?? io.env.SWITCHYARD_URL ?? 'http://127.0.0.1:4000',
+        values.key ?? io.env.SWITCHYARD_KEY,
+        query,
+      );
+  if ('error' in answer) {
+    io.err(`switchyard stats: ${answer.error}\n`);
+    return answer.code;
+  }
+  io.out(values.json ? `${JSON.stringify(answer.body)}\n` : formatStats(answer.body));
+  return 0;
+}
+
+type Answer = { body: StatsBody } | { error: string; code: number };
+
+/** Asks a running gateway (GET /v1/switchyard/stats). */
+async function fromGateway(
+  location: string,
+  key: string | undefined,
+  query: URLSearchParams,
+): Promise<Answer> {
+  const base = location.replace(/\/+$/, '');
   let url: URL;
   try {
     url = new URL(`${base}/v1/switchyard/stats?${query.toString()}`);
   } catch {
-    io.err(`switchyard stats: --url: not a URL: "${base}"\n`);
-    return 2;
+    return { error: `--url: not a URL: "${base}"`, code: 2 };
   }
   let status: number;
   let text: string;
@@ -94,8 +121,7 @@ export async function runStats(argv: string[], io: StatsIO): Promise<number> {
     status = res.statusCode;
     text = await res.body.text();
   } catch (error) {
-    io.err(`switchyard stats: cannot reach ${url.origin}: ${(error as Error).message}\n`);
-    return 1;
+    return { error: `cannot reach ${url.origin}: ${(error as Error).message}`, code: 1 };
   }
   if (status !== 200) {
     let message = text.slice(0, 500);
@@ -104,11 +130,51 @@ export async function runStats(argv: string[], io: StatsIO): Promise<number> {
     } catch {
       // not OpenAI's error shape: show the start of the body as it is
     }
-    io.err(`switchyard stats: ${url.origin} answered ${status}: ${message}\n`);
-    return 1;
+    return { error: `${url.origin} answered ${status}: ${message}`, code: 1 };
   }
-  io.out(values.json ? `${text}\n` : formatStats(JSON.parse(text) as StatsBody));
-  return 0;
+  return { body: JSON.parse(text) as StatsBody };
+}
+
+/**
+ * Reads a store directly, without a gateway (after a drill, or with the gateway down): a SQLite file
+ * that must exist, or a PostgreSQL URL (tables in the `public` schema).
+ */
+async function fromStore(location: string, params: URLSearchParams): Promise<Answer> {
+  let query;
+  try {
+    query = parseStatsQuery(params, Date.now());
+  } catch (error) {
+    return { error: (error as Error).message, code: 2 };
+  }
+  let store: RequestStore;
+  try {
+    if (/^postgres(ql)?:\/\//.test(location)) {
+      const { PostgresStore } = await import('./postgres.js');
+      store = await PostgresStore.open({ url: location, schema: 'public' });
+    } else {
+      if (!existsSync(location)) return { error: `--store: no such file: ${location}`, code: 1 };
+      const { SqliteStore } = await import('./sqlite.js');
+      store = await SqliteStore.open(location);
+    }
+  } catch (error) {
+    return { error: `cannot open the store: ${(error as Error).message}`, code: 1 };
+  }
+  try {
+    const data = await store.stats(query);
+    return {
+      body: {
+        since: new Date(query.since).toISOString(),
+        until: new Date(query.until).toISOString(),
+        by: query.by,
+        ...(query.bucketMs !== undefined ? { bucketMs: query.bucketMs } : {}),
+        data,
+      },
+    };
+  } catch (error) {
+    return { error: `reading the store failed: ${(error as Error).message}`, code: 1 };
+  } finally {
+    await store.close();
+  }
 }
 
 const ms = (v: number | null | undefined): string =>
