@@ -1,8 +1,8 @@
 /**
  * The SQL both backends share: the tables (one migration list, two id types), a record ↔ row mapping,
- * and the query behind `recent()` (stats-sql.ts has those behind `stats()`). Only placeholders (`?` or `$n`) and the id column
- * differ between SQLite and PostgreSQL; everything here is plain SQL both understand (window
- * functions included), so the two backends answer the same question the same way.
+ * and the query behind `recent()` (stats-sql.ts has those behind `stats()`). Only placeholders (`?`
+ * or `$n`) and the id column differ between SQLite and PostgreSQL; everything here is plain SQL both
+ * understand (window functions included), so the two backends answer the same question the same way.
  */
 import type { TraceEntry } from '../core/trace.js';
 import type { RecentFilter, StoredRequest } from './types.js';
