@@ -96,6 +96,15 @@ export const ATTEMPT_COLUMNS = [
 const finite = (n: number | undefined): number | null =>
   typeof n === 'number' && Number.isFinite(n) ? n : null;
 
+/**
+ * A fallback: a successful request answered by another target than the first of its plan (the trace's
+ * first entry), whether the first failed, was skipped (breaker open, cooldown, …) or lost a hedge.
+ */
+export function isFallback(r: StoredRequest): boolean {
+  const first = r.trace[0]?.target;
+  return r.outcome === 'ok' && r.target !== undefined && first !== undefined && r.target !== first;
+}
+
 export function requestRow(r: StoredRequest): SqlValue[] {
   const ok = r.outcome === 'ok';
   return [
@@ -113,7 +122,7 @@ export function requestRow(r: StoredRequest): SqlValue[] {
     r.provider ?? null,
     r.model ?? null,
     r.attempts,
-    r.fallbackReason ? 1 : 0,
+    isFallback(r) ? 1 : 0,
     finite(r.totalMs) ?? 0,
     finite(r.ttftMs),
     finite(r.tokens?.prompt),

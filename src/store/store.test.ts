@@ -127,6 +127,35 @@ describe.each(backends)('request store contract: $name', (backend) => {
   });
 });
 
+describe.each(backends)('request store fallbacks: $name', (backend) => {
+  it('counts a request answered past a skipped first target, not one retried on it', async () => {
+    const store = await backend.open();
+    await store.insert([
+      request({
+        time: T0,
+        fallbackReason: 'primary/model-a: upstream_503',
+        attempts: 2,
+        trace: [
+          { target: 'primary/model-a', action: 'attempt', result: 'upstream_503', ms: 5 },
+          { target: 'primary/model-a', action: 'wait', result: 'backoff', ms: 20 },
+          { target: 'primary/model-a', action: 'attempt', result: 'ok', ms: 50 },
+        ],
+      }),
+      request({
+        time: T0 + 1,
+        target: 'backup/model-b',
+        trace: [
+          { target: 'primary/model-a', action: 'skip', result: 'breaker-open' },
+          { target: 'backup/model-b', action: 'attempt', result: 'ok', ms: 50 },
+        ],
+      }),
+    ]);
+    const [m] = await store.stats({ since: T0, until: T0 + 2, by: 'route' });
+    expect(m).toMatchObject({ count: 2, ok: 2, fallbacks: 1 });
+    await store.close();
+  });
+});
+
 describe.each(backends)('request store aggregates: $name', (backend) => {
   let store: RequestStore;
   beforeAll(async () => {

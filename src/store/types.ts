@@ -90,7 +90,10 @@ export interface StatsGroup {
   errors: number;
   /** ok / count. */
   successRate: number;
-  /** Requests answered by another target than the first (requests only; 0 for attempts). */
+  /**
+   * Successful requests answered by another target than the first of their plan, because it failed,
+   * was skipped (breaker open, cooldown, …) or lost a hedge (requests only; 0 for attempts).
+   */
   fallbacks: number;
   /** Over every request (or attempt) of the group, failed ones included. Exact, nearest-rank. */
   latencyMs: Percentiles;
