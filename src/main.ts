@@ -9,7 +9,6 @@ import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
 import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
-import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { Drain, type DrainSummary } from './server/drain.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
@@ -68,15 +67,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const logger = options.logger ?? (config.server.requestLog ? jsonLinesRequestLogger() : undefined);
   if (logger) logRequests(events, logger);
   // The request store: a subscriber that writes off the request path (src/store/).
-  const store = config.store.enabled
-    ? startRequestStore({
-        config,
-        events,
-        clock,
-        wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
-        random,
-      })
-    : undefined;
+  const store = config.store.enabled ? startRequestStore({ config, events, clock, random }) : undefined;
   if (store && metrics) registerStoreMetrics(metrics.registry, store);
   const drain = new Drain(clock);
   const server = createGatewayServer({

@@ -207,7 +207,8 @@ export class StoreRecorder {
   /** Writes everything queued now (one try per batch, no backoff); false if a write failed. */
   async flush(): Promise<boolean> {
     while (this.busy) await this.busy;
-    if (!this.storeHandle) await this.openStore();
+    // Nothing to write and never opened (a gateway that failed to start): no store to create.
+    if (!this.storeHandle && this.queue.length) await this.openStore();
     const store = this.storeHandle;
     if (!store) return this.queue.length === 0;
     while (this.queue.length) {
