@@ -212,6 +212,13 @@ describe('StoreRecorder', () => {
     expect(events.wants('request.ended')).toBe(false);
   });
 
+  it('close() before anything happened opens no store (a gateway that failed to start)', async () => {
+    let opens = 0;
+    const { recorder } = setup({ open: () => (++opens, Promise.resolve(new FakeStore())) });
+    await recorder.close();
+    expect(opens).toBe(0);
+  });
+
   it('close() with a failing store counts the unwritten records as dropped, and says so', async () => {
     const { store, recorder, publish, step, logs } = setup();
     await step(0);
