@@ -3,7 +3,7 @@
  * SQLite file, the openai SDK. Requests (one failing over) show up in /v1/switchyard/requests and
  * /v1/switchyard/stats, and survive a restart of the gateway on the same file.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -249,6 +249,23 @@ describe('history', () => {
     expect(missing).toBe(1);
     expect(err).toContain('no such file');
     expect(readdirSync(dir)).not.toContain('nope.db');
+  });
+
+  it('a store that cannot be opened does not stop the gateway; the API answers 503 meanwhile', async () => {
+    writeFileSync(join(dir, 'a-file'), '');
+    const broken = await startHarness({ config: { store: { path: join(dir, 'a-file', 'requests.db') } } });
+    try {
+      const reply = await broken.client.chat.completions.create({ model: 'm', messages: userMessage() });
+      expect(reply.choices[0]!.message.content).toBeTruthy();
+      await vi.waitFor(() => expect(broken.gateway.store!.counters.failures).toBeGreaterThan(0));
+      await vi.waitFor(() => expect(broken.gateway.store!.queued).toBe(1));
+      const res = await raw(`${broken.gateway.url}/v1/switchyard/requests`, { method: 'GET' });
+      expect(res.status).toBe(503);
+      expect(res.json()).toMatchObject({ error: { code: 'store_unavailable', type: 'server_error' } });
+    } finally {
+      await broken.close();
+    }
+    expect(broken.gateway.store!.counters.dropped).toBe(1);
   });
 
   it('is absent (404) when the store is off', async () => {
