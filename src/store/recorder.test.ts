@@ -133,7 +133,7 @@ describe('StoreRecorder', () => {
     });
   });
 
-  it('scrubs and clips the text that may come from upstream (outcome, reasons, trace results)', async () => {
+  it('scrubs, clips and cleans the text that may come from upstream (outcome, reasons, trace results)', async () => {
     const { store, events, step } = setup({ scrub: (t) => t.replaceAll('sk-secret', '[redacted]') });
     await step(0);
     events.publish('request.ended', {
@@ -142,14 +142,14 @@ describe('StoreRecorder', () => {
       outcome: `sk-secret${'x'.repeat(1_000)}`,
       fallbackReason: 'p/a: sk-secret',
       warnings: ['sk-secret dropped'],
-      trace: [{ target: 'p/a', action: 'attempt', result: 'code sk-secret', ms: 1 }],
+      trace: [{ target: 'p/a', action: 'attempt', result: 'code sk-secret\u0000\n', ms: 1 }],
     });
     await step(1_000);
     const [record] = store.batches.flat();
     expect(record!.outcome).toBe(`[redacted]${'x'.repeat(191)}`);
     expect(record!.fallbackReason).toBe('p/a: [redacted]');
     expect(record!.warnings).toEqual(['[redacted] dropped']);
-    expect(record!.trace).toEqual([{ target: 'p/a', action: 'attempt', result: 'code [redacted]', ms: 1 }]);
+    expect(record!.trace).toEqual([{ target: 'p/a', action: 'attempt', result: 'code [redacted]??', ms: 1 }]);
   });
 
   it('keeps a bounded queue while the store fails, counts and logs what it drops, retries with backoff', async () => {

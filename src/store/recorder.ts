@@ -244,16 +244,20 @@ function describe(error: unknown): string {
 
 /** Longest text kept in a field that may come from upstream (an error code, a reason). */
 const MAX_TEXT = 200;
+/** Control characters are replaced: PostgreSQL refuses NUL in text, and one bad record would block its batch. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/g;
 
 /**
  * The stored record of a request: only what the event carries (no prompt, no completion), with the
- * text that may come from upstream scrubbed of secrets and clipped.
+ * text that may come from upstream scrubbed of secrets, clipped and rid of control characters.
  */
 export function toRecord(
   { event: e, time }: Pending,
   scrub: (text: string) => string = (t) => t,
 ): StoredRequest {
-  const clean = (text: string): string => scrub(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text);
+  const clean = (text: string): string =>
+    scrub(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text).replace(CONTROL, '?');
   return {
     time,
     requestId: e.requestId,
