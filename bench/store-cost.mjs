@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { EventBus } from '../dist/core/events.js';
 import { SecretScrubber } from '../dist/core/secret-scrubber.js';
 import { StoreRecorder, toRecord } from '../dist/store/recorder.js';
