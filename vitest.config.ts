@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,5 +10,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // Gateways that tests start without the harness keep the request store on (its default): its
+    // SQLite file goes to the temp dir, never into the repository.
+    env: { SWITCHYARD_DATA_DIR: join(tmpdir(), 'switchyard-test-data') },
   },
 });

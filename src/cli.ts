@@ -23,6 +23,9 @@ Commands:
             --scenario NAME|all  --rps N  --duration S  --out DIR (default docs/drill)  --quiet
             --first-token-ms N (default 800)  --hedge-ms N (hedge after N ms, caps raised)
             --slack-webhook URL / --webhook URL (send the gateway's alerts there during the run)
+  stats     Print the request store's aggregates from a running gateway (switchyard stats --help).
+            --url URL  --key KEY  --window 1h  --by route|target|model|key  --bucket 1m
+            --store FILE|URL  read the store itself (no gateway), e.g. .switchyard/requests.db
   help      This text.
 `;
 
@@ -84,6 +87,10 @@ async function main(): Promise<void> {
     case 'drill': {
       const { drillCommand } = await import('./drill/index.js');
       return drillCommand(rest);
+    }
+    case 'stats': {
+      const { statsCommand } = await import('./store/stats-command.js');
+      return statsCommand(rest);
     }
     case '--version':
     case 'version':

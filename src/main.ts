@@ -24,6 +24,7 @@ import type { Env } from './telemetry/tracing-config.js';
 import { startTracing, type Tracing } from './telemetry/tracing.js';
 import { LiveStats } from './telemetry/live-stats.js';
 import { UpstreamClient } from './upstream/client.js';
+import { registerStoreMetrics, startRequestStore, type StoreRecorder } from './store/index.js';
 
 export interface Gateway {
   /** e.g. http://127.0.0.1:4000 — the OpenAI base URL is `${url}/v1`. */
@@ -42,6 +43,8 @@ export interface Gateway {
   monitor: HealthMonitor;
   /** SLO and event alerts, when `alerts.sinks` are configured. */
   alerts: Alerting | undefined;
+  /** The request store's recorder (and, once open, the store), when `store.enabled`. */
+  store: StoreRecorder | undefined;
   /** Requests being served now. */
   readonly inFlight: number;
   /** The operational log (src/telemetry/logger.ts). */
@@ -106,6 +109,9 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const logger = options.logger ?? (config.server.requestLog ? pinoRequestLogger(log) : undefined);
   if (logger) logRequests(events, logger);
   logOperations(events, log);
+  // The request store: a subscriber that writes off the request path (src/store/).
+  const store = config.store.enabled ? startRequestStore({ config, events, clock, random }) : undefined;
+  if (store && metrics) registerStoreMetrics(metrics.registry, store);
   const drain = new Drain(clock);
   const server = createGatewayServer({
     config,
@@ -115,6 +121,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     ...(metrics ? { metrics } : {}),
     onInternalError: options.onInternalError ?? ((err) => log.error({ err }, 'internal error')),
     ...(liveStats ? { liveStats } : {}),
+    ...(store ? { requestStore: store } : {}),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -129,6 +136,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     monitor.stop();
     await client.close();
     await tracing?.shutdown();
+    await store?.close();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -154,6 +162,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     events,
     monitor,
     alerts,
+    store,
     get inFlight() {
       return drain.size;
     },
@@ -165,6 +174,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       monitor.stop();
       await client.close();
       await tracing?.shutdown();
+      await store?.close();
       return summary;
     },
     async close() {
@@ -174,6 +184,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await client.close();
       await tracing?.shutdown();
+      await store?.close();
     },
   };
 }

@@ -60,6 +60,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         m: { targets: ['primary/model-a', 'backup/model-b'] },
         solo: { targets: ['primary/model-a'] },
       },
+      // The request store stays off unless a test asks for it (config.store), so tests write no files.
+      store: { enabled: false },
       ...options.config,
     },
     { env: {} },
@@ -127,7 +129,7 @@ export async function startSimulatedGateway(
 ): Promise<SimulatedGateway> {
   const sim = await startSimulator({ apiKey });
   const gateway = await startGateway(
-    resolveConfig({ server: { port: 0 }, ...config(sim.url) }, { env: {} }),
+    resolveConfig({ server: { port: 0 }, store: { enabled: false }, ...config(sim.url) }, { env: {} }),
     {
       log: silentLogger,
     },

@@ -4,6 +4,9 @@
  * the key at character 490, in-stream error event); the client must not see any 8-character piece
  * of that key in the body or the headers, nor may the request log hold one.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/load.js';
@@ -30,6 +33,9 @@ const CASES: Record<string, EchoKeyFault> = {
   event: { kind: 'echo-key', form: 'event', afterChunks: 5 },
   event0: { kind: 'echo-key', form: 'event', afterChunks: 0 },
 };
+
+/** The request store's file, this run's own (it must hold no secret either). */
+const storeDir = mkdtempSync(join(tmpdir(), 'switchyard-secrets-'));
 
 let sims: Record<Protocol, Simulator>;
 let gateway: Gateway;
@@ -59,6 +65,7 @@ beforeAll(async () => {
       },
       routes,
       keys: [{ name: 'app', key: GATEWAY_KEY }],
+      store: { path: join(storeDir, 'requests.db') },
     },
     { env: {} },
   );
@@ -68,6 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await Promise.all(Object.values(sims ?? {}).map((s) => s.close()));
+  rmSync(storeDir, { recursive: true, force: true });
 });
 
 /** Every 8-character piece of `secret` found in `text`. */
@@ -138,5 +146,25 @@ describe('the request log', () => {
     expect(records.length).toBeGreaterThan(0);
     const logged = JSON.stringify(records);
     for (const key of [...Object.values(KEYS), GATEWAY_KEY]) expect(leaks(logged, key)).toEqual([]);
+  });
+});
+
+describe('the request store', () => {
+  it('holds no piece of any key: records, traces and aggregates (an echoed error code is scrubbed)', async () => {
+    expect(await gateway.store!.flush()).toBe(true);
+    const read = async (path: string): Promise<string> =>
+      (
+        await request(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } })
+      ).body.text();
+    const recent = await read('/v1/switchyard/requests?limit=500');
+    expect((JSON.parse(recent) as { data: unknown[] }).data.length).toBe(records.length);
+    expect(recent).toContain('[redacted]');
+    const stored = [
+      recent,
+      await read('/v1/switchyard/stats?by=route'),
+      await read('/v1/switchyard/stats?by=target'),
+    ];
+    for (const key of [...Object.values(KEYS), GATEWAY_KEY])
+      expect(leaks(stored.join('\n'), key)).toEqual([]);
   });
 });

@@ -95,6 +95,7 @@ function interpolate(
 /**
  * SWITCHYARD_HOST, SWITCHYARD_PORT and SWITCHYARD_BODY_LIMIT_BYTES override the file's server section;
  * SWITCHYARD_LOG_LEVEL its log.level.
+ * SWITCHYARD_STORE_URL puts the request store on PostgreSQL.
  */
 function applyEnvironment(
   config: unknown,
@@ -123,6 +124,11 @@ function applyEnvironment(
   if (env.SWITCHYARD_LOG_LEVEL) {
     const log = root.log && typeof root.log === 'object' ? root.log : {};
     root.log = { ...log, level: env.SWITCHYARD_LOG_LEVEL };
+  }
+  // The request store's PostgreSQL URL, kept out of the file (it holds a password).
+  if (env.SWITCHYARD_STORE_URL) {
+    const store = (root.store ?? {}) as Record<string, unknown>;
+    root.store = { ...store, driver: 'postgres', url: env.SWITCHYARD_STORE_URL };
   }
 }
 
@@ -289,6 +295,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     alerts,
     log: file.log,
     status: file.status,
+    store: file.store,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

@@ -277,6 +277,43 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The request store (docs/observability.md#request-store): one record per request, queryable. */
+    store: z
+      .object({
+        enabled: z.boolean().default(true),
+        driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        /** SQLite file; default `requests.db` in $SWITCHYARD_DATA_DIR, else in ./.switchyard. */
+        path: z.string().min(1).optional(),
+        /** PostgreSQL connection URL (driver: postgres), e.g. from SWITCHYARD_STORE_URL. */
+        url: z.string().min(1).optional(),
+        /** PostgreSQL schema for the tables (created if missing). */
+        schema: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier (letters, digits, _)')
+          .default('public'),
+        retention: z
+          .object({
+            maxAgeMs: positiveMs.default(7 * 24 * 3_600_000),
+            maxRows: z.number().int().positive().default(1_000_000),
+            pruneIntervalMs: positiveMs.default(60_000),
+          })
+          .strict()
+          .prefault({}),
+        batch: z
+          .object({
+            maxSize: z.number().int().positive().max(5_000).default(200),
+            flushIntervalMs: positiveMs.default(1_000),
+            maxQueued: z.number().int().positive().default(10_000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .refine((s) => s.driver !== 'postgres' || s.url !== undefined, {
+        message: 'required with driver: postgres',
+        path: ['url'],
+      })
+      .prefault({}),
     providers: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
       providerSchema,
@@ -298,3 +335,4 @@ export type UpstreamSettings = z.output<typeof configSchema>['upstream'];
 export type MetricsSettings = z.output<typeof configSchema>['metrics'];
 export type LogSettings = z.output<typeof configSchema>['log'];
 export type StatusSettings = z.output<typeof configSchema>['status'];
+export type StoreSettings = z.output<typeof configSchema>['store'];

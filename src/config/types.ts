@@ -11,6 +11,7 @@ import type {
   MetricsSettings,
   LogSettings,
   StatusSettings,
+  StoreSettings,
 } from './schema.js';
 
 export type {
@@ -22,6 +23,7 @@ export type {
   StatusSettings,
   Price,
   RetrySettings,
+  StoreSettings,
   Timeouts,
   UpstreamSettings,
 };
@@ -97,6 +99,8 @@ export interface ResolvedConfig {
   log: LogSettings;
   /** The status page at GET /status (and its data, /status.json). */
   status: StatusSettings;
+  /** The request store (docs/observability.md#request-store). */
+  store: StoreSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

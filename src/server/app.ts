@@ -37,6 +37,8 @@ import { handleMetrics } from './metrics-endpoint.js';
 import { handleStatus } from './status.js';
 import type { LiveStats } from '../telemetry/live-stats.js';
 import { handleStatusJson, handleStatusPage } from './status-page.js';
+import type { StoreRecorder } from '../store/recorder.js';
+import { handleRecentRequests, handleStats } from './store-endpoint.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -51,6 +53,8 @@ export interface GatewayServerDeps {
   metrics?: GatewayMetrics;
   /** What the status page shows (GET /status, /status.json); absent when `status.enabled` is false. */
   liveStats?: LiveStats;
+  /** The request store behind /v1/switchyard/requests and /stats; absent when `store.enabled` is false. */
+  requestStore?: StoreRecorder;
 }
 
 export interface RequestContext {
@@ -81,6 +85,8 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/v1/embeddings': { POST: handleEmbeddings },
   '/v1/models': { GET: listModels },
   '/v1/switchyard/status': { GET: handleStatus },
+  '/v1/switchyard/requests': { GET: handleRecentRequests },
+  '/v1/switchyard/stats': { GET: handleStats },
   '/metrics': { GET: handleMetrics },
   '/status': { GET: handleStatusPage },
   '/status.json': { GET: handleStatusJson },

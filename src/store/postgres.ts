@@ -1,0 +1,196 @@
+/**
+ * The shared backend: PostgreSQL through a small `pg` Pool. Migrations are versioned in code
+ * (sql.ts) and applied at start in one transaction under an advisory lock, recorded in
+ * `switchyard_migrations`: idempotent, and two instances starting at once apply each migration once.
+ * Loaded only when configured (open.ts imports it lazily).
+ */
+import pg from 'pg';
+import {
+  ATTEMPT_COLUMNS,
+  REQUEST_COLUMNS,
+  attemptRows,
+  fromRow,
+  migrations,
+  recentSql,
+  requestRow,
+  type Dialect,
+  type Sql,
+  type SqlValue,
+} from './sql.js';
+import { assembleStats, statsSql } from './stats-sql.js';
+import type {
+  PruneLimits,
+  RecentFilter,
+  RequestStore,
+  StatsGroup,
+  StatsQuery,
+  StoredRequest,
+} from './types.js';
+
+const DIALECT: Dialect = { param: (n) => `$${n}`, idColumn: 'BIGSERIAL PRIMARY KEY' };
+
+export interface PostgresOptions {
+  url: string;
+  /** The schema the tables live in (created if missing). */
+  schema: string;
+  /** Told about a pooled connection that failed while idle (a restart of the server, …). */
+  onError?: (error: Error) => void;
+}
+
+export class PostgresStore implements RequestStore {
+  readonly driver = 'postgres';
+  private readonly table: (name: string) => string;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+  ) {
+    this.table = (name) => `"${schema}".${name}`;
+  }
+
+  /** Connects and migrates; rejects when the server is unreachable or a migration fails. */
+  static async open(options: PostgresOptions): Promise<PostgresStore> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new Error(`store.schema: "${options.schema}" is not a plain SQL identifier`);
+    }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 4,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      query_timeout: 15_000,
+      application_name: 'switchyard',
+    });
+    // An idle client's error is emitted on the pool: unhandled, it would end the process.
+    pool.on('error', (error) => options.onError?.(error));
+    const store = new PostgresStore(pool, options.schema);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // One lock per schema: a second instance waits here, then finds every migration applied.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`switchyard-store:${this.schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table('switchyard_migrations')} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await client.query<{ v: number | null }>(
+        `SELECT MAX(version) AS v FROM ${this.table('switchyard_migrations')}`,
+      );
+      const current = rows[0]?.v ?? 0;
+      for (const m of migrations(this.table, DIALECT)) {
+        if (m.version <= current) continue;
+        // An index lives in its table's schema, so its name need only be unique there.
+        for (const statement of m.sql) await client.query(statement);
+        await client.query(`INSERT INTO ${this.table('switchyard_migrations')} (version) VALUES ($1)`, [
+          m.version,
+        ]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async insert(batch: readonly StoredRequest[]): Promise<void> {
+    if (!batch.length) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await this.insertRows(client, 'requests', REQUEST_COLUMNS, batch.map(requestRow));
+      await this.insertRows(client, 'attempts', ATTEMPT_COLUMNS, batch.flatMap(attemptRows));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Every row in one JSON parameter, spread into the table's row type by the server: a fraction of
+   * the event-loop time that thousands of bound parameters cost (bench/store-cost.mjs).
+   */
+  private async insertRows(
+    client: pg.PoolClient,
+    name: string,
+    columns: readonly string[],
+    rows: SqlValue[][],
+  ): Promise<void> {
+    if (!rows.length) return;
+    const objects = rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
+    const list = columns.join(', ');
+    await client.query(
+      `INSERT INTO ${this.table(name)} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${this.table(name)}, $1::json)`,
+      [JSON.stringify(objects)],
+    );
+  }
+
+  private async all(sql: Sql): Promise<Record<string, unknown>[]> {
+    return (await this.pool.query<Record<string, unknown>>(sql.text, sql.values)).rows;
+  }
+
+  async recent(filter: RecentFilter): Promise<StoredRequest[]> {
+    return (await this.all(recentSql(this.table('requests'), filter, DIALECT))).map(fromRow);
+  }
+
+  async stats(query: StatsQuery): Promise<StatsGroup[]> {
+    const q = statsSql(this.table, query, DIALECT);
+    const [summary, errors, latency, ttft] = await Promise.all([
+      this.all(q.summary),
+      this.all(q.errors),
+      this.all(q.latency),
+      q.ttft ? this.all(q.ttft) : Promise.resolve(undefined),
+    ]);
+    return assembleStats(query, { summary, errors, latency, ...(ttft ? { ttft } : {}) });
+  }
+
+  async prune(limits: PruneLimits): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      let deleted =
+        (await client.query(`DELETE FROM ${this.table('requests')} WHERE time_ms < $1`, [limits.before]))
+          .rowCount ?? 0;
+      await client.query(`DELETE FROM ${this.table('attempts')} WHERE time_ms < $1`, [limits.before]);
+      const edge = await client.query<{ id: string }>(
+        `SELECT id FROM ${this.table('requests')} ORDER BY id DESC LIMIT 1 OFFSET $1`,
+        [limits.maxRows],
+      );
+      const row = edge.rows[0];
+      if (row) {
+        deleted +=
+          (await client.query(`DELETE FROM ${this.table('requests')} WHERE id <= $1`, [row.id])).rowCount ??
+          0;
+        // Attempts older than the oldest request kept belong to requests deleted.
+        await client.query(
+          `DELETE FROM ${this.table('attempts')} WHERE time_ms < (SELECT MIN(time_ms) FROM ${this.table('requests')})`,
+        );
+      }
+      await client.query('COMMIT');
+      return deleted;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

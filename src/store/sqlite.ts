@@ -1,0 +1,174 @@
+/**
+ * The embedded backend: SQLite on local disk (better-sqlite3) in WAL mode. better-sqlite3 is
+ * synchronous, so the database lives on its own worker thread (sqlite-thread.ts): the gateway's event
+ * loop only posts a batch or a query and awaits the answer (docs/observability.md#request-store has
+ * the measurements). The SQL is built here, from the statements both backends share (sql.ts). Loaded
+ * only when used (open.ts imports this module lazily), so a gateway without the store never starts
+ * the thread or loads the native module. A thread that dies is started again on the next call.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { SQLITE_THREAD_SOURCE } from './sqlite-thread.js';
+import {
+  ATTEMPT_COLUMNS,
+  REQUEST_COLUMNS,
+  attemptRows,
+  fromRow,
+  insertSql,
+  migrations,
+  recentSql,
+  requestRow,
+  type Dialect,
+  type Sql,
+  type SqlValue,
+} from './sql.js';
+import { assembleStats, statsSql } from './stats-sql.js';
+import type {
+  PruneLimits,
+  RecentFilter,
+  RequestStore,
+  StatsGroup,
+  StatsQuery,
+  StoredRequest,
+} from './types.js';
+
+const DIALECT: Dialect = { param: () => '?', idColumn: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
+const table = (name: string): string => name;
+type Row = Record<string, unknown>;
+const oneRow = (name: string, columns: readonly string[]): string =>
+  insertSql(name, columns, [columns.map(() => null)], DIALECT).text;
+const INSERT_REQUEST = oneRow('requests', REQUEST_COLUMNS);
+const INSERT_ATTEMPT = oneRow('attempts', ATTEMPT_COLUMNS);
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export class SqliteStore implements RequestStore {
+  readonly driver = 'sqlite';
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(private readonly path: string) {}
+
+  /** Opens (creating it and its directory if need be) and migrates the database at `path`. */
+  static async open(path: string): Promise<SqliteStore> {
+    mkdirSync(dirname(path), { recursive: true });
+    const store = new SqliteStore(path);
+    try {
+      await store.thread().migrated;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** The thread, started (and its migrations queued first) if it is not running. */
+  private thread(): { worker: Worker; migrated: Promise<unknown> } {
+    if (this.worker) return { worker: this.worker, migrated: Promise.resolve() };
+    const worker = new Worker(SQLITE_THREAD_SOURCE, {
+      eval: true,
+      workerData: { path: this.path, requireFrom: import.meta.url },
+    });
+    // A gateway that forgets to close its store must still be able to exit.
+    worker.unref();
+    worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(`SQLite: ${m.error}`));
+      else p.resolve(m.result);
+    });
+    const stopped = (error: Error): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (error) => stopped(error));
+    worker.on('exit', (code) => stopped(new Error(`the SQLite thread stopped (exit code ${code})`)));
+    this.worker = worker;
+    const migrated = this.post(worker, 'migrate', migrations(table, DIALECT));
+    migrated.catch(() => undefined); // the caller that started the thread reports it; later calls fail on their own
+    return { worker, migrated };
+  }
+
+  private post(worker: Worker, op: string, arg: unknown): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, op, arg });
+    });
+  }
+
+  private call(op: 'write' | 'read', arg: unknown): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('the SQLite store is closed'));
+    return this.post(this.thread().worker, op, arg);
+  }
+
+  private async write(statements: { text: string; rows: SqlValue[][] }[]): Promise<number[]> {
+    return (await this.call('write', statements)) as number[];
+  }
+
+  private async read(queries: Sql[]): Promise<Row[][]> {
+    return (await this.call('read', queries)) as Row[][];
+  }
+
+  async insert(batch: readonly StoredRequest[]): Promise<void> {
+    await this.write([
+      { text: INSERT_REQUEST, rows: batch.map(requestRow) },
+      { text: INSERT_ATTEMPT, rows: batch.flatMap(attemptRows) },
+    ]);
+  }
+
+  async recent(filter: RecentFilter): Promise<StoredRequest[]> {
+    const [rows] = await this.read([recentSql('requests', filter, DIALECT)]);
+    return rows!.map(fromRow);
+  }
+
+  async stats(query: StatsQuery): Promise<StatsGroup[]> {
+    const q = statsSql(table, query, DIALECT);
+    const [summary, errors, latency, ttft] = await this.read([
+      q.summary,
+      q.errors,
+      q.latency,
+      ...(q.ttft ? [q.ttft] : []),
+    ]);
+    return assembleStats(query, {
+      summary: summary!,
+      errors: errors!,
+      latency: latency!,
+      ...(ttft ? { ttft } : {}),
+    });
+  }
+
+  async prune(limits: PruneLimits): Promise<number> {
+    const [byAge = 0, , byCount = 0] = await this.write([
+      { text: 'DELETE FROM requests WHERE time_ms < ?', rows: [[limits.before]] },
+      { text: 'DELETE FROM attempts WHERE time_ms < ?', rows: [[limits.before]] },
+      // The newest maxRows stay: everything at or below the id just past them goes.
+      {
+        text: 'DELETE FROM requests WHERE id <= (SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET ?)',
+        rows: [[limits.maxRows]],
+      },
+      // Attempts older than the oldest request kept belong to requests deleted.
+      { text: 'DELETE FROM attempts WHERE time_ms < (SELECT MIN(time_ms) FROM requests)', rows: [[]] },
+    ]);
+    return byAge + byCount;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    try {
+      await this.post(worker, 'close', null);
+    } finally {
+      await worker.terminate();
+    }
+  }
+}
