@@ -40,6 +40,8 @@ const storeDir = mkdtempSync(join(tmpdir(), 'switchyard-secrets-'));
 let sims: Record<Protocol, Simulator>;
 let gateway: Gateway;
 const records: RequestRecord[] = [];
+/** `request.ended`'s outcome of every request: a label for metrics, alerts and the status page. */
+const outcomes: string[] = [];
 
 beforeAll(async () => {
   sims = {
@@ -66,10 +68,12 @@ beforeAll(async () => {
       routes,
       keys: [{ name: 'app', key: GATEWAY_KEY }],
       store: { path: join(storeDir, 'requests.db') },
+      metrics: { enabled: true },
     },
     { env: {} },
   );
   gateway = await startGateway(config, { logger: { log: (r) => records.push(r) } });
+  gateway.events.subscribe('request.ended', (e) => outcomes.push(e.outcome));
 });
 
 afterAll(async () => {
@@ -150,7 +154,7 @@ describe('the request log', () => {
 });
 
 describe('the request store', () => {
-  it('holds no piece of any key: records, traces and aggregates (an echoed error code is scrubbed)', async () => {
+  it('holds no piece of any key: records, traces and aggregates', async () => {
     expect(await gateway.store!.flush()).toBe(true);
     const read = async (path: string): Promise<string> =>
       (
@@ -158,7 +162,7 @@ describe('the request store', () => {
       ).body.text();
     const recent = await read('/v1/switchyard/requests?limit=500');
     expect((JSON.parse(recent) as { data: unknown[] }).data.length).toBe(records.length);
-    expect(recent).toContain('[redacted]');
+    expect(recent).toContain('upstream_400');
     const stored = [
       recent,
       await read('/v1/switchyard/stats?by=route'),
@@ -166,5 +170,21 @@ describe('the request store', () => {
     ];
     for (const key of [...Object.values(KEYS), GATEWAY_KEY])
       expect(leaks(stored.join('\n'), key)).toEqual([]);
+  });
+});
+
+describe('what the events feed: metrics and the status page', () => {
+  it('an upstream error code never becomes an outcome: the gateway names it, and no key piece shows', async () => {
+    expect(outcomes.length).toBeGreaterThan(0);
+    // Every outcome is the gateway's own word (e.g. upstream_400), never an upstream's code.
+    for (const outcome of outcomes) expect(outcome).toMatch(/^(ok|[a-z][a-z0-9_]*)$/);
+    expect(outcomes).toContain('upstream_400');
+    const read = async (path: string): Promise<string> =>
+      (
+        await request(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } })
+      ).body.text();
+    const exposed = [await read('/metrics'), await read('/status.json')].join('\n');
+    expect(exposed).toContain('upstream_400');
+    for (const key of [...Object.values(KEYS), GATEWAY_KEY]) expect(leaks(exposed, key)).toEqual([]);
   });
 });

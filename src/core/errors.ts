@@ -49,6 +49,11 @@ export class ApiError extends Error {
   readonly code: string | null;
   readonly param: string | null;
   readonly headers: Record<string, string>;
+  /**
+   * The gateway's own name for what happened (e.g. `upstream_400`), when `code` and `type` may be an
+   * upstream's: an upstream chooses those freely, so events, metrics and logs use this instead.
+   */
+  readonly reason: string | undefined;
 
   constructor(opts: {
     status: number;
@@ -57,6 +62,7 @@ export class ApiError extends Error {
     code?: string | null;
     param?: string | null;
     headers?: Record<string, string>;
+    reason?: string;
   }) {
     super(opts.message);
     this.name = 'ApiError';
@@ -65,6 +71,7 @@ export class ApiError extends Error {
     this.code = opts.code ?? null;
     this.param = opts.param ?? null;
     this.headers = opts.headers ?? {};
+    this.reason = opts.reason;
   }
 
   toBody(): OpenAIErrorBody {
@@ -79,6 +86,7 @@ export class ApiError extends Error {
       code: failure.code,
       param: failure.param,
       headers,
+      reason: failure.reason,
     });
   }
 }

@@ -103,6 +103,7 @@ export function exhaustedError({
       code: first.code,
       param: first.param,
       headers: h,
+      reason: first.reason,
     });
   }
   // A target skipped for its health (not for its window) might have taken the prompt.

@@ -99,8 +99,13 @@ function requestEnded(
     tokens.estimated ||= entry.tokens.estimated;
   }
   const cost = meta ? totalCost(meta.trace) : undefined;
+  // An upstream's error code is its own text (anything, of any length): the gateway's reason stands in.
   const outcome =
-    status < 400 ? 'ok' : error instanceof ApiError ? (error.code ?? error.type) : `status_${status}`;
+    status < 400
+      ? 'ok'
+      : error instanceof ApiError
+        ? (error.reason ?? error.code ?? error.type)
+        : `status_${status}`;
   return {
     ...announced,
     status,
