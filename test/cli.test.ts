@@ -41,7 +41,8 @@ describe('npm start', () => {
       // A config in the environment does not override --demo.
       env: { ...process.env, SWITCHYARD_CONFIG: '/nonexistent/switchyard.yaml', FORCE_COLOR: '0' },
     });
-    const out = await waitFor(child, /The gateway keeps serving\./);
+    const out = await waitFor(child, /an incident, scripted .*\n/);
+    expect(out).toMatch(/The gateway keeps serving\./);
     expect(out).toMatch(/during the outage/);
     const url = /listening on (http:\/\/[^\s]+)\/v1/.exec(out)![1]!;
     const res = await request(`${url}/v1/chat/completions`, {
@@ -51,6 +52,19 @@ describe('npm start', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(((await res.body.json()) as { object: string }).object).toBe('chat.completion');
+    // It says where to look, and each place it names answers with what the demo just did.
+    const named = (what: string): string => new RegExp(`${what} +(.+)`).exec(out)![1]!;
+    expect(named('status page')).toBe(`open ${url}/status in a browser`);
+    expect(named('Prometheus metrics')).toBe(`curl ${url}/metrics`);
+    const page = await request(`${url}/status`);
+    expect(page.statusCode).toBe(200);
+    expect(await page.body.text()).toContain('<html');
+    const metrics = await (await request(`${url}/metrics`)).body.text();
+    expect(metrics).toMatch(/switchyard_failovers_total\{[^}]*route="gpt-4o-mini"/);
+    expect(named('aggregates')).toContain(`switchyard stats --url ${url}`);
+    const stats = await request(`${url}/v1/switchyard/stats?window=15m&by=route`);
+    expect(stats.statusCode).toBe(200);
+    expect(await stats.body.text()).toContain('gpt-4o-mini');
     const exited = new Promise<number | null>((r) => child!.once('exit', r));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -6,41 +6,22 @@
  *
  * STATUS_PAGE_SCREENSHOT=path writes the outage screenshot there too (docs/status-page.png was made so).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './chromium.js';
 import { BACKUP_KEY, PRIMARY_KEY, raw, startHarness, userMessage, type Harness } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const EVIL_ROUTE = '<img src=x id=evil onerror="window.pwned=1">';
 
 let browser: Browser;
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The status page test needs Debian's chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it).`,
-    );
-  }
   dir = await mkdtemp(join(tmpdir(), 'switchyard-status-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    // playwright gives each launch a fresh user-data dir of its own (removed on close).
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -16,6 +16,8 @@ export function demoConfig(
       server: { port: 4000 },
       // The gateway's own lines as readable text among the demo's narrative.
       log: { format: 'pretty' },
+      // Everything an operator would look at, on: the demo's traffic is small, so is their cost.
+      metrics: { enabled: true },
       defaults: { timeouts: { firstTokenMs: 3_000, stallMs: 2_000, requestMs: 30_000 } },
       breakers: { openBaseMs: 2_000, openMaxMs: 5_000, slowStartWindowMs: 4_000, halfOpenProbes: 2 },
       providers: {

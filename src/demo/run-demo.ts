@@ -45,9 +45,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   console.log(`\n${bold('The gateway keeps serving.')} Try it:\n`);
   console.log(`  curl ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\`);
   console.log(`    -d '{"model":"${MODEL}","messages":[{"role":"user","content":"Hello"}]}'\n`);
-  console.log(`  Target states: curl ${gateway.url}/v1/switchyard/status`);
-  if (gateway.liveStats) console.log(`  Status page: open ${gateway.url}/status in a browser`);
-  console.log(`  Or point the OpenAI SDK at baseURL ${gateway.url}/v1 (any API key). Ctrl-C stops.`);
+  console.log(`  Or point the OpenAI SDK at baseURL ${gateway.url}/v1 (any API key). Ctrl-C stops.\n`);
+  console.log(`${bold('Where to look')} (docs/observability.md):\n`);
+  const look: [string, string][] = [];
+  if (gateway.liveStats) look.push(['status page', `open ${gateway.url}/status in a browser`]);
+  look.push(['target states', `curl ${gateway.url}/v1/switchyard/status`]);
+  if (gateway.metrics) look.push(['Prometheus metrics', `curl ${gateway.url}/metrics`]);
+  if (gateway.store) {
+    look.push(['request history', `curl '${gateway.url}/v1/switchyard/requests?limit=5'`]);
+    look.push(['aggregates', `npx switchyard stats --url ${gateway.url} --by target --window 15m`]);
+  }
+  look.push(['an incident, scripted', 'npx switchyard drill --scenario outage']);
+  for (const [what, how] of look) console.log(`  ${what.padEnd(22)} ${how}`);
 }
 
 async function liveDemo(base: string, primary: Simulator): Promise<void> {

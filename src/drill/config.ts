@@ -13,6 +13,8 @@
  * - Breakers sized for a drill: 10 s window, open 3 s × trips (at most 12 s), one half-open probe
  *   (a failed or slow probe reopens at once), traffic ramped back over 10 s.
  */
+import type { Gateway } from '../main.js';
+import type { FaultWindow } from './scenarios.js';
 
 export const DRILL_MODEL = 'drill';
 /** The route used to measure the healthy fallback's own TTFT before each scenario. */
@@ -127,6 +129,14 @@ export function drillRawConfig(
 }
 
 /** Where the drill's alerts go (`--slack-webhook`, `--webhook`); none: the drill sends no alerts. */
+/** Hooks into a run, for what watches the gateway: none of them may throw into the drill. */
+export interface DrillObserver {
+  /** The load starts now (the incident's timeline counts from here); the gateway serves at `gateway.url`. */
+  started?(gateway: Gateway, windows: readonly FaultWindow[]): void;
+  /** The load is over and the gateway still serves; the run ends (and closes it) once this settles. */
+  finished?(gateway: Gateway): Promise<void>;
+}
+
 export interface DrillAlertSinks {
   slackWebhook?: string;
   webhook?: string;

@@ -8,7 +8,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_VARIANT, describeVariant, type DrillAlertSinks, type DrillVariant } from './config.js';
+import {
+  DEFAULT_VARIANT,
+  describeVariant,
+  type DrillAlertSinks,
+  type DrillObserver,
+  type DrillVariant,
+} from './config.js';
 import { drillMarkdown, summaryTable, type Machine, type SavedReport } from './doc.js';
 import { timelineSvg } from './plot.js';
 import { buildReport, type ScenarioReport } from './report.js';
@@ -42,6 +48,10 @@ export interface DrillOptions {
   quiet: boolean;
   /** Webhooks for the gateway's alerts during the run. */
   alerts?: DrillAlertSinks;
+  /** Watches the gateway during each run (programmatic only: tests). */
+  observe?: DrillObserver;
+  /** Changes the raw gateway config before it is validated (programmatic only: tests). */
+  tune?: (raw: Record<string, unknown>) => void;
   /** The command line, recorded in the reports. */
   command: string;
 }
@@ -141,6 +151,8 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioReport[]>
       variant: options.variant,
       ...(options.durationS !== undefined ? { durationS: options.durationS } : {}),
       ...(options.alerts ? { alerts: options.alerts } : {}),
+      ...(options.observe ? { observe: options.observe } : {}),
+      ...(options.tune ? { tune: options.tune } : {}),
       ...(log ? { log } : {}),
     });
     const report = buildReport(run);

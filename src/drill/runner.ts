@@ -7,6 +7,7 @@
 import { request } from 'undici';
 import { resolveConfig } from '../config/load.js';
 import { startGateway } from '../main.js';
+import { defaultStorePath } from '../store/open.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { seededRandom } from '../simulator/random.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
@@ -24,6 +25,7 @@ import {
   UPSTREAM_MODEL,
   DEFAULT_VARIANT,
   type DrillAlertSinks,
+  type DrillObserver,
   type DrillTimings,
   type DrillVariant,
 } from './config.js';
@@ -42,6 +44,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Webhooks that get the gateway's alerts during the run (`--slack-webhook`, `--webhook`). */
   alerts?: DrillAlertSinks;
+  /** Watches the gateway during the run (src/drill/config.ts). */
+  observe?: DrillObserver;
   /** Changes the raw gateway config before it is validated (experiments and tests; not on the CLI). */
   tune?: (raw: Record<string, unknown>) => void;
 }
@@ -163,10 +167,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const raw = drillRawConfig({ primaryUrl: primary.url, fallbackUrl: fallback.url }, timings, variant);
   if (options.alerts?.slackWebhook || options.alerts?.webhook)
     Object.assign(raw, drillAlertConfig(options.alerts, scale));
+  // What an operator would watch during an incident: the drill has them all on (metrics are off by default).
+  raw.metrics = { enabled: true };
   options.tune?.(raw);
   // The drill reports what happened itself; the gateway's own log would interleave with it.
   const gateway = await startGateway(resolveConfig(raw, { env: {} }), { log: silentLogger });
   const stopJitter = startJitter(sims, seed + 2);
+  log(`  watch it: ${gateway.url}/status (status page), ${gateway.url}/metrics (Prometheus)`);
   try {
     const calibrationS = options.calibrationS ?? 3;
     log(`  calibrating the fallback alone for ${calibrationS} s…`);
@@ -191,9 +198,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       (t0) => {
         primary.schedule(UPSTREAM_MODEL, toPhases(windows));
         sampler = startSampler(gateway.url, sims, base, t0);
+        options.observe?.started?.(gateway, windows);
       },
     );
     const samples = await sampler!.stop();
+    await options.observe?.finished?.(gateway);
     return {
       scenario,
       durationS,
@@ -214,6 +223,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     stopJitter();
     await gateway.close();
     await Promise.all([primary.close(), fallback.close()]);
+    const { store } = gateway.config;
+    if (gateway.store && store.driver === 'sqlite') {
+      const path = store.path ?? defaultStorePath();
+      log(`  request store: npx switchyard stats --store ${path} --by target --bucket 2s --window 2m`);
+    }
     if (gateway.alerts) {
       const { notifications, sinks } = gateway.alerts.stats();
       const per = Object.entries(sinks).map(
