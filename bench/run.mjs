@@ -12,7 +12,7 @@
  * lists, e.g. 0:0:1), --no-write, --json FILE, --gateway-node-args "--max-semi-space-size=8".
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -95,6 +95,9 @@ async function main() {
   // The parent is a load generator too (autocannon, the streaming client).
   if (cpus.loadgen) pin(process.pid, cpus.loadgen);
   const children = [];
+  // The gateways' request stores (SQLite, on by default) write here, not into the checkout.
+  const dataRoot = mkdtempSync(join(tmpdir(), 'switchyard-bench-data-'));
+  const dataDir = (variant) => join(dataRoot, variant);
   const bench = { settings, loadgen, cpus, sim: null, log, pids: () => children.map((c) => c.pid) };
   const start = async (name, args, extra = {}) => {
     const child = await startChild(name, args, {
@@ -115,8 +118,17 @@ async function main() {
         key: 'gateway',
         label: 'Switchyard gateway',
         // --expose-gc only lets the bench ask for a full GC before reading the live heap.
-        child: await start('gateway', [bench.sim.url, scenarios.MODEL], {
+        child: await start('gateway', [bench.sim.url, scenarios.MODEL, 'defaults'], {
           nodeArgs: ['--expose-gc', ...gatewayNodeArgs],
+          env: { SWITCHYARD_DATA_DIR: dataDir('defaults') },
+        }),
+      },
+      {
+        key: 'observed',
+        label: 'Switchyard gateway, metrics on too',
+        child: await start('gateway', [bench.sim.url, scenarios.MODEL, 'observed'], {
+          nodeArgs: gatewayNodeArgs,
+          env: { SWITCHYARD_DATA_DIR: dataDir('observed') },
         }),
       },
     ].map((t) => ({
@@ -181,6 +193,7 @@ async function main() {
     }
   } finally {
     await Promise.all(children.map((c) => c.stop()));
+    rmSync(dataRoot, { recursive: true, force: true });
   }
 }
 

@@ -17,9 +17,10 @@ export function pin(pid, cpus) {
  * Starts servers/<name>.mjs in a child process. Resolves once it is listening, with its URL and
  * pid, `request(message)` (IPC request/response) and `stop()` (graceful: profiles get written).
  */
-export function startChild(name, args = [], { cpus, nodeArgs = [] } = {}) {
+export function startChild(name, args = [], { cpus, nodeArgs = [], env = {} } = {}) {
   const child = spawn(process.execPath, [...nodeArgs, `${serversDir}${name}.mjs`, ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
   });
   let nextId = 0;
   const pending = new Map();
