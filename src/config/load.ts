@@ -232,6 +232,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       dropUnsupportedParams: r.dropUnsupportedParams,
       ...(r.hedge ? { hedge: r.hedge } : {}),
       ...(r.continuation ? { continuation: r.continuation } : {}),
+      ...(r.cache ? { cache: r.cache } : {}),
     });
   }
 
@@ -288,6 +289,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     slos,
     alerts,
     log: file.log,
+    cache: file.cache,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

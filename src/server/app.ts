@@ -25,6 +25,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { SecretScrubber } from '../core/secret-scrubber.js';
 import type { EventBus } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
+import type { ResponseCache } from '../cache/response-cache.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { KeyAuthenticator } from './auth.js';
 import { answerClientError } from './client-error.js';
@@ -46,6 +47,8 @@ export interface GatewayServerDeps {
   events?: EventBus;
   /** Prometheus metrics served at GET /metrics; absent when `metrics.enabled` is false. */
   metrics?: GatewayMetrics;
+  /** The response cache (docs/caching.md); absent when no route has a `cache` section. */
+  cache?: ResponseCache;
 }
 
 export interface RequestContext {
