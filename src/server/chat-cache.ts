@@ -31,7 +31,7 @@ export function chatEncoder(ctx: RequestContext, request: ChatRequest, model: st
 /**
  * Answers from the cache, as JSON or as a stream (whichever the request asks for). A hit gets its own
  * id and `created`; `x-switchyard-target` names the target that originally answered, `age` the
- * entry's age in seconds. Returns the status to log (499 when a streaming client was cut for not reading).
+ * entry's age in seconds. Returns the status to log (499 when a streaming client left or was cut).
  */
 export async function replayCachedAnswer(
   ctx: RequestContext,
@@ -60,7 +60,8 @@ export async function replayCachedAnswer(
     sink.part(part);
     const drained = sink.drained();
     if (drained) await drained;
-    if (res.destroyed) return sink.clientStalled ? 499 : 200;
+    // The client left or was cut for not reading: nginx's 499 (client closed request).
+    if (res.destroyed) return 499;
   }
   sink.end();
   return 200;
