@@ -246,6 +246,41 @@ describe('a cached stream', () => {
     expect(chunks.some((c) => c.usage)).toBe(false);
   });
 
+  it('writes a replay with the live stream encoder: same role chunk, finish chunk and usage chunk', async () => {
+    const body = JSON.stringify({
+      model: 'c',
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'bytes question' }],
+    });
+    const headers = { authorization: `Bearer ${ALICE}` };
+    const live = await raw(`${h.gateway.url}/v1/chat/completions`, { headers, body });
+    const replay = await raw(`${h.gateway.url}/v1/chat/completions`, { headers, body });
+    expect([live.headers['x-switchyard-cache'], replay.headers['x-switchyard-cache']]).toEqual([
+      'miss',
+      'hit',
+    ]);
+    expect(replay.headers['content-type']).toBe(live.headers['content-type']);
+    /** The events, with the per-response id and time blanked. */
+    const events = (text: string): string[] =>
+      text
+        .split('\n\n')
+        .filter(Boolean)
+        .map((e) =>
+          e
+            .replace(/"id":"chatcmpl-[^"]+","object"/, '"id":"X","object"')
+            .replace(/"created":\d+/, '"created":0'),
+        );
+    const [l, r] = [events(live.text), events(replay.text)];
+    // The text comes in one chunk instead of one per word; the framing around it is the same bytes.
+    expect(r.at(-1)).toBe('data: [DONE]');
+    expect(r.slice(-3)).toEqual(l.slice(-3)); // finish chunk, usage chunk, [DONE]
+    expect(r[0]!.replace(/"content":"[^"]*"/, '"content":""')).toBe(
+      l[0]!.replace(/"content":"[^"]*"/, '"content":""'),
+    );
+  });
+
   it('never stores a stream that failed after its commit point', async () => {
     h.primary.setBehavior('model-e', { fault: { kind: 'error-event', afterChunks: 2 } });
     try {
