@@ -40,8 +40,8 @@ async function measure(label, body, n) {
     for (let i = 0; i < count; i++) {
       const r = { ...body, seed: i % 1000 };
       const use = cache.plan(route, key, r, undefined);
-      const hit = await cache.lookup(use);
-      if (!hit && store) cache.save(use, answer);
+      const hit = await use.lookup();
+      if (!hit && store) use.save(answer);
     }
     return ((performance.now() - started) * 1000) / count;
   };

@@ -12,12 +12,23 @@ import type { CacheStoreSettings } from './schema.js';
 import { MemoryLruStore, type CacheStore, type StoredValue } from './store.js';
 
 /** One request's use of the cache. */
-export interface RequestCache extends CachePlan {
+export interface RequestCache {
+  /** `miss` or `bypass` (a hit is a miss plan that found an entry); `reason` says why it was bypassed. */
+  outcome: CachePlan['outcome'];
+  reason?: string;
+  /** Whether a complete answer is stored (false when bypassed). */
+  stores: boolean;
   /** The entry's key (empty when bypassed: no key is computed then). */
   key: string;
-  ttlMs: number;
-  /** The largest answer that may be stored, bytes. */
+  /** The largest answer that may be stored, bytes (a stream stops being recorded past it). */
   maxEntryBytes: number;
+  /** The stored answer, when the plan looks up and there is one. A failing store is a miss. */
+  lookup(): Promise<StoredValue<CachedAnswer> | undefined>;
+  /**
+   * Stores a complete, successful answer (every choice finished with `stop` or `tool_calls`) when the
+   * plan says so and it is small enough. Never fails the request: a store that fails stores nothing.
+   */
+  save(answer: CachedAnswer): void;
 }
 
 export class ResponseCache {
@@ -41,32 +52,34 @@ export class ResponseCache {
     const settings = route.cache;
     if (!settings) return undefined;
     const plan = planCache(settings, request, cacheControl);
-    const { ttlMs } = settings;
     const { maxEntryBytes } = this.settings;
-    if (plan.outcome === 'bypass') return { ...plan, key: '', ttlMs, maxEntryBytes };
+    if (plan.outcome === 'bypass')
+      return { ...outcome(plan), key: '', maxEntryBytes, lookup: nothing, save: () => undefined };
     // No keys configured: every caller is the same anonymous caller.
     const scope = settings.scope === 'route' ? '*' : `key:${gatewayKey?.name ?? ''}`;
-    return { ...plan, key: cacheKey(route.name, scope, request), ttlMs, maxEntryBytes };
+    const key = cacheKey(route.name, scope, request);
+    return {
+      ...outcome(plan),
+      key,
+      maxEntryBytes,
+      lookup: plan.lookup ? () => this.store.get(key).catch(() => undefined) : nothing,
+      save: (answer) => this.save(key, settings.ttlMs, answer),
+    };
   }
 
-  /** The stored answer, when the plan looks up and there is one. A failing store is a miss. */
-  async lookup(use: RequestCache): Promise<StoredValue<CachedAnswer> | undefined> {
-    if (!use.lookup) return undefined;
-    try {
-      return await this.store.get(use.key);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * Stores a complete, successful answer (every choice finished with `stop` or `tool_calls`) when the
-   * plan says so and it is small enough. Never fails the request: a store that fails just stores nothing.
-   */
-  save(use: RequestCache, answer: CachedAnswer): void {
-    if (!use.store || !isCompleteAnswer(answer.completion)) return;
+  private save(key: string, ttlMs: number, answer: CachedAnswer): void {
+    if (!isCompleteAnswer(answer.completion)) return;
     const bytes = Buffer.byteLength(JSON.stringify(answer.completion));
-    if (bytes > use.maxEntryBytes) return;
-    this.store.set(use.key, answer, bytes, use.ttlMs).catch(() => undefined);
+    if (bytes > this.settings.maxEntryBytes) return;
+    this.store.set(key, answer, bytes, ttlMs).catch(() => undefined);
   }
 }
+
+const outcome = ({
+  outcome,
+  reason,
+  store,
+}: CachePlan): Pick<RequestCache, 'outcome' | 'reason' | 'stores'> =>
+  reason === undefined ? { outcome, stores: store } : { outcome, reason, stores: store };
+
+const nothing = (): Promise<undefined> => Promise.resolve(undefined);

@@ -20,14 +20,14 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
   if (cache) call.cache = cache.outcome;
   let status = 200;
   try {
-    const stored = cache && (await deps.cache!.lookup(cache));
+    const stored = await cache?.lookup();
     if (stored) status = await replayCachedAnswer(ctx, call, request, stored);
     else if (request.stream === true) status = await relayStream(ctx, call, request, cache);
     else {
       const { completion, meta } = await deps.engine.complete({ ...call.run, request });
       const headers = { ...metaHeaders(meta), ...call.headers(meta), ...cacheHeader(cache) };
       if (!res.destroyed) sendJson(res, 200, completion, headers);
-      if (cache) deps.cache!.save(cache, { completion, target: meta.target });
+      cache?.save({ completion, target: meta.target });
     }
     call.settle(status);
   } catch (error) {
@@ -52,12 +52,12 @@ async function relayStream(
   const sink = new SseResponseSink(res, encoder, headers, deps.config.server.clientStallMs);
   // A stream carries no logprobs: its answer must not later answer a JSON request that asked for them.
   const recorder =
-    cache?.store && !request.logprobs ? new RecordingSink(sink, cache.maxEntryBytes) : undefined;
+    cache?.stores && !request.logprobs ? new RecordingSink(sink, cache.maxEntryBytes) : undefined;
   await deps.engine.stream({ ...call.run, request }, recorder ?? sink);
   // Cut for not reading: the client's doing, logged as nginx's 499 (client closed request).
   if (sink.clientStalled) return 499;
   const answer = !res.destroyed && recorder?.answer(call.route.name);
-  if (answer) deps.cache!.save(cache!, answer);
+  if (answer) cache?.save(answer);
   return 200;
 }
 
