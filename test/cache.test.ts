@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEvents } from '../src/core/events.js';
+import { ManualClock } from '../src/resilience/manual-clock.js';
 import type { RequestRecord } from '../src/telemetry/request-log.js';
 import { raw, startHarness, type Harness } from './harness.js';
 
@@ -314,5 +315,43 @@ describe('a cached stream', () => {
     expect(json.cache).toBe('hit');
     expect(json.data.choices[0]!.message.tool_calls).toEqual(calls);
     expect(upstream('model-a')).toBe(before);
+  });
+});
+
+describe('the cache bounds, on a gateway with a manual clock', () => {
+  const clock = new ManualClock();
+  let g: Harness;
+  beforeAll(async () => {
+    g = await startHarness({
+      config: { cache: { maxEntries: 2 } },
+      routes: { c: { targets: ['primary/model-a'], cache: { ttlMs: 5_000 } } },
+      gateway: { clock },
+    });
+  });
+  afterAll(() => g.close());
+
+  const once = async (content: string) => {
+    const { response } = await g.client.chat.completions
+      .create({ model: 'c', seed: 1, messages: [{ role: 'user', content }] })
+      .withResponse();
+    return { cache: response.headers.get('x-switchyard-cache'), age: response.headers.get('age') };
+  };
+
+  it('serves an entry with its age until its TTL passes', async () => {
+    expect(await once('ttl')).toEqual({ cache: 'miss', age: null });
+    clock.advance(2_500);
+    expect(await once('ttl')).toEqual({ cache: 'hit', age: '2' });
+    clock.advance(2_500);
+    expect((await once('ttl')).cache).toBe('miss');
+    expect(g.primary.stats('model-a').requests).toBe(2);
+  });
+
+  it('evicts the least recently used entry past maxEntries', async () => {
+    await once('one');
+    await once('two');
+    expect((await once('one')).cache).toBe('hit'); // "two" is now the least recently used
+    await once('three');
+    expect((await once('two')).cache).toBe('miss');
+    expect((await once('one')).cache).toBe('miss'); // evicted by "two" coming back
   });
 });
