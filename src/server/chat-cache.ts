@@ -46,7 +46,8 @@ export async function replayCachedAnswer(
   const hit = { [CACHE_HEADER]: 'hit', age: String(Math.floor(stored.ageMs / 1000)) };
   if (request.stream !== true) {
     const body = { ...completion, id: `chatcmpl-${ctx.requestId}`, created: Math.floor(Date.now() / 1000) };
-    if (!res.destroyed) sendJson(res, 200, body, { ...metaHeaders(meta), ...call.headers(meta), ...hit });
+    if (res.destroyed) return 499;
+    sendJson(res, 200, body, { ...metaHeaders(meta), ...call.headers(meta), ...hit });
     return 200;
   }
   const encoder = chatEncoder(ctx, request, call.route.name);
