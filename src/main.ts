@@ -8,6 +8,7 @@ import { EventBus } from './core/events.js';
 import { secretScrubberFor } from './config/secrets.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
+import { ResponseCache } from './cache/response-cache.js';
 import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
 import { version } from './lifecycle.js';
@@ -113,12 +114,17 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const store = config.store.enabled ? startRequestStore({ config, events, clock, random }) : undefined;
   if (store && metrics) registerStoreMetrics(metrics.registry, store);
   const drain = new Drain(clock);
+  // The response cache (docs/caching.md): built only when a route caches.
+  const cache = [...config.routes.values()].some((r) => r.cache)
+    ? new ResponseCache(config.cache, clock)
+    : undefined;
   const server = createGatewayServer({
     config,
     engine,
     drain,
     events,
     ...(metrics ? { metrics } : {}),
+    ...(cache ? { cache } : {}),
     onInternalError: options.onInternalError ?? ((err) => log.error({ err }, 'internal error')),
     ...(liveStats ? { liveStats } : {}),
     ...(store ? { requestStore: store } : {}),

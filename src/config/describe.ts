@@ -37,6 +37,11 @@ export function describeConfig(config: ResolvedConfig): string {
       const how = route.targets.map((x) => `${x.id} ${x.provider.options.continuation ?? 'none'}`).join(', ');
       lines.push(`    cut streams continued, ≤ ${route.continuation.maxPerRequest} per request: ${how}`);
     }
+    if (route.cache) {
+      const { ttlMs, scope, nonDeterministic } = route.cache;
+      const which = nonDeterministic ? 'every request' : 'deterministic requests';
+      lines.push(`    response cache: ${which}, ttl ${ttlMs} ms, per ${scope}`);
+    }
   }
   // Alerts: sinks by name and type only (a webhook URL is a secret).
   const { alerts, slos } = config;

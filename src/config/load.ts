@@ -238,6 +238,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       dropUnsupportedParams: r.dropUnsupportedParams,
       ...(r.hedge ? { hedge: r.hedge } : {}),
       ...(r.continuation ? { continuation: r.continuation } : {}),
+      ...(r.cache ? { cache: r.cache } : {}),
     });
   }
 
@@ -296,6 +297,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     log: file.log,
     status: file.status,
     store: file.store,
+    cache: file.cache,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { PROVIDER_TYPES } from './presets.js';
 import { alertsSchema, slosSchema } from '../alerts/schema.js';
+import { cacheStoreSchema, routeCacheSchema } from '../cache/schema.js';
 
 const positiveMs = z.number().int().positive();
 const nonNegativeMs = z.number().int().nonnegative();
@@ -151,6 +152,8 @@ const routeSchema = z
     dropUnsupportedParams: z.boolean().default(false),
     hedge: hedgeSchema.optional(),
     continuation: continuationSchema.optional(),
+    /** Response cache (docs/caching.md); off unless the route has a `cache` section. */
+    cache: routeCacheSchema.optional(),
   })
   .strict();
 
@@ -259,6 +262,8 @@ export const configSchema = z
     /** Service level objectives and where their alerts (and the event alerts) go (docs/observability.md). */
     slos: slosSchema,
     alerts: alertsSchema,
+    /** The response cache's store (docs/caching.md); routes turn caching on with their own `cache` section. */
+    cache: cacheStoreSchema.prefault({}),
     /** The operational log (docs/observability.md#logs): JSON lines on stdout. */
     log: z
       .object({

@@ -1,4 +1,5 @@
 import type { AlertSettings, SloSettings } from '../alerts/settings.js';
+import type { CacheStoreSettings, RouteCacheSettings } from '../cache/schema.js';
 import type { ProviderSettings } from '../providers/types.js';
 import type {
   BreakerSettings,
@@ -55,6 +56,8 @@ export interface Route {
   hedge?: HedgeSettings;
   /** Streams cut after the commit point are continued on a target that can; undefined = off. */
   continuation?: ContinuationSettings;
+  /** Response cache; undefined = off (docs/caching.md). */
+  cache?: RouteCacheSettings;
 }
 
 export interface GatewayKey {
@@ -101,6 +104,8 @@ export interface ResolvedConfig {
   status: StatusSettings;
   /** The request store (docs/observability.md#request-store). */
   store: StoreSettings;
+  /** The response cache's store bounds (routes with a `cache` section use it). */
+  cache: CacheStoreSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

@@ -74,6 +74,11 @@ export interface GatewayEvents {
     warnings?: string[];
     /** The decision trace, as in x-switchyard-trace (shared, not copied: read it, never change it). */
     trace: readonly TraceEntry[];
+    /**
+     * On routes with a response cache: `hit` (answered from the cache: no attempt, cost 0, `target`
+     * is the one that originally answered), `miss` or `bypass` (docs/caching.md).
+     */
+    cache?: 'hit' | 'miss' | 'bypass';
   };
   'attempt.started': { requestId: string; route: string; target: string; provider: string; model: string };
   'attempt.ended': {

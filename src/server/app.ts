@@ -26,6 +26,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { SecretScrubber } from '../core/secret-scrubber.js';
 import type { EventBus } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
+import type { ResponseCache } from '../cache/response-cache.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { KeyAuthenticator } from './auth.js';
 import { answerClientError } from './client-error.js';
@@ -55,6 +56,8 @@ export interface GatewayServerDeps {
   liveStats?: LiveStats;
   /** The request store behind /v1/switchyard/requests and /stats; absent when `store.enabled` is false. */
   requestStore?: StoreRecorder;
+  /** The response cache (docs/caching.md); absent when no route has a `cache` section. */
+  cache?: ResponseCache;
 }
 
 export interface RequestContext {

@@ -1,35 +1,33 @@
+import type { RequestCache } from '../cache/response-cache.js';
+import type { ChatRequest } from '../core/chat.js';
+import type { ResponseMeta } from '../engine/types.js';
 import type { RequestContext } from './app.js';
 import { readJsonBody } from './body.js';
-import { startModelCall } from './model-call.js';
+import { CACHE_HEADER, RecordingSink, chatEncoder, replayCachedAnswer } from './chat-cache.js';
+import { startModelCall, type ModelCall } from './model-call.js';
 import { metaHeaders, sendJson } from './respond.js';
-import { ChatChunkEncoder } from './sse-encoder.js';
 import { SseResponseSink } from './stream-sink.js';
 import { validateChatRequest } from './validate-chat.js';
 
 /** POST /v1/chat/completions */
 export async function handleChatCompletions(ctx: RequestContext): Promise<void> {
-  const { req, res, deps, requestId } = ctx;
+  const { req, res, deps } = ctx;
   const key = ctx.auth.authenticate(req.headers);
   const request = validateChatRequest(await readJsonBody(req, deps.config.server));
-  const stream = request.stream === true;
-  const call = startModelCall(ctx, key, request.model, 'chat', stream);
+  const call = startModelCall(ctx, key, request.model, 'chat', request.stream === true);
+  // The response cache (docs/caching.md), on routes that have one.
+  const cache = deps.cache?.plan(call.route, key, request, req.headers['cache-control']);
+  if (cache) call.cache = cache.outcome;
   let status = 200;
   try {
-    if (stream) {
-      const encoder = new ChatChunkEncoder(
-        `chatcmpl-${requestId}`,
-        call.route.name,
-        Math.floor(Date.now() / 1000),
-        request.stream_options?.include_usage === true,
-        ctx.scrubber,
-      );
-      const sink = new SseResponseSink(res, encoder, call.headers, deps.config.server.clientStallMs);
-      await deps.engine.stream({ ...call.run, request }, sink);
-      // Cut for not reading: the client's doing, logged as nginx's 499 (client closed request).
-      if (sink.clientStalled) status = 499;
-    } else {
+    const stored = await cache?.lookup();
+    if (stored) status = await replayCachedAnswer(ctx, call, request, stored);
+    else if (request.stream === true) status = await relayStream(ctx, call, request, cache);
+    else {
       const { completion, meta } = await deps.engine.complete({ ...call.run, request });
-      if (!res.destroyed) sendJson(res, 200, completion, { ...metaHeaders(meta), ...call.headers(meta) });
+      const headers = { ...metaHeaders(meta), ...call.headers(meta), ...cacheHeader(cache) };
+      if (!res.destroyed) sendJson(res, 200, completion, headers);
+      cache?.save({ completion, target: meta.target });
     }
     call.settle(status);
   } catch (error) {
@@ -37,3 +35,31 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
     throw error;
   }
 }
+
+/** A live stream; its answer is recorded for the cache when the plan stores it. Returns the status to log. */
+async function relayStream(
+  ctx: RequestContext,
+  call: ModelCall,
+  request: ChatRequest,
+  cache: RequestCache | undefined,
+): Promise<number> {
+  const { res, deps } = ctx;
+  const headers = (meta: ResponseMeta, streaming: boolean): Record<string, string> => ({
+    ...call.headers(meta, streaming),
+    ...cacheHeader(cache),
+  });
+  const encoder = chatEncoder(ctx, request, call.route.name);
+  const sink = new SseResponseSink(res, encoder, headers, deps.config.server.clientStallMs);
+  // A stream carries no logprobs: its answer must not later answer a JSON request that asked for them.
+  const recorder =
+    cache?.stores && !request.logprobs ? new RecordingSink(sink, cache.maxEntryBytes) : undefined;
+  await deps.engine.stream({ ...call.run, request }, recorder ?? sink);
+  // Cut for not reading: the client's doing, logged as nginx's 499 (client closed request).
+  if (sink.clientStalled) return 499;
+  const answer = !res.destroyed && recorder?.answer(call.route.name);
+  if (answer) cache?.save(answer);
+  return 200;
+}
+
+const cacheHeader = (cache: RequestCache | undefined): Record<string, string> =>
+  cache ? { [CACHE_HEADER]: cache.outcome } : {};

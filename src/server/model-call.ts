@@ -10,6 +10,7 @@ import type { ResponseMeta } from '../engine/types.js';
 import { CLIENT_TIMEOUT_HEADER, parseClientTimeout } from '../resilience/deadline.js';
 import { formatTrace, totalCost } from '../telemetry/request-log.js';
 import type { GatewayEvents } from '../core/events.js';
+import type { CacheOutcome } from '../cache/key.js';
 import type { RequestContext } from './app.js';
 import { metaHeaders } from './respond.js';
 
@@ -21,6 +22,10 @@ export interface ModelCall {
   headers(meta: ResponseMeta, streaming?: boolean): Record<string, string>;
   /** Announces the request's end once it is answered; errors get the trace header too. */
   settle(status: number, error?: unknown): void;
+  /** The response cache's outcome, said in `request.ended` (routes with a cache; docs/caching.md). */
+  cache?: CacheOutcome;
+  /** Answered from the cache: no attempt, cost 0; `target` answered originally, `ageMs` ago. */
+  answeredFromCache(target: string, ageMs: number): void;
 }
 
 export function startModelCall(
@@ -48,15 +53,20 @@ export function startModelCall(
   const wantsTrace = req.headers['x-switchyard-debug'] === 'trace';
   let settled: ResponseMeta | undefined;
   let committedAt: number | undefined;
+  let hit: { target: string; ageMs: number } | undefined;
   const headers = (meta: ResponseMeta, streaming = false): Record<string, string> => {
     if (streaming) committedAt = performance.now();
-    return wantsTrace ? { 'x-switchyard-trace': formatTrace(meta, streaming) } : {};
+    if (!wantsTrace) return {};
+    const trace = hit
+      ? `${hit.target} cache hit age ${Math.floor(hit.ageMs / 1000)}s`
+      : formatTrace(meta, streaming);
+    return { 'x-switchyard-trace': trace };
   };
   const { events } = deps;
   const announced = { requestId, route: route.name, endpoint, stream, ...(key ? { key: key.name } : {}) };
   if (events?.wants('request.started')) events.publish('request.started', withTraceContext(announced, req));
 
-  return {
+  const call: ModelCall = {
     route,
     run: {
       route,
@@ -73,9 +83,42 @@ export function startModelCall(
         Object.assign(error.headers, metaHeaders(settled), headers(settled));
       if (events?.wants('request.ended')) {
         const timing = { started, committedAt };
-        events.publish('request.ended', requestEnded(announced, route, settled, status, error, timing));
+        const ended = hit
+          ? cacheHitEnded(announced, route, hit.target, status, timing)
+          : requestEnded(announced, route, settled, status, error, timing);
+        if (call.cache && !hit) ended.cache = call.cache;
+        events.publish('request.ended', ended);
       }
     },
+    answeredFromCache(target, ageMs) {
+      hit = { target, ageMs };
+      call.cache = 'hit';
+    },
+  };
+  return call;
+}
+
+/** The `request.ended` event of an answer from the cache: no attempt, no tokens used, cost 0. */
+function cacheHitEnded(
+  announced: GatewayEvents['request.started'],
+  route: Route,
+  targetId: string,
+  status: number,
+  timing: { started: number; committedAt: number | undefined },
+): GatewayEvents['request.ended'] {
+  const target = route.targets.find((t) => t.id === targetId);
+  return {
+    ...announced,
+    status,
+    outcome: status < 400 ? 'ok' : `status_${status}`,
+    target: targetId,
+    ...(target ? { provider: target.provider.id, model: target.model } : {}),
+    attempts: 0,
+    totalMs: performance.now() - timing.started,
+    ...(timing.committedAt !== undefined ? { ttftMs: timing.committedAt - timing.started } : {}),
+    costUsd: 0,
+    trace: [],
+    cache: 'hit',
   };
 }
 

@@ -23,8 +23,10 @@ export interface RequestRecord {
   /** What the answering target's translation changed about the request (dropped parameters, …). */
   warnings?: string[];
   durationMs: number;
-  /** Sum of the attempts' costs, failed and abandoned ones included. */
+  /** Sum of the attempts' costs, failed and abandoned ones included (0 for a cache hit). */
   costUsd?: number;
+  /** On routes with a response cache: hit, miss or bypass. */
+  cache?: 'hit' | 'miss' | 'bypass';
   trace: readonly TraceEntry[];
 }
 
@@ -71,6 +73,7 @@ function requestRecord(e: GatewayEvents['request.ended']): RequestRecord {
     ...(e.warnings ? { warnings: e.warnings } : {}),
     durationMs: Math.round(e.totalMs),
     ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
+    ...(e.cache ? { cache: e.cache } : {}),
     trace: e.trace,
   };
 }

@@ -30,6 +30,7 @@ export function requestEndAttributes(e: GatewayEvents['request.ended']): Attribu
   if (e.ttftMs !== undefined) a['switchyard.ttft_ms'] = Math.round(e.ttftMs);
   if (e.costUsd !== undefined) a['switchyard.cost_usd'] = e.costUsd;
   if (e.fallbackReason) a['switchyard.fallback_reason'] = e.fallbackReason;
+  if (e.cache) a['switchyard.cache'] = e.cache;
   if (e.status >= 400) a['error.type'] = e.outcome;
   addUsage(a, e.tokens);
   return a;
