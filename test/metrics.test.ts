@@ -207,6 +207,42 @@ describe('GET /metrics', () => {
     expect((await scrape(OPS_KEY)).status).toBe(200);
   });
 
+  it('requests refused before a route: counted apart by path, status and code, never as requests of a route', async () => {
+    await start();
+    const refused: string[] = [];
+    h!.gateway.events.subscribe('request.refused', (e) => refused.push(`${e.path} ${e.status} ${e.outcome}`));
+    const post = (path: string, key: string | null, body: unknown) =>
+      request(`${h!.gateway.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }).then((r) => r.body.text());
+    const chat = { model: 'm', messages: userMessage() };
+    await post('/v1/chat/completions', null, chat); // no key
+    await post('/v1/chat/completions', OPS_KEY, '{"model": '); // not JSON
+    await post('/v1/chat/completions', OPS_KEY, { ...chat, model: 'no-such-model' });
+    await post('/v1/chat/completions', APP_KEY, { ...chat, model: 'solo' }); // key not allowed the model
+    await post('/v1/nowhere/../../etc', OPS_KEY, chat); // a path the gateway does not serve
+    await h!.client.chat.completions.create(chat); // served: not refused
+    expect(refused).toEqual([
+      '/v1/chat/completions 401 invalid_api_key',
+      '/v1/chat/completions 400 invalid_json',
+      '/v1/chat/completions 404 model_not_found',
+      '/v1/chat/completions 403 model_not_allowed',
+      'other 404 unknown_url',
+    ]);
+    const { text } = await scrape();
+    const refusedSample = (path: string, status: string, outcome: string) =>
+      sample(text, 'switchyard_requests_refused_total', { path, status, outcome });
+    expect(refusedSample('/v1/chat/completions', '401', 'invalid_api_key')).toBe(1);
+    expect(refusedSample('/v1/chat/completions', '404', 'model_not_found')).toBe(1);
+    // Only the served request is a route's request.
+    expect(
+      sample(text, 'switchyard_requests_total', { route: 'm', key: 'ops', status: '200', outcome: 'ok' }),
+    ).toBe(1);
+    expect(text).not.toMatch(/switchyard_requests_total\{[^}]*status="4/);
+  });
+
   it('metrics.public opens it without a key; metrics.enabled false answers 404', async () => {
     await start({ config: { metrics: { public: true } } });
     expect((await scrape(null)).status).toBe(200);

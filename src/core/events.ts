@@ -80,6 +80,20 @@ export interface GatewayEvents {
      */
     cache?: 'hit' | 'miss' | 'bypass';
   };
+  /**
+   * A request answered with an error before it reached a route (no `request.started`): bad auth, a
+   * body too large or not JSON, an invalid request, an unknown model, a key not allowed the model, an
+   * unknown path. Counted apart, so that a client's mistakes never weigh on a route's statistics.
+   */
+  'request.refused': {
+    requestId: string;
+    method: string;
+    /** The path without its query; `other` for paths the gateway does not serve. */
+    path: string;
+    status: number;
+    /** The error code the client saw (the gateway's own: `invalid_api_key`, `model_not_found`, …). */
+    outcome: string;
+  };
   'attempt.started': { requestId: string; route: string; target: string; provider: string; model: string };
   'attempt.ended': {
     requestId: string;

@@ -20,7 +20,7 @@ import {
   type ServerOptions,
   type ServerResponse,
 } from 'node:http';
-import { methodNotAllowed, routeNotFound } from '../core/errors.js';
+import { ApiError, methodNotAllowed, routeNotFound } from '../core/errors.js';
 import { secretScrubberFor } from '../config/secrets.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { SecretScrubber } from '../core/secret-scrubber.js';
@@ -68,6 +68,8 @@ export interface RequestContext {
   auth: KeyAuthenticator;
   /** Redacts every configured secret from what leaves the gateway (error bodies, error events). */
   scrubber: SecretScrubber;
+  /** Set once the request reached a route and `request.started` was announced (model-call.ts). */
+  announced?: boolean;
 }
 
 type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -114,19 +116,44 @@ export function createGatewayServer(deps: GatewayServerDeps): Server {
     res.setHeader('x-request-id', requestId);
     deps.drain.track(res);
     const ctx: RequestContext = { requestId, req, res, deps, auth, scrubber };
+    const fail = (error: unknown): void => {
+      sendError(res, error, onInternalError, scrubber);
+      if (!ctx.announced) announceRefused(ctx, error);
+    };
     let result: Promise<void> | void;
     try {
       result = dispatch(ctx);
     } catch (error) {
-      sendError(res, error, onInternalError, scrubber);
+      fail(error);
       return;
     }
-    if (result) result.catch((error: unknown) => sendError(res, error, onInternalError, scrubber));
+    if (result) result.catch(fail);
   });
   server.maxConnections = limits.maxConnections;
   server.on('clientError', (error, socket) => answerClientError(error, socket, limits.maxHeaderBytes));
   return server;
 }
+
+/** `request.refused` for an error answered before the request reached a route. */
+function announceRefused(ctx: RequestContext, error: unknown): void {
+  const { events } = ctx.deps;
+  if (!events?.wants('request.refused')) return;
+  const url = ctx.req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const known = ROUTES[path] !== undefined || ROUTES[path.replace(/\/+$/, '')] !== undefined;
+  const status = error instanceof ApiError ? error.status : 500;
+  const outcome = error instanceof ApiError ? (error.reason ?? error.code ?? error.type) : 'internal_error';
+  events.publish('request.refused', {
+    requestId: ctx.requestId,
+    method: KNOWN_METHODS.has(ctx.req.method ?? '') ? ctx.req.method! : 'other',
+    path: known ? path : 'other',
+    status,
+    outcome,
+  });
+}
+
+const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
 /** node:http's own limits on slow and greedy clients, from `server.*`. */
 function serverOptions(limits: ResolvedConfig['server']): ServerOptions {

@@ -63,6 +63,7 @@ export function startModelCall(
     return { 'x-switchyard-trace': trace };
   };
   const { events } = deps;
+  ctx.announced = true;
   const announced = { requestId, route: route.name, endpoint, stream, ...(key ? { key: key.name } : {}) };
   if (events?.wants('request.started')) events.publish('request.started', withTraceContext(announced, req));
 

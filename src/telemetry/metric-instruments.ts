@@ -65,6 +65,11 @@ export function gatewayInstruments(registry: Registry) {
       'Model requests by route, key, status and outcome (`ok` or the error code the client saw).',
       ['route', 'key', 'status', 'outcome'],
     ),
+    refused: counter(
+      'switchyard_requests_refused_total',
+      'Requests answered with an error before they reached a route (bad key, invalid body, unknown model or path), by path, status and error code.',
+      ['path', 'status', 'outcome'],
+    ),
     requestDuration: histogram(
       'switchyard_request_duration_seconds',
       'Total time per model request, by route, key and whether it succeeded.',

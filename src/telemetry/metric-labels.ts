@@ -6,6 +6,8 @@
 import type { ResolvedConfig } from '../config/types.js';
 
 export const OTHER = 'other';
+/** Distinct error codes and reasons kept as label values before the rest fold into `other`. */
+const MAX_WORDS = 200;
 
 export class MetricLabels {
   private readonly routes = new Set<string>();
@@ -13,6 +15,8 @@ export class MetricLabels {
   private readonly providers = new Set<string>();
   private readonly models = new Set<string>();
   private readonly keys = new Set<string>();
+  /** Error codes and reasons seen so far (bounded: `word`). */
+  private readonly words = new Set<string>();
   /** Upstream origins (scheme, host and port of each provider's base URL). */
   private readonly origins = new Set<string>();
 
@@ -54,6 +58,16 @@ export class MetricLabels {
   }
   origin(origin: string): string {
     return this.origins.has(origin) ? origin : OTHER;
+  }
+  /**
+   * An error code or reason: the gateway's own words, but codes pass through from many places, so the
+   * first ${'$'}{MAX_WORDS} distinct values are kept and any later one folds into `other`.
+   */
+  word(value: string): string {
+    if (this.words.has(value)) return value;
+    if (this.words.size >= MAX_WORDS || value.length > 64) return OTHER;
+    this.words.add(value);
+    return value;
   }
   /** Every configured target, for gauges that start at a known value. */
   allTargets(): string[] {

@@ -101,6 +101,9 @@ export class GatewayMetrics {
       if (e.saturated) this.m.saturated.inc({ origin });
       else this.m.queued.observe({ origin }, e.ms / 1000);
     });
+    on('request.refused', (e) =>
+      this.m.refused.inc({ path: e.path, status: String(e.status), outcome: l.word(e.outcome) }),
+    );
     on('health.probe', (e) =>
       this.m.probes.inc({ target: l.target(e.target), result: e.ok ? 'ok' : 'failed' }),
     );
@@ -133,7 +136,7 @@ export class GatewayMetrics {
     const key = l.key(e.key);
     const ok = e.status < 400;
     this.m.inFlight.dec({ route });
-    this.m.requests.inc({ route, key, status: String(e.status), outcome: e.outcome });
+    this.m.requests.inc({ route, key, status: String(e.status), outcome: l.word(e.outcome) });
     this.m.requestDuration.observe({ route, key, outcome: ok ? 'ok' : 'error' }, e.totalMs / 1000);
     const response = e.model !== undefined ? l.model(e.model) : 'none';
     this.m.serverDuration.observe(
