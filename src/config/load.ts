@@ -10,6 +10,7 @@ import { resolveAlerts, resolveSlos } from '../alerts/settings.js';
 import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS, type ProviderPreset } from './presets.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
+import { resolveSpeculative } from './speculative.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -232,6 +233,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       dropUnsupportedParams: r.dropUnsupportedParams,
       ...(r.hedge ? { hedge: r.hedge } : {}),
       ...(r.continuation ? { continuation: r.continuation } : {}),
+      ...resolveSpeculative(name, r, targets.map((t) => t.id), problems),
     });
   }
 

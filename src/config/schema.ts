@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { PROVIDER_TYPES } from './presets.js';
 import { alertsSchema, slosSchema } from '../alerts/schema.js';
+import { speculativeRouteFields } from './speculative.js';
 
 const positiveMs = z.number().int().positive();
 const nonNegativeMs = z.number().int().nonnegative();
@@ -151,6 +152,8 @@ const routeSchema = z
     dropUnsupportedParams: z.boolean().default(false),
     hedge: hedgeSchema.optional(),
     continuation: continuationSchema.optional(),
+    /** Speculative modes (race, consensus): src/config/speculative.ts, docs/speculative.md. */
+    ...speculativeRouteFields,
   })
   .strict();
 
