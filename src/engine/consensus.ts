@@ -83,6 +83,7 @@ async function collect(
   settings: ConsensusSettings,
 ): Promise<{ votes: Vote<Answer>[]; failed: number }> {
   const { clock } = deps.runner;
+  if (state.signal.aborted) return { votes: [], failed: 0 };
   const pending = new Set<Ballot>();
   const forward = (): void => {
     for (const b of pending) b.controller.abort(state.signal.reason);
