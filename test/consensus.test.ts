@@ -71,6 +71,7 @@ describe('consensus', () => {
       expect(body.choices[0]!.message.content).toBe('The answer is 42');
       expect(res.headers['x-switchyard-consensus']).toBe('2/3');
       expect(res.headers['x-switchyard-target']).toBe('primary/model-a');
+      expect(res.headers['x-switchyard-fallback-reason']).toBeUndefined();
       const trace = String(res.headers['x-switchyard-trace']);
       expect(trace).toContain('primary/model-a vote chosen:2/3');
       expect(trace).toContain('backup/model-b vote chosen:2/3');
@@ -93,7 +94,16 @@ describe('consensus', () => {
     expect(res.status).toBe(200);
     expect((res.json() as Body).choices[0]!.message.content).toBe('positive');
     expect(res.headers['x-switchyard-consensus']).toBe('2/2');
+    expect(res.headers['x-switchyard-fallback-reason']).toBeUndefined();
     expect(String(res.headers['x-switchyard-trace'])).toContain('backup/model-b attempt upstream_503');
+  });
+
+  it('a vote failing with a fatal error (the request is at fault) ends the request with it', async () => {
+    answers('positive', 'positive', 503);
+    h.primary.setBehavior('model-c', { fault: { kind: 'status', status: 400 } });
+    const res = await ask('vote');
+    expect(res.status).toBe(400);
+    expect((res.json() as Body).error?.type).toBe('invalid_request_error');
   });
 
   it('a tie fails by default, with an OpenAI-shaped 502', async () => {

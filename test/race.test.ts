@@ -118,6 +118,17 @@ describe('race', () => {
     expect(h.primary.stats('model-c').requests).toBe(0);
   });
 
+  it('the first target winning its race is no fallback, even when the other racer failed', async () => {
+    h.backup.setBehavior('model-b', { fault: { kind: 'status', status: 503 } });
+    h.primary.setBehavior('model-a', { ttftMs: 300 });
+    const { response } = await h.client.chat.completions
+      .create({ model: 'raced', messages: userMessage() })
+      .withResponse();
+    expect(response.headers.get('x-switchyard-target')).toBe('primary/model-a');
+    expect(response.headers.get('x-switchyard-fallback-reason')).toBeNull();
+    expect(h.backup.stats('model-b').requests).toBe(1);
+  });
+
   it('when both racers fail, the request fails over down the rest of the route', async () => {
     h.primary.setBehavior('model-a', { fault: { kind: 'status', status: 503 } });
     h.backup.setBehavior('model-b', { fault: { kind: 'status', status: 500 } });

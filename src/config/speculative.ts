@@ -34,7 +34,7 @@ export const consensusSchema = z
     compare: z.enum(CONSENSUS_COMPARATORS).default('normalized'),
     /** `normalized` and `label` also ignore letter case. */
     caseFold: z.boolean().default(false),
-    /** Answers needed for a decision (failed votes do not count); default: a majority of those asked. */
+    /** Answers needed for a decision (failed votes do not count); default: a majority of `votes` (or of `targets`). */
     quorum: z.number().int().min(1).max(7).optional(),
     /** `all`: wait for every vote (within the deadline); `majority`: answer once a majority is certain. */
     wait: z.enum(['all', 'majority']).default('all'),

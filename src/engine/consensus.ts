@@ -61,9 +61,15 @@ export async function runConsensus(
   state.maxAttempts += Math.max(0, voters.length - 1);
   const { votes, failed } = await collect(deps, operation, state, voters, settings);
   if (state.signal.aborted) return undefined;
-  const decision = tally(votes, settings, voters.length);
+  const decision = tally(votes, settings, electorate(settings));
   return decide(deps, { state, settings, voters, votes, failed, decision });
 }
+
+/**
+ * How many targets the route means to ask, which the quorum is a majority of: targets the plan leaves
+ * out (an open breaker) do not lower the bar.
+ */
+const electorate = (settings: ConsensusSettings): number => settings.targets?.length ?? settings.votes;
 
 /** The named targets, or the first N, of those the health plan allows (in its order). */
 function chooseVoters(deps: ConsensusDeps, settings: ConsensusSettings, state: RequestState): Target[] {
@@ -132,7 +138,10 @@ async function collect(
       }
       const key = voteKey(next.result.value!, settings);
       votes.push({ key, rank: next.ballot.rank, arrival: votes.length, value: next.result });
-      if (settings.wait === 'majority' && majorityCertain(votes, pending.size, settings, voters.length)) {
+      if (
+        settings.wait === 'majority' &&
+        majorityCertain(votes, pending.size, settings, electorate(settings))
+      ) {
         stopReason = LOST_RACE;
         break;
       }
@@ -215,7 +224,7 @@ function decide(deps: ConsensusDeps, t: Tallied): Promise<Answer | undefined> | 
   const reasons = state.failures.map((f) => `${f.target.id}: ${f.failure.reason}`).join('; ');
   throw consensusError(
     'consensus_below_quorum',
-    `Only ${votes.length} of ${voters.length} targets answered; ${quorumOf(settings, voters.length)} are needed for a consensus.${reasons ? ` ${reasons}` : ''}`,
+    `Only ${votes.length} of ${electorate(settings)} targets answered; ${quorumOf(settings, electorate(settings))} are needed for a consensus.${reasons ? ` ${reasons}` : ''}`,
   );
 }
 

@@ -338,7 +338,11 @@ export class Engine {
     if (warnings) meta.warnings = [...warnings];
     const firstTarget = state.call.route.targets[0]!.id;
     const lastFailure = state.failures.at(-1);
-    if (lastFailure && (target !== firstTarget || state.attempts > 1)) {
+    // Not a fallback: a failed vote (the votes explain the answer), or the other racer's failure when
+    // the first target won its race.
+    const voted = state.consensus !== undefined && state.consensus !== 'fallback';
+    const racedAndWon = state.race && target === firstTarget && lastFailure?.target.id !== target;
+    if (lastFailure && !voted && !racedAndWon && (target !== firstTarget || state.attempts > 1)) {
       meta.fallbackReason = `${lastFailure.target.id}: ${lastFailure.failure.reason}`;
     } else if (target !== firstTarget && state.hedged) {
       meta.fallbackReason = `${firstTarget}: hedged`;

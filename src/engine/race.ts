@@ -40,6 +40,8 @@ export function startRace(
     : queue.slice(0, Math.min(2, queue.length));
   for (const r of racers) queue.splice(queue.indexOf(r), 1);
   if (racers.length === 0) return undefined;
+  // Each racer gets its first attempt; the route's attempt allowance is for retries and failover on top.
+  state.maxAttempts += racers.length - 1;
   const ids = racers.map((t) => t.id);
   if (racers.length < 2) {
     state.trace.push({ target: ids[0]!, action: 'race', result: 'alone:no-other-usable-target' });
