@@ -221,7 +221,8 @@ export class Engine {
     const first = queue[0];
     state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);
-    const race = startRace(route, state, queue, events);
+    // The request's own plan races; a continuation of a cut stream (other targets) runs one at a time.
+    const race = targets === route.targets ? startRace(route, state, queue, events) : undefined;
     const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
     // Moved off an ejected target only when there is somewhere better to go: another racer, or a next
     // target that is healthy now (not in panic, when every target is as bad; never onto a target that
