@@ -38,7 +38,7 @@ export const consensusSchema = z
     quorum: z.number().int().min(1).max(7).optional(),
     /** `all`: wait for every vote (within the deadline); `majority`: answer once a majority is certain. */
     wait: z.enum(['all', 'majority']).default('all'),
-    /** Votes not in by then are cancelled and left out; default: the request's own deadline. */
+    /** Votes not in by then are cancelled and left out; without it the request's deadline ends it (504). */
     timeoutMs: positiveMs.optional(),
     /** No answer has more than half the votes: `fail` (502), `first` or `primary` break the tie. */
     noMajority: z.enum(['fail', 'first', 'primary']).default('fail'),
