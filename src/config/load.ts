@@ -233,7 +233,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       dropUnsupportedParams: r.dropUnsupportedParams,
       ...(r.hedge ? { hedge: r.hedge } : {}),
       ...(r.continuation ? { continuation: r.continuation } : {}),
-      ...resolveSpeculative(name, r, targets.map((t) => t.id), problems),
+      ...resolveSpeculative(name, r, targets, problems),
     });
   }
 

@@ -69,9 +69,10 @@ export interface SpeculativeRoute {
 export function resolveSpeculative(
   name: string,
   route: SpeculativeRoute & { hedge?: unknown },
-  targetIds: readonly string[],
+  targets: readonly { id: string }[],
   problems: string[],
 ): SpeculativeRoute {
+  const targetIds = targets.map((t) => t.id);
   const { race, consensus } = route;
   const at = `routes.${name}`;
   const modes = [race && 'race', consensus && 'consensus', route.hedge !== undefined && 'hedge'].filter(
