@@ -25,7 +25,7 @@ beforeAll(async () => {
       'vote-fallback': route({ belowQuorum: 'fallback' }),
       'vote-early': route({ wait: 'majority' }),
       'vote-json': route({ compare: 'json' }),
-      'vote-timeout': route({ timeoutMs: 300 }),
+      'vote-timeout': route({ timeoutMs: 1_000 }),
       plain: { targets: TARGETS },
     },
   });
@@ -163,7 +163,7 @@ describe('consensus', () => {
     expect(res.status).toBe(200);
     expect(res.headers['x-switchyard-consensus']).toBe('2/2');
     const trace = String(res.headers['x-switchyard-trace']);
-    expect(trace).toContain('primary/model-c vote timeout:300ms');
+    expect(trace).toContain('primary/model-c vote timeout:1000ms');
     expect(trace).toContain('primary/model-c attempt aborted');
     await expect.poll(() => h.primary.stats('model-c').cancelled).toBe(1);
   });
