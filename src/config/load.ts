@@ -10,6 +10,7 @@ import { resolveAlerts, resolveSlos } from '../alerts/settings.js';
 import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS, type ProviderPreset } from './presets.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
+import { resolveSpeculative } from './speculative.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -239,6 +240,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       ...(r.hedge ? { hedge: r.hedge } : {}),
       ...(r.continuation ? { continuation: r.continuation } : {}),
       ...(r.cache ? { cache: r.cache } : {}),
+      ...resolveSpeculative(name, r, targets, problems),
     });
   }
 

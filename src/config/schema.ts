@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { PROVIDER_TYPES } from './presets.js';
 import { alertsSchema, slosSchema } from '../alerts/schema.js';
 import { cacheStoreSchema, routeCacheSchema } from '../cache/schema.js';
+import { speculativeRouteFields } from './speculative.js';
 
 const positiveMs = z.number().int().positive();
 const nonNegativeMs = z.number().int().nonnegative();
@@ -154,6 +155,8 @@ const routeSchema = z
     continuation: continuationSchema.optional(),
     /** Response cache (docs/caching.md); off unless the route has a `cache` section. */
     cache: routeCacheSchema.optional(),
+    /** Speculative modes (race, consensus): src/config/speculative.ts, docs/speculative.md. */
+    ...speculativeRouteFields,
   })
   .strict();
 

@@ -14,6 +14,7 @@ import type {
   StatusSettings,
   StoreSettings,
 } from './schema.js';
+import type { SpeculativeRoute } from './speculative.js';
 
 export type {
   BreakerSettings,
@@ -44,8 +45,8 @@ export interface Target {
   limits?: { maxConcurrent: number; maxQueued: number; queueTimeoutMs: number };
 }
 
-/** What a public model name resolves to. */
-export interface Route {
+/** What a public model name resolves to (speculative modes: race, consensus; docs/speculative.md). */
+export interface Route extends SpeculativeRoute {
   name: string;
   targets: Target[];
   timeouts: Timeouts;

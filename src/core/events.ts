@@ -122,6 +122,25 @@ export interface GatewayEvents {
   'hedge.fired': { requestId: string; route: string; primary: string; target: string; delayMs: number };
   /** A hedged request ended: `won` when a hedge answered, `lost` when the original attempt did. */
   'hedge.settled': { requestId: string; route: string; winner: string; result: 'won' | 'lost' };
+  /** A race route sent the request to `targets` at once (docs/speculative.md). */
+  'race.started': { requestId: string; route: string; targets: string[] };
+  /** The race is decided: `winner` got the first token (or answer) first; null when every racer failed. */
+  'race.settled': { requestId: string; route: string; targets: string[]; winner: string | null };
+  /**
+   * A consensus route decided: `agreeing` of `answered` votes gave the chosen answer (`asked` targets,
+   * `failed` of them without an answer); `decision` is `majority`, the tie policy used (`first`,
+   * `primary`), or why there is no answer (`no-majority`, `below-quorum`, `fallback`).
+   */
+  'consensus.decided': {
+    requestId: string;
+    route: string;
+    asked: number;
+    answered: number;
+    failed: number;
+    agreeing: number;
+    decision: string;
+    winner?: string;
+  };
   /**
    * A stream cut after its commit point goes on: `to` continues the answer `from` had sent
    * `afterChars` characters of (choice 0's text), by `method` (prefill, prefix, instruction).

@@ -7,6 +7,7 @@
  * stays invisible, and a stream still waiting for its first token from a target that is ejected (its
  * breaker opens) moves on at once (ejection.ts). See docs/failover.md.
  */
+import type { ChatCompletion } from '../core/chat.js';
 import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import { clientClosedRequest, serverShuttingDown, SHUTTING_DOWN } from '../core/errors.js';
@@ -23,7 +24,9 @@ import { CooldownHealth } from './cooldown-health.js';
 import { EJECTED } from './ejection.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
+import { consensusNeedsNonStreaming, runConsensus } from './consensus.js';
 import { HedgePolicy } from './hedging.js';
+import { startRace } from './race.js';
 import { exhaustedError } from './outcome-errors.js';
 import { skipTarget, type RequestState, type RunCall } from './request-state.js';
 import { CommittedFailure, runTarget, type RunnerDeps, type Success } from './target-runner.js';
@@ -52,6 +55,9 @@ interface Racer<T> {
   done: Promise<{ racer: Racer<T>; result: Success<T> | undefined }>;
 }
 
+/** How a request is run, when not by the route's plain failover (this.race). */
+type Strategy<T> = (state: RequestState, racers: Set<Racer<T>>) => Promise<Success<T> | undefined>;
+
 export class Engine {
   readonly health: TargetHealth;
   private readonly runner: RunnerDeps;
@@ -67,9 +73,22 @@ export class Engine {
 
   /** A non-streaming chat request: the first successful attempt's completion, or an ApiError. */
   async complete(call: ChatCall): Promise<CompletionResult> {
+    const operation = chatOperation(call.request);
+    // Consensus routes ask several targets and answer with the majority (consensus.ts).
+    const vote: Strategy<ChatCompletion> | undefined = call.route.consensus
+      ? (state, racers) =>
+          runConsensus(
+            { runner: this.runner, health: this.health, fallback: () => this.race(operation, state, racers) },
+            operation,
+            state,
+          )
+      : undefined;
     const { state, result } = await this.execute(
       { ...call, body: call.request },
-      chatOperation(call.request),
+      operation,
+      undefined,
+      undefined,
+      vote,
     );
     return { completion: result.value!, meta: this.meta(state) };
   }
@@ -88,6 +107,7 @@ export class Engine {
    * (continueStream) instead of ending with an error event.
    */
   async stream(call: ChatCall, sink: StreamSink): Promise<void> {
+    if (call.route.consensus) throw consensusNeedsNonStreaming(call.route.name);
     const stitched = call.route.continuation ? new ContinuableSink(sink) : undefined;
     const out = stitched ?? sink;
     let state: RequestState | undefined;
@@ -127,6 +147,8 @@ export class Engine {
     makeGate?: (state: RequestState, onCommit: (winner: Target) => void) => CommitGate,
     /** Streams that continue after a cut: returns the continuation, or throws the cut. */
     onCut?: (state: RequestState, racers: Set<Racer<T>>, cut: CommittedFailure) => Promise<Success<T>>,
+    /** Runs the request instead of the plan's failover (consensus routes). */
+    strategy?: Strategy<T>,
   ): Promise<{ state: RequestState; result: Success<T> }> {
     const { route } = call;
     const timeoutMs = Math.min(route.timeouts.requestMs, call.timeoutMs ?? Infinity);
@@ -153,12 +175,13 @@ export class Engine {
       state.gate = makeGate(state, (winner) => {
         state.current = winner;
         cancelOthers(winner);
+        state.race?.settle(winner);
       });
     }
     try {
       let result: Success<T> | undefined;
       try {
-        result = await this.race(operation, state, racers);
+        result = await (strategy ? strategy(state, racers) : this.race(operation, state, racers));
       } catch (error) {
         if (!onCut || !(error instanceof CommittedFailure)) throw error;
         result = await onCut(state, racers, error);
@@ -198,6 +221,8 @@ export class Engine {
     const first = queue[0];
     state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);
+    // The request's own plan races; a continuation of a cut stream (other targets) runs one at a time.
+    const race = targets === route.targets ? startRace(route, state, queue, events) : undefined;
     const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
     // Moved off an ejected target only when there is somewhere better to go: another racer, or a next
     // target that is healthy now (not in panic, when every target is as bad; never onto a target that
@@ -207,13 +232,12 @@ export class Engine {
       !state.panic &&
       (racers.size > 1 ||
         (state.attempts < state.maxAttempts && queue.some((t) => this.health.accepts?.(t) ?? true)));
-    const launch = (): void => {
-      const target = queue.shift()!;
+    const launch = (target: Target = queue.shift()!): void => {
       hedge.launched();
       // Each racer of a hedging route or a stream gets its own signal, so that it can lose or be moved;
       // otherwise the one racer at a time simply runs on the request's signal. The request's abort
       // reason (e.g. the gateway shutting down) passes on to the racer.
-      const controller = route.hedge || ejectable ? new AbortController() : undefined;
+      const controller = route.hedge || race || ejectable ? new AbortController() : undefined;
       const abort = (): void => controller!.abort(state.signal.reason);
       if (controller) state.signal.addEventListener('abort', abort, { once: true });
       const unwatch = ejectable
@@ -233,7 +257,8 @@ export class Engine {
       };
       racers.add(racer);
     };
-    launch();
+    if (race) for (const target of race.racers) launch(target);
+    else launch();
     while (racers.size) {
       const hedgeDue = queue.length && !state.gate?.committed ? hedge.next() : undefined;
       const settled = await Promise.race([
@@ -268,6 +293,9 @@ export class Engine {
       racers.delete(settled.racer);
       if (settled.result) {
         for (const loser of racers) loser.controller?.abort(LOST_RACE);
+        state.race?.settle(settled.racer.target);
+        // A race's losers end at once; waited for so that their cost is in the trace when the answer leaves.
+        if (state.race) await Promise.allSettled([...racers].map((r) => r.done));
         if (state.hedged && events.wants('hedge.settled')) {
           const winner = settled.racer.target.id;
           const result = settled.racer.target === first ? 'lost' : 'won';
@@ -280,6 +308,7 @@ export class Engine {
         }
         return settled.result;
       }
+      if (!racers.size) state.race?.settle(undefined);
       const exhausted = state.attempts >= state.maxAttempts || state.signal.aborted;
       if (!racers.size && queue.length && !exhausted) {
         if (events.wants('failover')) this.announceFailover(state, settled.racer.target, queue[0]!);
@@ -310,11 +339,18 @@ export class Engine {
     if (warnings) meta.warnings = [...warnings];
     const firstTarget = state.call.route.targets[0]!.id;
     const lastFailure = state.failures.at(-1);
-    if (lastFailure && (target !== firstTarget || state.attempts > 1)) {
+    // Not a fallback: a failed vote (the votes explain the answer), or the other racer's failure when
+    // the first target won its race.
+    const voted = state.consensus !== undefined && state.consensus !== 'fallback';
+    const racedAndWon = state.race && target === firstTarget && lastFailure?.target.id !== target;
+    if (lastFailure && !voted && !racedAndWon && (target !== firstTarget || state.attempts > 1)) {
       meta.fallbackReason = `${lastFailure.target.id}: ${lastFailure.failure.reason}`;
     } else if (target !== firstTarget && state.hedged) {
       meta.fallbackReason = `${firstTarget}: hedged`;
+    } else if (target !== firstTarget && state.race) {
+      meta.fallbackReason = `${firstTarget}: raced`;
     }
+    if (state.consensus) meta.consensus = state.consensus;
     return meta;
   }
 }

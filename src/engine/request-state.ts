@@ -29,6 +29,10 @@ export interface RequestState {
   warnings?: Map<string, Set<string>>;
   /** A hedge was started (another target raced the first). */
   hedged?: boolean;
+  /** Race routes: the request went to two or more targets at once; told the winner (race.ts). */
+  race?: { settle(winner: Target | undefined): void };
+  /** Consensus routes: the votes behind the answer, `<agreeing>/<answered>` (consensus.ts). */
+  consensus?: string;
   /** Every target is tried regardless of breakers (too few were healthy). */
   panic: boolean;
   /** Estimated prompt tokens, computed once if an attempt without usage needs it. */

@@ -16,6 +16,7 @@ import { attemptTokens, costUsd, estimateTokens } from './accounting.js';
 import { runAttempt, type AttemptResult } from './attempt.js';
 import type { AttemptRelay } from './commit-gate.js';
 import { EJECTED } from './ejection.js';
+import { cancellationVerdict } from './race.js';
 import type { Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
@@ -126,7 +127,7 @@ export async function runTarget<T>(
       durationMs: result.durationMs,
       ...(result.ok ? {} : { failure: result.failure }),
       ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
-      ...(!result.ok && result.cancelled ? { cancelled: result.cancelled } : {}),
+      ...(!result.ok && result.cancelled ? { cancelled: cancellationVerdict(route, result.cancelled) } : {}),
     });
     const entry = attemptEntry(target, result, state);
     state.trace.push(entry);

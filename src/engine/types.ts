@@ -17,6 +17,8 @@ export interface ResponseMeta {
   degradedTier?: number;
   /** What the answering target's translation changed about the request (x-switchyard-warnings). */
   warnings?: string[];
+  /** Consensus routes: `<agreeing>/<answered>` votes behind the answer (x-switchyard-consensus). */
+  consensus?: string;
   trace: TraceEntry[];
 }
 

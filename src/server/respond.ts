@@ -17,6 +17,7 @@ export function metaHeaders(meta: ResponseMeta): Record<string, string> {
   if (meta.fallbackReason) headers['x-switchyard-fallback-reason'] = meta.fallbackReason;
   if (meta.degradedTier) headers['x-switchyard-degraded'] = `tier-${meta.degradedTier}`;
   if (meta.warnings) headers['x-switchyard-warnings'] = headerSafe(meta.warnings.join('; '));
+  if (meta.consensus) headers['x-switchyard-consensus'] = meta.consensus;
   return headers;
 }
 
