@@ -10,6 +10,7 @@ import { resolveAlerts, resolveSlos } from '../alerts/settings.js';
 import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS, type ProviderPreset } from './presets.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
+import { routingProblems } from '../routing/validate.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -199,6 +200,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
         provider,
         model: t.model,
         tier: ('tier' in t && t.tier) || 1,
+        ...(provider.region ? { region: provider.region } : {}),
         ...(price ? { price } : {}),
         ...(contextWindow ? { contextWindow } : {}),
         ...(p.maxConcurrent
@@ -232,7 +234,9 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       dropUnsupportedParams: r.dropUnsupportedParams,
       ...(r.hedge ? { hedge: r.hedge } : {}),
       ...(r.continuation ? { continuation: r.continuation } : {}),
+      ...(r.routing ? { routing: r.routing } : {}),
     });
+    if (r.routing) problems.push(...routingProblems(name, r.routing, targets));
   }
 
   const keys: GatewayKey[] = [];
@@ -249,7 +253,12 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     for (const m of k.models ?? []) {
       if (!routes.has(m)) problems.push(`keys[${i}].models: unknown route "${m}"`);
     }
-    keys.push({ name: k.name, key: k.key, ...(k.models ? { models: new Set(k.models) } : {}) });
+    keys.push({
+      name: k.name,
+      key: k.key,
+      ...(k.models ? { models: new Set(k.models) } : {}),
+      ...(k.routing ? { routing: k.routing } : {}),
+    });
   });
 
   const host = options.overrides?.host ?? file.server.host ?? (keys.length ? '0.0.0.0' : '127.0.0.1');

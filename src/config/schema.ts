@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { PROVIDER_TYPES } from './presets.js';
 import { alertsSchema, slosSchema } from '../alerts/schema.js';
+import { keyRoutingSchema, routeRoutingSchema } from '../routing/schema.js';
 
 const positiveMs = z.number().int().positive();
 const nonNegativeMs = z.number().int().nonnegative();
@@ -151,6 +152,8 @@ const routeSchema = z
     dropUnsupportedParams: z.boolean().default(false),
     hedge: hedgeSchema.optional(),
     continuation: continuationSchema.optional(),
+    /** Routing policy, weights, tier floor and cost caps (docs/routing.md). */
+    routing: routeRoutingSchema.optional(),
   })
   .strict();
 
@@ -160,6 +163,8 @@ const keySchema = z
     key: z.string().min(8, 'gateway keys must be at least 8 characters'),
     /** Public model names this key may use; all when absent. */
     models: z.array(z.string()).optional(),
+    /** Tier floor, preferred region, per-request overrides, cost cap (docs/routing.md). */
+    routing: keyRoutingSchema.optional(),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import type { AlertSettings, SloSettings } from '../alerts/settings.js';
 import type { ProviderSettings } from '../providers/types.js';
+import type { KeyRouting, RouteRouting } from '../routing/schema.js';
 import type {
   BreakerSettings,
   ContinuationSettings,
@@ -35,6 +36,8 @@ export interface Target {
   contextWindow?: number;
   /** Degradation tier (1 = premium). */
   tier: number;
+  /** The provider's region, when configured (regional routing, docs/routing.md). */
+  region?: string;
   /** Concurrency limit per target, from the provider. */
   limits?: { maxConcurrent: number; maxQueued: number; queueTimeoutMs: number };
 }
@@ -51,6 +54,8 @@ export interface Route {
   hedge?: HedgeSettings;
   /** Streams cut after the commit point are continued on a target that can; undefined = off. */
   continuation?: ContinuationSettings;
+  /** Routing policy and its settings (docs/routing.md); undefined = priority, no floor, no caps. */
+  routing?: RouteRouting;
 }
 
 export interface GatewayKey {
@@ -58,6 +63,8 @@ export interface GatewayKey {
   key: string;
   /** Public model names this key may use; every route when undefined. */
   models?: Set<string>;
+  /** Tier floor, preferred region, overrides, cost cap (docs/routing.md). */
+  routing?: KeyRouting;
 }
 
 export interface ServerSettings {

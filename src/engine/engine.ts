@@ -25,6 +25,8 @@ import { chatOperation, embeddingsOperation, type Operation } from './exchanges.
 import type { TargetHealth } from './health.js';
 import { HedgePolicy } from './hedging.js';
 import { exhaustedError } from './outcome-errors.js';
+import { planRequest } from './routing-plan.js';
+import type { Router } from '../routing/router.js';
 import { skipTarget, type RequestState, type RunCall } from './request-state.js';
 import { CommittedFailure, runTarget, type RunnerDeps, type Success } from './target-runner.js';
 import type { ChatCall, CompletionResult, ResponseMeta, StreamSink } from './types.js';
@@ -40,6 +42,8 @@ export interface EngineDeps {
   health?: TargetHealth;
   /** Where attempts, retries, failovers, hedges and skips are announced (src/core/events.ts). */
   events?: EventBus;
+  /** Routing policies, tier floors, regions, caps and overrides (docs/routing.md); absent: priority. */
+  router?: Router;
 }
 
 interface Racer<T> {
@@ -54,11 +58,13 @@ interface Racer<T> {
 
 export class Engine {
   readonly health: TargetHealth;
+  readonly router: Router | undefined;
   private readonly runner: RunnerDeps;
   private readonly hedges: HedgePolicy;
 
   constructor(private readonly deps: EngineDeps) {
     this.health = deps.health ?? new CooldownHealth(deps.clock);
+    this.router = deps.router;
     const budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
     const events = deps.events ?? NO_EVENTS;
     this.runner = { ...deps, budget, health: this.health, events };
@@ -191,10 +197,11 @@ export class Engine {
     targets: Target[] = state.call.route.targets,
   ): Promise<Success<T> | undefined> {
     const { route } = state.call;
-    const plan = this.health.plan(targets, state.trace);
     const { events } = this.runner;
+    const plan = planRequest(this.health, this.router, targets, state, events);
     for (const skip of plan.skipped ?? []) skipTarget(state, events, skip, true);
     const queue = plan.targets;
+    if (!queue.length) return undefined;
     const first = queue[0];
     state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);

@@ -34,6 +34,7 @@ import { handleEmbeddings } from './embeddings-handler.js';
 import { sendError, sendJson } from './respond.js';
 import { handleMetrics } from './metrics-endpoint.js';
 import { handleStatus } from './status.js';
+import { regionsHandler } from './regions-endpoint.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -131,6 +132,9 @@ function dispatch(ctx: RequestContext): Promise<void> | void {
   const path = q === -1 ? url : url.slice(0, q);
   const methods = ROUTES[path] ?? ROUTES[path.replace(/\/+$/, '')];
   const method = req.method ?? 'GET';
+  // Region drains (docs/routing.md): a path with a parameter.
+  const regions = methods ? undefined : regionsHandler(path, method);
+  if (regions) return regions(ctx);
   if (!methods) throw routeNotFound(method, path);
   const handler = methods[method];
   if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));

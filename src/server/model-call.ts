@@ -12,6 +12,7 @@ import { formatTrace, totalCost } from '../telemetry/request-log.js';
 import type { GatewayEvents } from '../core/events.js';
 import type { RequestContext } from './app.js';
 import { metaHeaders } from './respond.js';
+import { requestRouting } from './routing-headers.js';
 
 export interface ModelCall {
   route: Route;
@@ -37,6 +38,10 @@ export function startModelCall(
   if (key?.models && !key.models.has(route.name)) {
     throw forbidden(`The key "${key.name}" may not use the model \`${route.name}\`.`);
   }
+  // Routing (docs/routing.md): the request's tier floor, region and overrides; spend caps reached.
+  const routing = requestRouting(req.headers, key, route, ctx.auth.open);
+  const capped = deps.engine.router?.capRefusal(route, key);
+  if (capped) throw capped;
   const timeout = parseClientTimeout(req.headers[CLIENT_TIMEOUT_HEADER], route.timeouts.requestMs);
   if (!timeout.ok) throw invalidRequest(timeout.message, CLIENT_TIMEOUT_HEADER);
 
@@ -63,6 +68,7 @@ export function startModelCall(
       requestId,
       cancel,
       timeoutMs: timeout.timeoutMs,
+      ...(routing ? { routing } : {}),
       onSettled: (meta) => {
         settled = meta;
       },
