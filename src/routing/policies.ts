@@ -116,7 +116,7 @@ export class Policies {
     stats.chosen(first.t.id);
     return {
       targets: [first.t, ...rest.map((x) => x.t)],
-      scores: scored.map((x) => ({ id: x.t.id, score: `latency×load=${fmt(x.s)}` })),
+      scores: scored.map((x) => ({ id: x.t.id, score: `latency*load=${fmt(x.s)}` })),
     };
   }
 

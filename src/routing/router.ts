@@ -58,8 +58,11 @@ export class Router {
 
   constructor(options: RouterOptions) {
     const routes = [...(options.routes ?? [])];
-    const decay = routes.find((r) => r.routing && STATS_POLICIES.has(r.routing.policy))?.routing?.decayMs;
-    this.stats = new TargetStats(options.clock, decay);
+    // One set of statistics per target, whichever routes share it: the shortest τ of those routes.
+    const taus = routes.flatMap((r) =>
+      r.routing && STATS_POLICIES.has(r.routing.policy) ? [r.routing.decayMs] : [],
+    );
+    this.stats = new TargetStats(options.clock, taus.length ? Math.min(...taus) : undefined);
     this.spend = new SpendLedger(options.wallNow);
     this.policies = new Policies({
       random: options.random,
