@@ -6,6 +6,7 @@ import { raw, startHarness, userMessage, type Harness } from './harness.js';
 const ADMIN = 'sk-admin-key-000001';
 const TEAM = 'sk-team-key-0000002';
 const DEBUG = 'sk-debug-key-000003';
+const THRIFTY = 'sk-thrifty-key-00004';
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,6 +18,7 @@ beforeAll(async () => {
         { name: 'admin', key: ADMIN },
         { name: 'team', key: TEAM, models: ['tiered', 'canary'], routing: { tierFloor: 1 } },
         { name: 'debug', key: DEBUG, routing: { overrides: true, region: 'eu' } },
+        { name: 'thrifty', key: THRIFTY, routing: { cap: { dailyUsd: 0.000001 } } },
       ],
     },
     providers: {
@@ -143,5 +145,13 @@ describe('lowest-cost and caps', () => {
     expect(refused).toBeInstanceOf(APIError);
     expect((refused as APIError).status).toBe(429);
     expect((refused as APIError).code).toBe('cost_cap_reached');
+  });
+
+  it('a key past its cap is refused; other keys go on', async () => {
+    expect((await chat('canary', THRIFTY)).status).toBe(200);
+    const refused = await chat('canary', THRIFTY);
+    expect(refused.status).toBe(429);
+    expect(refused.text).toContain('spend cap of the key \\"thrifty\\"');
+    expect((await chat('canary', DEBUG)).status).toBe(200);
   });
 });
