@@ -120,6 +120,7 @@ export class Router {
    * Target caps only move traffic on (`prepare`).
    */
   capRefusal(route: Route, key: GatewayKey | undefined): ApiError | undefined {
+    if (!route.routing?.cap && !key?.routing?.cap) return undefined; // the common case: nothing to check
     const routeHit = this.spend.reached(routeScope(route.name), route.routing?.cap);
     const keyHit = key && this.spend.reached(keyScope(key.name), key.routing?.cap);
     const [scope, hit] = routeHit ? [`route "${route.name}"`, routeHit] : [`key "${key?.name}"`, keyHit];

@@ -27,6 +27,16 @@ export function requestRouting(
   route: Route,
   openMode: boolean,
 ): RequestRouting | undefined {
+  // The common case costs four header lookups: no routing settings and no routing header.
+  if (
+    route.routing?.tierFloor === undefined &&
+    !key?.routing &&
+    headers[TIER] === undefined &&
+    headers[REGION] === undefined &&
+    headers[PIN] === undefined &&
+    headers[SKIP] === undefined
+  )
+    return undefined;
   const routing: RequestRouting = {};
   const floors: number[] = [];
   if (route.routing?.tierFloor !== undefined) floors.push(route.routing.tierFloor);
