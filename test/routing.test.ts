@@ -145,6 +145,15 @@ describe('lowest-cost and caps', () => {
     expect(refused).toBeInstanceOf(APIError);
     expect((refused as APIError).status).toBe(429);
     expect((refused as APIError).code).toBe('cost_cap_reached');
+    const status = await raw(`${h.gateway.url}/v1/switchyard/status`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    const cheap = (
+      status.json() as { routes: { name: string; policy: string; cap?: { spentUsd: { dayUsd: number } } }[] }
+    ).routes.find((r) => r.name === 'cheap')!;
+    expect(cheap.policy).toBe('lowest-cost');
+    expect(cheap.cap!.spentUsd.dayUsd).toBeGreaterThan(0);
   });
 
   it('a key past its cap is refused; other keys go on', async () => {

@@ -8,7 +8,7 @@ import type { RequestContext } from './app.js';
 import { sendJson } from './respond.js';
 import type { TargetStatus } from '../engine/health.js';
 import type { Router } from '../routing/router.js';
-import { targetScope } from '../routing/spend.js';
+import { routeScope, targetScope } from '../routing/spend.js';
 
 export function handleStatus(ctx: RequestContext): void {
   const key = ctx.auth.authenticate(ctx.req.headers);
@@ -27,6 +27,9 @@ export function handleStatus(ctx: RequestContext): void {
       targets: r.targets.map((t) => ({ id: t.id, tier: t.tier, ...(t.region ? { region: t.region } : {}) })),
       hedge: r.hedge ?? null,
       policy: r.routing?.policy ?? 'priority',
+      ...(r.routing?.cap && engine.router
+        ? { cap: { ...r.routing.cap, spentUsd: engine.router.spend.spent(routeScope(r.name)) } }
+        : {}),
     })),
     targets: withRouting(engine.health.status([...targets.values()]), engine.router),
     drainedRegions: engine.router?.drainedRegions() ?? [],
