@@ -95,11 +95,16 @@ export class Policies {
 
   private leastLatency(targets: Target[], input: PolicyInput): Ranking {
     const { stats, random } = this.deps;
-    const score = (t: Target): number => {
-      const latency = stats.latencyMs(t.id, input.stream) ?? 0;
-      return latency * (stats.get(t.id).inFlight + 1);
-    };
-    const scored = targets.map((t) => ({ t, s: score(t) }));
+    // A target without a sample yet counts as fast as the fastest known one (at least 1 ms, so that
+    // attempts in flight still spread a burst instead of sending all of it to the newcomer).
+    const latencies = targets.map((t) => stats.latencyMs(t.id, input.stream));
+    let fastest = Infinity;
+    for (const l of latencies) if (l !== undefined && l < fastest) fastest = l;
+    const unknown = Number.isFinite(fastest) ? fastest : 1;
+    const scored = targets.map((t, k) => ({
+      t,
+      s: Math.max(1, latencies[k] ?? unknown) * (stats.get(t.id).inFlight + 1),
+    }));
     let first: (typeof scored)[number];
     if (input.routing.exploration > 0 && random() < input.routing.exploration) {
       // Exploration: the target chosen least lately, so that its statistics stay fresh.
