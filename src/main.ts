@@ -9,6 +9,7 @@ import { secretScrubberFor } from './config/secrets.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
 import { ResponseCache } from './cache/response-cache.js';
+import { Router } from './routing/router.js';
 import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
 import { version } from './lifecycle.js';
@@ -98,7 +99,16 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const random = options.random ?? systemRandom;
   const budget = new RetryBudget({ clock, ...config.retryBudget });
   const health = healthFromConfig(config, clock, random, events);
-  const engine = new Engine({ client, clock, random, budget, health, events });
+  // Routing policies, tier floors, regions, cost caps, overrides (docs/routing.md).
+  const router = new Router({
+    clock,
+    wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
+    random,
+    events,
+    routes: config.routes.values(),
+    keys: config.keys,
+  });
+  const engine = new Engine({ client, clock, random, budget, health, events, router });
   const monitor = new HealthMonitor({ client, clock, health, events });
   const metrics = config.metrics.enabled
     ? new GatewayMetrics({ config, events, upstreamUsage: () => client.usage() })

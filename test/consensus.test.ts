@@ -60,6 +60,17 @@ interface Body {
 }
 
 describe('consensus', () => {
+  it('asks only the targets the routing step leaves (a skipped target is no voter)', async () => {
+    answers('The answer is 42', 'The answer is 42', 'Something else');
+    const res = await raw(`${h.gateway.url}/v1/chat/completions`, {
+      headers: { 'x-switchyard-skip': 'primary/model-c' },
+      body: JSON.stringify({ model: 'vote', messages: userMessage() }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-switchyard-consensus']).toBe('2/2');
+    expect(h.primary.stats('model-c').requests).toBe(0);
+  });
+
   it('two of three agreeing answer, with 2/3 in the header, every vote traced and paid for', async () => {
     answers('The answer is 42', 'The answer  is 42 ', 'Something else');
     const decided: GatewayEvents['consensus.decided'][] = [];

@@ -1,5 +1,6 @@
 import { sinkName } from '../alerts/settings.js';
 import type { ResolvedConfig } from './types.js';
+import { describeRouting } from '../routing/describe.js';
 
 const money = (n: number): string => `$${n.toFixed(2)}`;
 
@@ -33,6 +34,7 @@ export function describeConfig(config: ResolvedConfig): string {
       `    attempts ≤ ${r.maxAttempts}, retries/target ≤ ${r.maxRetriesPerTarget}, max wait ${r.maxRetryWaitMs} ms; ` +
         `timeouts: connect ${t.connectMs}, first token ${t.firstTokenMs}, stall ${t.stallMs}, request ${t.requestMs} ms`,
     );
+    if (route.routing) lines.push(`    routing: ${describeRouting(route.routing)}`);
     if (route.continuation) {
       const how = route.targets.map((x) => `${x.id} ${x.provider.options.continuation ?? 'none'}`).join(', ');
       lines.push(`    cut streams continued, ≤ ${route.continuation.maxPerRequest} per request: ${how}`);

@@ -11,6 +11,7 @@ import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS, type ProviderPreset } from
 import { configSchema, type ConfigFile } from './schema.js';
 import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
 import { resolveSpeculative } from './speculative.js';
+import { routingProblems } from '../routing/validate.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -206,6 +207,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
         provider,
         model: t.model,
         tier: ('tier' in t && t.tier) || 1,
+        ...(provider.region ? { region: provider.region } : {}),
         ...(price ? { price } : {}),
         ...(contextWindow ? { contextWindow } : {}),
         ...(p.maxConcurrent
@@ -241,7 +243,9 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       ...(r.continuation ? { continuation: r.continuation } : {}),
       ...(r.cache ? { cache: r.cache } : {}),
       ...resolveSpeculative(name, r, targets, problems),
+      ...(r.routing ? { routing: r.routing } : {}),
     });
+    if (r.routing) problems.push(...routingProblems(name, r.routing, targets));
   }
 
   const keys: GatewayKey[] = [];
@@ -258,7 +262,12 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     for (const m of k.models ?? []) {
       if (!routes.has(m)) problems.push(`keys[${i}].models: unknown route "${m}"`);
     }
-    keys.push({ name: k.name, key: k.key, ...(k.models ? { models: new Set(k.models) } : {}) });
+    keys.push({
+      name: k.name,
+      key: k.key,
+      ...(k.models ? { models: new Set(k.models) } : {}),
+      ...(k.routing ? { routing: k.routing } : {}),
+    });
   });
 
   const host = options.overrides?.host ?? file.server.host ?? (keys.length ? '0.0.0.0' : '127.0.0.1');

@@ -7,6 +7,7 @@ import { PROVIDER_TYPES } from './presets.js';
 import { alertsSchema, slosSchema } from '../alerts/schema.js';
 import { cacheStoreSchema, routeCacheSchema } from '../cache/schema.js';
 import { speculativeRouteFields } from './speculative.js';
+import { keyRoutingSchema, routeRoutingSchema } from '../routing/schema.js';
 
 const positiveMs = z.number().int().positive();
 const nonNegativeMs = z.number().int().nonnegative();
@@ -157,6 +158,8 @@ const routeSchema = z
     cache: routeCacheSchema.optional(),
     /** Speculative modes (race, consensus): src/config/speculative.ts, docs/speculative.md. */
     ...speculativeRouteFields,
+    /** Routing policy, weights, tier floor and cost caps (docs/routing.md). */
+    routing: routeRoutingSchema.optional(),
   })
   .strict();
 
@@ -166,6 +169,8 @@ const keySchema = z
     key: z.string().min(8, 'gateway keys must be at least 8 characters'),
     /** Public model names this key may use; all when absent. */
     models: z.array(z.string()).optional(),
+    /** Tier floor, preferred region, per-request overrides, cost cap (docs/routing.md). */
+    routing: keyRoutingSchema.optional(),
   })
   .strict();
 

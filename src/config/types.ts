@@ -1,6 +1,7 @@
 import type { AlertSettings, SloSettings } from '../alerts/settings.js';
 import type { CacheStoreSettings, RouteCacheSettings } from '../cache/schema.js';
 import type { ProviderSettings } from '../providers/types.js';
+import type { KeyRouting, RouteRouting } from '../routing/schema.js';
 import type {
   BreakerSettings,
   ContinuationSettings,
@@ -41,6 +42,8 @@ export interface Target {
   contextWindow?: number;
   /** Degradation tier (1 = premium). */
   tier: number;
+  /** The provider's region, when configured (regional routing, docs/routing.md). */
+  region?: string;
   /** Concurrency limit per target, from the provider. */
   limits?: { maxConcurrent: number; maxQueued: number; queueTimeoutMs: number };
 }
@@ -59,6 +62,8 @@ export interface Route extends SpeculativeRoute {
   continuation?: ContinuationSettings;
   /** Response cache; undefined = off (docs/caching.md). */
   cache?: RouteCacheSettings;
+  /** Routing policy and its settings (docs/routing.md); undefined = priority, no floor, no caps. */
+  routing?: RouteRouting;
 }
 
 export interface GatewayKey {
@@ -66,6 +71,8 @@ export interface GatewayKey {
   key: string;
   /** Public model names this key may use; every route when undefined. */
   models?: Set<string>;
+  /** Tier floor, preferred region, overrides, cost cap (docs/routing.md). */
+  routing?: KeyRouting;
 }
 
 export interface ServerSettings {

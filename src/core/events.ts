@@ -35,7 +35,13 @@ export type SkipReason =
   /** The target cannot take the request as sent (a parameter it does not support). */
   | 'unsupported-parameter'
   /** A continuation of a cut stream: the target has no way to continue an answer (`continuation: none`). */
-  | 'cannot-continue';
+  | 'cannot-continue'
+  /** Routing (docs/routing.md): past the request's tier floor, in a drained region, past a cost cap, or
+   * left out by a per-request pin or skip. */
+  | 'tier-floor'
+  | 'region-drained'
+  | 'cost-cap'
+  | 'override';
 
 export interface GatewayEvents {
   'request.started': {

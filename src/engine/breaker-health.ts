@@ -51,7 +51,7 @@ export class BreakerHealth implements TargetHealth {
     this.registry = this.newRegistry();
   }
 
-  plan(targets: readonly Target[], trace: TraceEntry[]): Plan {
+  plan(targets: readonly Target[], trace: TraceEntry[], order?: (usable: Target[]) => Target[]): Plan {
     const byId = new Map(targets.map((t) => [t.id, t]));
     const selection = this.registry.select([...byId.keys()]);
     const skipped: NonNullable<Plan['skipped']> = [];
@@ -66,7 +66,11 @@ export class BreakerHealth implements TargetHealth {
     }
     if (selection.panic)
       trace.push({ target: targets[0]!.id, action: 'skip', result: 'panic:all-targets-tried' });
-    const ordered = selection.panic ? selection.usable : this.registry.order(selection.usable);
+    const usable =
+      order && !selection.panic
+        ? order(selection.usable.map((id) => byId.get(id)!)).map((t) => t.id)
+        : selection.usable;
+    const ordered = selection.panic ? usable : this.registry.order(usable);
     return {
       targets: ordered.map((id) => byId.get(id)!),
       panic: selection.panic,

@@ -16,7 +16,7 @@ import type { Target } from '../config/types.js';
 import { LOST_RACE } from './attempt.js';
 import { majorityCertain, quorumOf, tally, voteKey, type Decision, type Vote } from './consensus-tally.js';
 import type { Operation } from './exchanges.js';
-import type { TargetHealth } from './health.js';
+import type { Plan } from './health.js';
 import { skipTarget, type RequestState } from './request-state.js';
 import { runTarget, type RunnerDeps, type Success } from './target-runner.js';
 
@@ -24,7 +24,8 @@ type Answer = Success<ChatCompletion>;
 
 export interface ConsensusDeps {
   runner: RunnerDeps;
-  health: TargetHealth;
+  /** The request's plan over the route's targets: routing (tier floor, drains, policy), then health. */
+  plan(): Plan;
   /** The route's normal failover, for `belowQuorum: fallback`. */
   fallback(): Promise<Answer | undefined>;
 }
@@ -73,7 +74,7 @@ const electorate = (settings: ConsensusSettings): number => settings.targets?.le
 
 /** The named targets, or the first N, of those the health plan allows (in its order). */
 function chooseVoters(deps: ConsensusDeps, settings: ConsensusSettings, state: RequestState): Target[] {
-  const plan = deps.health.plan(state.call.route.targets, state.trace);
+  const plan = deps.plan();
   for (const skip of plan.skipped ?? []) skipTarget(state, deps.runner.events, skip, true);
   state.panic = plan.panic;
   const named = settings.targets;

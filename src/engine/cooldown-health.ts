@@ -20,7 +20,7 @@ export class CooldownHealth implements TargetHealth {
     this.cooldowns = new Cooldowns(clock);
   }
 
-  plan(targets: readonly Target[], trace: TraceEntry[]): Plan {
+  plan(targets: readonly Target[], trace: TraceEntry[], order?: (usable: Target[]) => Target[]): Plan {
     const skipped: NonNullable<Plan['skipped']> = [];
     const usable = targets.filter((t) => {
       const cooling = this.cooldowns.active(t.id);
@@ -31,7 +31,7 @@ export class CooldownHealth implements TargetHealth {
       return false;
     });
     if (!usable.length) return { targets: [...targets], panic: true };
-    return { targets: usable, panic: false, ...(skipped.length ? { skipped } : {}) };
+    return { targets: order ? order(usable) : usable, panic: false, ...(skipped.length ? { skipped } : {}) };
   }
 
   admit(target: Target): Promise<Admission> {

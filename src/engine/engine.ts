@@ -28,6 +28,8 @@ import { consensusNeedsNonStreaming, runConsensus } from './consensus.js';
 import { HedgePolicy } from './hedging.js';
 import { startRace } from './race.js';
 import { exhaustedError } from './outcome-errors.js';
+import { planRequest } from './routing-plan.js';
+import type { Router } from '../routing/router.js';
 import { skipTarget, type RequestState, type RunCall } from './request-state.js';
 import { CommittedFailure, runTarget, type RunnerDeps, type Success } from './target-runner.js';
 import type { ChatCall, CompletionResult, ResponseMeta, StreamSink } from './types.js';
@@ -43,6 +45,8 @@ export interface EngineDeps {
   health?: TargetHealth;
   /** Where attempts, retries, failovers, hedges and skips are announced (src/core/events.ts). */
   events?: EventBus;
+  /** Routing policies, tier floors, regions, caps and overrides (docs/routing.md); absent: priority. */
+  router?: Router;
 }
 
 interface Racer<T> {
@@ -60,11 +64,13 @@ type Strategy<T> = (state: RequestState, racers: Set<Racer<T>>) => Promise<Succe
 
 export class Engine {
   readonly health: TargetHealth;
+  readonly router: Router | undefined;
   private readonly runner: RunnerDeps;
   private readonly hedges: HedgePolicy;
 
   constructor(private readonly deps: EngineDeps) {
     this.health = deps.health ?? new CooldownHealth(deps.clock);
+    this.router = deps.router;
     const budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
     const events = deps.events ?? NO_EVENTS;
     this.runner = { ...deps, budget, health: this.health, events };
@@ -78,7 +84,12 @@ export class Engine {
     const vote: Strategy<ChatCompletion> | undefined = call.route.consensus
       ? (state, racers) =>
           runConsensus(
-            { runner: this.runner, health: this.health, fallback: () => this.race(operation, state, racers) },
+            {
+              runner: this.runner,
+              plan: () =>
+                planRequest(this.health, this.router, state.call.route.targets, state, this.runner.events),
+              fallback: () => this.race(operation, state, racers),
+            },
             operation,
             state,
           )
@@ -214,10 +225,11 @@ export class Engine {
     targets: Target[] = state.call.route.targets,
   ): Promise<Success<T> | undefined> {
     const { route } = state.call;
-    const plan = this.health.plan(targets, state.trace);
     const { events } = this.runner;
+    const plan = planRequest(this.health, this.router, targets, state, events);
     for (const skip of plan.skipped ?? []) skipTarget(state, events, skip, true);
     const queue = plan.targets;
+    if (!queue.length) return undefined;
     const first = queue[0];
     state.panic = plan.panic;
     const hedge = this.hedges.start(route, state, queue[0]);

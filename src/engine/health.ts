@@ -46,8 +46,12 @@ export interface Plan {
 }
 
 export interface TargetHealth {
-  /** The targets a request should try, in order; skipped ones are traced with the reason. */
-  plan(targets: readonly Target[], trace: TraceEntry[]): Plan;
+  /**
+   * The targets a request should try, in order; skipped ones are traced with the reason. `order` is the
+   * routing policy: called with the targets that may be tried now (not in panic), it gives their order,
+   * which slow start may then still adjust (src/engine/routing-plan.ts).
+   */
+  plan(targets: readonly Target[], trace: TraceEntry[], order?: (usable: Target[]) => Target[]): Plan;
   /**
    * Asked right before an attempt (may wait briefly for a concurrency slot); a refusal skips the target.
    * `commit` (streams): the request's commit point; until it is passed the attempt waits for its first

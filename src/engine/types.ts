@@ -3,6 +3,7 @@ import type { UpstreamFailure } from '../core/errors.js';
 import type { StreamPart } from '../core/stream.js';
 import type { Route } from '../config/types.js';
 import type { TraceEntry } from '../core/trace.js';
+import type { RequestRouting } from '../routing/router.js';
 
 export type { TraceEntry };
 
@@ -33,6 +34,8 @@ export interface ChatCall {
   cancel: AbortController;
   /** The client's own deadline (x-switchyard-timeout-ms), already validated. */
   timeoutMs?: number;
+  /** What the request and its key ask of routing: tier floor, region, pin/skip (docs/routing.md). */
+  routing?: RequestRouting;
   /** Told what happened once the request is over, successful or not (request log, debug header). */
   onSettled?: (meta: ResponseMeta) => void;
 }

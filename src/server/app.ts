@@ -40,6 +40,7 @@ import type { LiveStats } from '../telemetry/live-stats.js';
 import { handleStatusJson, handleStatusPage } from './status-page.js';
 import type { StoreRecorder } from '../store/recorder.js';
 import { handleRecentRequests, handleStats } from './store-endpoint.js';
+import { regionsHandler } from './regions-endpoint.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -174,6 +175,9 @@ function dispatch(ctx: RequestContext): Promise<void> | void {
   const path = q === -1 ? url : url.slice(0, q);
   const methods = ROUTES[path] ?? ROUTES[path.replace(/\/+$/, '')];
   const method = req.method ?? 'GET';
+  // Region drains (docs/routing.md): a path with a parameter.
+  const regions = methods ? undefined : regionsHandler(path, method);
+  if (regions) return regions(ctx);
   if (!methods) throw routeNotFound(method, path);
   const handler = methods[method];
   if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));

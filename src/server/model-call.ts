@@ -13,6 +13,7 @@ import type { GatewayEvents } from '../core/events.js';
 import type { CacheOutcome } from '../cache/key.js';
 import type { RequestContext } from './app.js';
 import { metaHeaders } from './respond.js';
+import { requestRouting } from './routing-headers.js';
 
 export interface ModelCall {
   route: Route;
@@ -42,6 +43,10 @@ export function startModelCall(
   if (key?.models && !key.models.has(route.name)) {
     throw forbidden(`The key "${key.name}" may not use the model \`${route.name}\`.`);
   }
+  // Routing (docs/routing.md): the request's tier floor, region and overrides; spend caps reached.
+  const routing = requestRouting(req.headers, key, route, ctx.auth.open);
+  const capped = deps.engine.router?.capRefusal(route, key);
+  if (capped) throw capped;
   const timeout = parseClientTimeout(req.headers[CLIENT_TIMEOUT_HEADER], route.timeouts.requestMs);
   if (!timeout.ok) throw invalidRequest(timeout.message, CLIENT_TIMEOUT_HEADER);
 
@@ -74,6 +79,7 @@ export function startModelCall(
       requestId,
       cancel,
       timeoutMs: timeout.timeoutMs,
+      ...(routing ? { routing } : {}),
       onSettled: (meta) => {
         settled = meta;
       },

@@ -6,6 +6,9 @@
 import type { Route, Target } from '../config/types.js';
 import type { RequestContext } from './app.js';
 import { sendJson } from './respond.js';
+import type { TargetStatus } from '../engine/health.js';
+import type { Router } from '../routing/router.js';
+import { routeScope, targetScope } from '../routing/spend.js';
 
 export function handleStatus(ctx: RequestContext): void {
   const key = ctx.auth.authenticate(ctx.req.headers);
@@ -21,9 +24,28 @@ export function handleStatus(ctx: RequestContext): void {
     object: 'switchyard.status',
     routes: routes.map((r) => ({
       name: r.name,
-      targets: r.targets.map((t) => ({ id: t.id, tier: t.tier })),
+      targets: r.targets.map((t) => ({ id: t.id, tier: t.tier, ...(t.region ? { region: t.region } : {}) })),
       hedge: r.hedge ?? null,
+      policy: r.routing?.policy ?? 'priority',
+      ...(r.routing?.cap && engine.router
+        ? { cap: { ...r.routing.cap, spentUsd: engine.router.spend.spent(routeScope(r.name)) } }
+        : {}),
     })),
-    targets: engine.health.status([...targets.values()]),
+    targets: withRouting(engine.health.status([...targets.values()]), engine.router),
+    drainedRegions: engine.router?.drainedRegions() ?? [],
+  });
+}
+
+/** Each target's routing statistics (latency averages, throughput, error rate) and spend, when known. */
+function withRouting(status: TargetStatus[], router: Router | undefined): TargetStatus[] {
+  if (!router) return status;
+  return status.map((s) => {
+    const stats = router.stats.snapshot(s.id);
+    const spend = router.spend.spent(targetScope(s.id));
+    return {
+      ...s,
+      ...(Object.keys(stats).length ? { routing: stats } : {}),
+      ...(spend.monthUsd > 0 ? { spendUsd: spend } : {}),
+    };
   });
 }
