@@ -45,6 +45,12 @@ function routes(): Record<string, unknown> {
     }
   }
   out['same-openai'] = { targets: [TARGETS.openai], continuation: {} };
+  out['deadline'] = {
+    targets: [TARGETS.openai, TARGETS.anthropic],
+    retry: { maxRetriesPerTarget: 0 },
+    timeouts: { requestMs: 600 },
+    continuation: {},
+  };
   out['no-continuation'] = { targets: [TARGETS.openai, TARGETS.anthropic] };
   out['reasoning'] = { targets: ['ds/deepseek-reasoner', TARGETS.anthropic], continuation: {} };
   out['tools'] = { targets: [TARGETS.openai, TARGETS.anthropic], continuation: {} };
@@ -281,6 +287,25 @@ describe('continuation: limits, usage, trace', () => {
       ]);
     } finally {
       h.sim.setBehavior(model('openai'), { fault: null });
+    }
+  });
+
+  it('continues only within the request deadline: a stream cut by its deadline ends visibly', async () => {
+    // 20 words at 4 words a second take 5 s: the 600 ms deadline cuts the stream after its first words
+    // (0 words a second, the simulator's default, means no pacing).
+    h.sim.setBehavior(model('openai'), { tokensPerSecond: 4 });
+    const before = h.sim.stats(model('anthropic')).requests;
+    const ended: GatewayEvents['request.ended'][] = [];
+    const stop = h.gateway.events.subscribe('request.ended', (e) => ended.push(e));
+    try {
+      await expect(streamText(h.client, 'deadline')).rejects.toThrow();
+      await vi.waitFor(() => expect(ended).toHaveLength(1));
+      const trace = ended[0]!.trace.map((t) => `${t.action} ${t.result}`);
+      expect(trace.at(-1)).toBe('continue refused:deadline');
+      expect(h.sim.stats(model('anthropic')).requests).toBe(before);
+    } finally {
+      stop();
+      h.sim.setBehavior(model('openai'), { tokensPerSecond: 0, fault: null });
     }
   });
 
