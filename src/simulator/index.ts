@@ -16,6 +16,7 @@ import type { ProtocolContext, ProtocolModule } from './protocols/types.js';
 import { seededRandom } from './random.js';
 import { createRequestHandler } from './server.js';
 import { StatsBook } from './stats.js';
+import { KeyBook } from './keys.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 
 export type * from './types.js';
@@ -36,8 +37,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
   });
   const stats = new StatsBook();
+  const accepted = [...(options.apiKey !== undefined ? [options.apiKey] : []), ...(options.apiKeys ?? [])];
+  const keys = new KeyBook(accepted);
   const context: ProtocolContext = {
-    apiKey: options.apiKey,
+    apiKeys: options.apiKey === undefined && options.apiKeys === undefined ? undefined : accepted,
     strictModels: options.strictModels ?? false,
     models: () => book.configuredModels(),
     random: seededRandom(seed ^ 0x5f3759df),
@@ -51,6 +54,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     reset: () => {
       book.reset();
       stats.reset();
+      keys.reset();
       journal.length = 0;
     },
     stats: (model?: string) => stats.snapshot(model),
@@ -59,6 +63,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     createRequestHandler({
       book,
       stats,
+      keys,
       protocols: PROTOCOLS,
       context,
       admin: controls,
@@ -87,6 +92,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${host}:${address.port}`,
     port: address.port,
     ...controls,
+    setKeyFault: (key, fault) => keys.setFault(key, fault),
+    keyRequests: (key) => keys.requests(key),
     requests: () => journal.map((r) => ({ ...r })),
     close: () => {
       closing = true;

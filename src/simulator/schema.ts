@@ -73,6 +73,7 @@ export const configFileSchema = z.strictObject({
   host: z.string().optional(),
   port: z.number().int().min(0).max(65535).optional(),
   apiKey: z.string().optional(),
+  apiKeys: z.array(z.string().min(1)).optional(),
   strictModels: z.boolean().optional(),
   seed: z.number().int().optional(),
   defaultBehavior: behaviorSchema.optional(),
