@@ -9,7 +9,11 @@ import type { ConfigFile } from './schema.js';
 type ProviderEntry = ConfigFile['providers'][string];
 
 /** The pool, or undefined when the provider has no `apiKeys` (or every entry expanded to nothing). */
-export function resolveKeyPool(id: string, p: ProviderEntry, problems: string[]): KeyPoolSettings | undefined {
+export function resolveKeyPool(
+  id: string,
+  p: ProviderEntry,
+  problems: string[],
+): KeyPoolSettings | undefined {
   const at = `providers.${id}`;
   if (!p.apiKeys) {
     if (p.keySelection) problems.push(`${at}.keySelection: only with apiKeys`);

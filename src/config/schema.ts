@@ -65,7 +65,10 @@ const providerSchema = z
         z.union([
           z.string(),
           z
-            .object({ key: z.string(), name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - (1-40)') })
+            .object({
+              key: z.string(),
+              name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - (1-40)'),
+            })
             .strict(),
         ]),
       )

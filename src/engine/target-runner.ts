@@ -83,7 +83,7 @@ export async function runTarget<T>(
   const pool = deps.keys?.poolOf(target) && deps.keys;
   /** Pool keys that failed as keys (rate limit, quota, auth) during this request. */
   const triedKeys = new Set<number>();
-  for (let retry = 0; ; ) {
+  for (let retry = 0; ;) {
     if (state.attempts >= state.maxAttempts || signal.aborted) return undefined;
     // A key pool: a key not cooling and not yet failed as a key this request (else any not cooling).
     let keyIndex: number | undefined;
