@@ -21,6 +21,7 @@ beforeAll(async () => {
   h = await startHarness({
     primary: { apiKey: KEY_1, apiKeys: [KEY_2] },
     providers: { primary: { apiKey: undefined, apiKeys: [KEY_1, KEY_2], keySelection: 'ordered' } },
+    config: { metrics: { enabled: true } },
     gateway: { clock },
   });
   h.gateway.events.subscribe('cooldown.set', (e) => cooldowns.push(e));
@@ -153,6 +154,18 @@ describe('a provider with two keys', () => {
     const next = await ask();
     expect(next.status).toBe(200);
     expect(next.trace).toMatch(/^primary\/model-a skip breaker:cooldown \d+ms; backup\/model-b attempt ok/);
+  });
+
+  it('metrics count key cooldowns by label, apart from target cooldowns', async () => {
+    const res = await raw(`${h.gateway.url}/metrics`, { method: 'GET' });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain(
+      'switchyard_provider_key_cooldowns_total{target="primary/model-a",key="key#1",reason="upstream_429"} 2',
+    );
+    expect(res.text).toContain(
+      'switchyard_provider_key_cooldowns_total{target="primary/model-a",key="key#2",reason="upstream_quota"} 1',
+    );
+    expect(res.text).not.toContain('sk-proj');
   });
 
   it('every key of the pool is scrubbed from an echoed error', async () => {
