@@ -152,3 +152,17 @@ describe('KeyPools: per-key cooldowns on a manual clock', () => {
     expect(JSON.stringify(seen)).not.toContain('sk-secret');
   });
 });
+
+describe('KeyPools: panic', () => {
+  it('soonest is the key that comes back first', () => {
+    const clock = new ManualClock();
+    const pools = new KeyPools(clock);
+    const t = target(provider('ordered', 3));
+    const tried = new Set<number>();
+    pools.settle(t, 0, failure('upstream_quota', { cooldownMs: 60_000 }), tried);
+    pools.settle(t, 1, failure('upstream_429', { retryAfterMs: 2_000 }), tried);
+    pools.settle(t, 2, failure('upstream_429', { retryAfterMs: 9_000 }), tried);
+    expect(pools.pick(t)).toBeUndefined();
+    expect(pools.soonest(t)).toBe(1);
+  });
+});

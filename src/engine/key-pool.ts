@@ -135,6 +135,19 @@ export class KeyPools {
     };
   }
 
+  /** The key that comes back first (panic mode: every target is tried, cooling or not). */
+  soonest(target: Target): number | undefined {
+    const pool = target.provider.keyPool;
+    if (!pool) return undefined;
+    let best = 0;
+    let bestUntil = Infinity;
+    for (let i = 0; i < pool.keys.length; i++) {
+      const until = this.cooling(target, i)?.until ?? -Infinity;
+      if (until < bestUntil) [best, bestUntil] = [i, until];
+    }
+    return best;
+  }
+
   /** Milliseconds until the first key of the target's pool is ready again (0 if one is). */
   firstBackMs(target: Target): number {
     const pool = target.provider.keyPool;

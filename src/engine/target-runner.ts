@@ -85,11 +85,13 @@ export async function runTarget<T>(
   const triedKeys = new Set<number>();
   for (let retry = 0; ;) {
     if (state.attempts >= state.maxAttempts || signal.aborted) return undefined;
-    // A key pool: a key not cooling and not yet failed as a key this request (else any not cooling).
+    // A key pool: a key not cooling and not yet failed as a key this request (else any not cooling;
+    // in panic, when every target is tried whatever its state, the key that comes back first).
     let keyIndex: number | undefined;
     let keyedExchange = exchange;
     if (pool) {
-      keyIndex = pool.pick(target, triedKeys) ?? pool.pick(target);
+      keyIndex =
+        pool.pick(target, triedKeys) ?? pool.pick(target) ?? (state.panic ? pool.soonest(target) : undefined);
       if (keyIndex === undefined) {
         skipTarget(state, deps.events, { target: target.id, reason: 'cooldown', detail: 'cooling:all-keys' });
         return undefined;
