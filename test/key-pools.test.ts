@@ -5,7 +5,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEvents } from '../src/core/events.js';
+import OpenAI from 'openai';
+import { resolveConfig } from '../src/config/load.js';
+import { startGateway, type Gateway } from '../src/main.js';
 import { ManualClock } from '../src/resilience/manual-clock.js';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { silentLogger } from '../src/telemetry/logger.js';
 import { raw, startHarness, userMessage, type Harness } from './harness.js';
 
 const KEY_1 = 'sk-proj-Pool1Key2With3Some4Length5A';
@@ -184,4 +189,58 @@ describe('a provider with two keys', () => {
     }
     expect(JSON.stringify(cooldowns)).not.toContain('sk-proj');
   });
+});
+
+describe('key pools on every protocol, streaming too', () => {
+  const KEYS = ['sk-pool-one-Abc123Def456Ghi', 'sk-pool-two-Zyx987Wvu654Tsr'];
+  let sim: Simulator;
+  let gateway: Gateway;
+  let client: OpenAI;
+  beforeAll(async () => {
+    sim = await startSimulator({ apiKeys: KEYS });
+    const pool = { apiKeys: KEYS, keySelection: 'ordered' };
+    gateway = await startGateway(
+      resolveConfig(
+        {
+          server: { port: 0 },
+          store: { enabled: false },
+          providers: {
+            oai: { type: 'openai', baseUrl: `${sim.url}/v1`, ...pool },
+            ant: { type: 'anthropic', baseUrl: `${sim.url}/v1`, ...pool },
+            gem: { type: 'gemini', baseUrl: `${sim.url}/v1beta`, ...pool },
+          },
+          routes: {
+            openai: { targets: ['oai/m-openai'] },
+            anthropic: { targets: ['ant/m-anthropic'] },
+            gemini: { targets: ['gem/m-gemini'] },
+          },
+        },
+        { env: {} },
+      ),
+      { log: silentLogger },
+    );
+    client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'any', maxRetries: 0 });
+    sim.setKeyFault(KEYS[0]!, { kind: 'status', status: 429, retryAfterSeconds: 60 });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await sim.close();
+  });
+
+  for (const model of ['openai', 'anthropic', 'gemini']) {
+    it(`${model}: a stream the first key cannot serve is served with the second`, async () => {
+      const before = sim.keyRequests(KEYS[1]!);
+      const { data: stream, response } = await client.chat.completions
+        .create(
+          { model, messages: userMessage(), stream: true },
+          { headers: { 'x-switchyard-debug': 'trace' } },
+        )
+        .withResponse();
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text.length).toBeGreaterThan(0);
+      expect(response.headers.get('x-switchyard-trace')).toMatch(/ key#1 attempt upstream_429 \d+ms; /);
+      expect(sim.keyRequests(KEYS[1]!)).toBe(before + 1);
+    });
+  }
 });
