@@ -17,7 +17,7 @@ import { seededRandom } from './random.js';
 import { createRequestHandler } from './server.js';
 import { StatsBook } from './stats.js';
 import { KeyBook } from './keys.js';
-import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
+import type { Fault, RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 
 export type * from './types.js';
 export { DEFAULT_BEHAVIOR } from './behavior.js';
@@ -58,6 +58,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       journal.length = 0;
     },
     stats: (model?: string) => stats.snapshot(model),
+    setKeyFault: (key: string, fault: Fault | null) => keys.setFault(key, fault),
   };
   const server = createServer(
     createRequestHandler({
@@ -92,7 +93,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${host}:${address.port}`,
     port: address.port,
     ...controls,
-    setKeyFault: (key, fault) => keys.setFault(key, fault),
     keyRequests: (key) => keys.requests(key),
     requests: () => journal.map((r) => ({ ...r })),
     close: () => {

@@ -63,6 +63,10 @@ export const phaseSchema: z.ZodType<FaultPhase> = z.strictObject({
 });
 
 export const behaviorRequestSchema = z.strictObject({ model: z.string().min(1), behavior: behaviorSchema });
+export const keyFaultRequestSchema = z.strictObject({
+  key: z.string().min(1),
+  fault: faultSchema.nullable(),
+});
 export const scheduleRequestSchema = z.strictObject({
   model: z.string().min(1),
   phases: z.array(phaseSchema),
