@@ -244,3 +244,30 @@ describe('key pools on every protocol, streaming too', () => {
     });
   }
 });
+
+describe('a pool of three keys, all rate-limited', () => {
+  const KEYS = ['sk-three-1-Abc123Def456', 'sk-three-2-Ghi789Jkl012', 'sk-three-3-Mno345Pqr678'];
+  let g: Harness;
+  beforeAll(async () => {
+    g = await startHarness({
+      primary: { apiKeys: KEYS },
+      providers: { primary: { apiKey: undefined, apiKeys: KEYS } },
+    });
+    for (const key of KEYS) g.primary.setKeyFault(key, RATE_LIMIT);
+  });
+  afterAll(() => g.close());
+
+  it('still leaves the backup its attempt (key switches do not use up retry.maxAttempts)', async () => {
+    const res = await raw(`${g.gateway.url}/v1/chat/completions`, {
+      headers: { 'x-switchyard-debug': 'trace' },
+      body: JSON.stringify({ model: 'm', messages: userMessage() }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-switchyard-target']).toBe('backup/model-b');
+    expect(res.headers['x-switchyard-attempts']).toBe('4');
+    expect(String(res.headers['x-switchyard-trace'])).toMatch(
+      /^primary\/model-a key#1 attempt upstream_429 \d+ms; primary\/model-a key#2 attempt upstream_429 \d+ms; primary\/model-a key#3 attempt upstream_429 \d+ms; primary\/model-a skip no-retry:hint-too-long; backup\/model-b attempt ok \d+ms$/,
+    );
+    expect(KEYS.map((k) => g.primary.keyRequests(k))).toEqual([1, 1, 1]);
+  });
+});

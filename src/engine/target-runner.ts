@@ -172,8 +172,13 @@ export async function runTarget<T>(
     if (signal.aborted && signal.reason !== EJECTED) return undefined;
     if (cutByDeadline && failure.reason === 'attempt_timeout') state.deadline.markPassed();
     state.failures.push({ target, failure });
-    // The next key of the pool, at once: no backoff and no retry budget (a different account's limits).
-    if (verdict?.nextKey) continue;
+    // The next key of the pool, at once: no backoff, no retry budget, and the attempt it takes is
+    // added to the request's allowance (each key fails as a key at most once per request), so that a
+    // pool of keys never uses up the attempts the next provider needs.
+    if (verdict?.nextKey) {
+      state.maxAttempts++;
+      continue;
+    }
     if (failure.class === 'context') noteContextNeed(state, target, failure);
     if (failure.class === 'fatal') {
       state.current = target;
