@@ -85,20 +85,18 @@ export async function runTarget<T>(
   const triedKeys = new Set<number>();
   for (let retry = 0; ;) {
     if (state.attempts >= state.maxAttempts || signal.aborted) return undefined;
-    // A key pool: a key not cooling and not yet failed as a key this request (else any not cooling;
-    // in panic, when every target is tried whatever its state, the key that comes back first).
-    let keyIndex: number | undefined;
-    let keyedExchange = exchange;
-    if (pool) {
-      keyIndex =
-        pool.pick(target, triedKeys) ?? pool.pick(target) ?? (state.panic ? pool.soonest(target) : undefined);
-      if (keyIndex === undefined) {
-        skipTarget(state, deps.events, { target: target.id, reason: 'cooldown', detail: 'cooling:all-keys' });
-        return undefined;
-      }
-      const provider = { ...ctx.provider, apiKey: pool.key(target, keyIndex).secret };
-      keyedExchange = operation.exchange(protocol!, { ...ctx, provider })!;
+    const keyIndex = pool ? chooseKey(pool, target, triedKeys, state.panic) : undefined;
+    if (pool && keyIndex === undefined) {
+      skipTarget(state, deps.events, { target: target.id, reason: 'cooldown', detail: 'cooling:all-keys' });
+      return undefined;
     }
+    const keyedExchange =
+      pool && keyIndex !== undefined
+        ? operation.exchange(protocol!, {
+            ...ctx,
+            provider: { ...ctx.provider, apiKey: pool.key(target, keyIndex).secret },
+          })!
+        : exchange;
     const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     if (!admission.ok) {
       const reason = admissionSkipReason(admission.reason);
@@ -189,6 +187,19 @@ export async function runTarget<T>(
     }
     retry++;
   }
+}
+
+/**
+ * The pool key for the next attempt: one not cooling and not yet failed as a key this request, else
+ * any not cooling; in panic (every target tried whatever its state), the key that comes back first.
+ */
+function chooseKey(
+  pool: KeyPools,
+  target: Target,
+  tried: ReadonlySet<number>,
+  panic: boolean,
+): number | undefined {
+  return pool.pick(target, tried) ?? pool.pick(target) ?? (panic ? pool.soonest(target) : undefined);
 }
 
 /** Whether to retry the same target; if so, waits first. False means: fail over now. */
