@@ -271,3 +271,40 @@ describe('a pool of three keys, all rate-limited', () => {
     expect(KEYS.map((k) => g.primary.keyRequests(k))).toEqual([1, 1, 1]);
   });
 });
+
+describe('key pools without breakers (cooldowns only)', () => {
+  const KEYS = ['sk-nobreak-1-Abc123Def456', 'sk-nobreak-2-Ghi789Jkl012'];
+  let g: Harness;
+  beforeAll(async () => {
+    g = await startHarness({
+      primary: { apiKeys: KEYS },
+      providers: { primary: { apiKey: undefined, apiKeys: KEYS, keySelection: 'ordered' } },
+      config: { breakers: { enabled: false } },
+    });
+  });
+  afterAll(() => g.close());
+
+  const trace = async (): Promise<string> => {
+    const res = await raw(`${g.gateway.url}/v1/chat/completions`, {
+      headers: { 'x-switchyard-debug': 'trace' },
+      body: JSON.stringify({ model: 'm', messages: userMessage() }),
+    });
+    expect(res.status).toBe(200);
+    return String(res.headers['x-switchyard-trace']);
+  };
+
+  it('a key rate limit does not cool the target; every key out does, until the first key is back', async () => {
+    g.primary.setKeyFault(KEYS[0]!, RATE_LIMIT);
+    expect(await trace()).toMatch(
+      /^primary\/model-a key#1 attempt upstream_429 \d+ms; primary\/model-a key#2 attempt ok/,
+    );
+    expect(await trace()).toMatch(/^primary\/model-a key#2 attempt ok/);
+    g.primary.setKeyFault(KEYS[1]!, QUOTA);
+    expect(await trace()).toMatch(
+      /^primary\/model-a key#2 attempt upstream_quota \d+ms; backup\/model-b attempt ok/,
+    );
+    expect(await trace()).toMatch(
+      /^primary\/model-a skip cooling:upstream_quota; backup\/model-b attempt ok/,
+    );
+  });
+});
