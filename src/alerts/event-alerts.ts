@@ -149,18 +149,20 @@ function onKeyOut(ctx: Context, severity: Severity): Listener<'cooldown.set'> {
   return (e) => {
     if (!KEY_OUT.test(e.reason)) return;
     const failover = failoverOf(ctx, e.target);
+    // A key pool's key is named by its label (`key#2` or its configured name), never by its secret.
+    const who = e.key === undefined ? e.target : `${e.target} ${e.key}`;
     ctx.manager.fire(
-      `key:${e.target}`,
+      `key:${who}`,
       {
         kind: 'key',
         severity,
-        title: `Provider key out of service: ${e.target}`,
+        title: `Provider key out of service: ${who}`,
         subject: e.target,
-        summary: `${e.target} answered ${e.reason}; it is kept out of rotation for ${formatDuration(e.ms)}.`,
+        summary: `${who} answered ${e.reason}; it is kept out of rotation for ${formatDuration(e.ms)}.`,
         target: e.target,
         errorClass: e.reason,
         ...(failover ? { failoverTarget: failover } : {}),
-        resolvedSummary: `The cooldown of ${e.target} has ended: it is tried again.`,
+        resolvedSummary: `The cooldown of ${who} has ended: it is tried again.`,
       },
       { clearAfterMs: e.ms },
     );

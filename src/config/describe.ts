@@ -16,7 +16,9 @@ export function describeConfig(config: ResolvedConfig): string {
   );
   lines.push('', 'providers:');
   for (const p of config.providers.values()) {
-    lines.push(`  ${p.id}: ${p.protocol} ${p.baseUrl}${p.apiKey ? ' (key set)' : ' (no key)'}`);
+    lines.push(
+      `  ${p.id}: ${p.protocol} ${p.baseUrl}${p.keyPool ? ` (${p.keyPool.keys.length} keys, ${p.keyPool.selection})` : p.apiKey ? ' (key set)' : ' (no key)'}`,
+    );
   }
   lines.push('', 'routes:');
   for (const route of config.routes.values()) {

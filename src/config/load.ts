@@ -9,6 +9,7 @@ import type { ProtocolOptions, ProviderSettings } from '../providers/types.js';
 import { resolveAlerts, resolveSlos } from '../alerts/settings.js';
 import { AZURE_DEFAULT_API_VERSION, PROVIDER_PRESETS, type ProviderPreset } from './presets.js';
 import { configSchema, type ConfigFile } from './schema.js';
+import { resolveKeyPool } from './key-pools.js';
 import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
 import { resolveSpeculative } from './speculative.js';
 import { routingProblems } from '../routing/validate.js';
@@ -159,7 +160,8 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     const preset = PROVIDER_PRESETS[p.type];
     const baseUrl = (p.baseUrl ?? preset.baseUrl)?.replace(/\/+$/, '');
     if (!baseUrl) problems.push(`providers.${id}.baseUrl: required for type "${p.type}"`);
-    if (preset.requiresKey && !p.apiKey)
+    const keyPool = resolveKeyPool(id, p, problems);
+    if (preset.requiresKey && !p.apiKey && !keyPool)
       problems.push(`providers.${id}.apiKey: required for type "${p.type}"`);
     const options: ProtocolOptions = { ...preset.options };
     if (p.type === 'azure-openai')
@@ -175,7 +177,8 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       id,
       protocol: preset.protocol,
       baseUrl: baseUrl ?? '',
-      apiKey: p.apiKey || undefined,
+      apiKey: p.apiKey || keyPool?.keys[0]?.secret || undefined,
+      ...(keyPool && keyPool.keys.length > 1 ? { keyPool } : {}),
       headers: p.headers,
       options,
       ...(p.region ? { region: p.region } : {}),

@@ -59,6 +59,24 @@ const providerSchema = z
     type: z.enum(PROVIDER_TYPES),
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     apiKey: z.string().optional(),
+    /** Key pool (docs/configuration.md#key-pools): several keys of one provider, each `${ENV}` or `{key, name}`. */
+    apiKeys: z
+      .array(
+        z.union([
+          z.string(),
+          z
+            .object({
+              key: z.string(),
+              name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - (1-40)'),
+            })
+            .strict(),
+        ]),
+      )
+      .min(1)
+      .max(32)
+      .optional(),
+    /** How a key pool picks a key: `round-robin` (default) spreads requests, `ordered` takes the first ready one. */
+    keySelection: z.enum(['round-robin', 'ordered']).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     region: z.string().optional(),
     /** Azure OpenAI api-version query parameter. */

@@ -1,6 +1,6 @@
 /**
  * Every secret a resolved configuration holds, for the one scrubber that redacts them from whatever
- * leaves the gateway: providers' API keys, the values of their secret-bearing headers (without an
+ * leaves the gateway: providers' API keys (every key of a key pool), the values of their secret-bearing headers (without an
  * auth scheme such as `Bearer `), credentials and secret query parameters in their base URLs and
  * query options, and the gateway's own keys.
  */
@@ -15,6 +15,8 @@ const AUTH_SCHEME = /^(?:bearer|basic|token|bot|key|apikey)\s+/i;
 function providerSecrets(provider: ProviderSettings): string[] {
   const out: string[] = [];
   if (provider.apiKey) out.push(provider.apiKey);
+  // Every key of a pool, not only the first: any of them may be echoed back.
+  for (const key of provider.keyPool?.keys ?? []) out.push(key.secret);
   for (const [name, value] of Object.entries(provider.headers)) {
     if (!SECRET_NAME.test(name)) continue;
     // The credential without its scheme: "Bearer " is no secret, and a window across it would redact

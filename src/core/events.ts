@@ -120,6 +120,8 @@ export interface GatewayEvents {
     costUsd?: number;
     /** Whether the failure counts against the target's health (a provider's own fault). */
     countsAgainstBreaker: boolean;
+    /** Providers with a key pool: the label of the key the attempt used (`key#2` or its name), never the key. */
+    key?: string;
   };
   'retry.scheduled': { requestId: string; route: string; target: string; waitMs: number; source: string };
   /** A retry of the same target refused: `budget`, `deadline`, `hint-too-long`, `max-retries`, … */
@@ -169,7 +171,8 @@ export interface GatewayEvents {
     detail: string;
   };
   'breaker.transition': { target: string; from: string; to: string; reason: string | null };
-  'cooldown.set': { target: string; ms: number; reason: string };
+  /** A target cooling down; with `key` (a key pool's label, never the key), only that key of its provider. */
+  'cooldown.set': { target: string; ms: number; reason: string; key?: string };
   /** The shared retry budget refused a retry or a hedge. */
   'budget.exhausted': { target: string; kind: 'retry' | 'hedge' };
   /** A request waited in the gateway's own connection queue (`ms`), or gave up waiting (`saturated`). */

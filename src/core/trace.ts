@@ -18,4 +18,6 @@ export interface TraceEntry {
   tokens?: EventTokens;
   /** USD at the target's configured price. */
   costUsd?: number;
+  /** Providers with a key pool: the label of the key used (`key#2` or its name), never the key. */
+  key?: string;
 }

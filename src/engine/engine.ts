@@ -21,6 +21,7 @@ import { CommitGate } from './commit-gate.js';
 import { continueStream, type ContinueDeps } from './continue-stream.js';
 import { ContinuableSink } from './continuation.js';
 import { CooldownHealth } from './cooldown-health.js';
+import { KeyPools } from './key-pool.js';
 import { EJECTED } from './ejection.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
@@ -47,6 +48,8 @@ export interface EngineDeps {
   events?: EventBus;
   /** Routing policies, tier floors, regions, caps and overrides (docs/routing.md); absent: priority. */
   router?: Router;
+  /** Providers' key pools and their per-key cooldowns; absent: the engine keeps its own. */
+  keys?: KeyPools;
 }
 
 interface Racer<T> {
@@ -65,6 +68,8 @@ type Strategy<T> = (state: RequestState, racers: Set<Racer<T>>) => Promise<Succe
 export class Engine {
   readonly health: TargetHealth;
   readonly router: Router | undefined;
+  /** Per-key cooldowns of providers with a key pool (the status endpoint shows them). */
+  readonly keys: KeyPools;
   private readonly runner: RunnerDeps;
   private readonly hedges: HedgePolicy;
 
@@ -73,7 +78,8 @@ export class Engine {
     this.router = deps.router;
     const budget = deps.budget ?? new RetryBudget({ clock: deps.clock });
     const events = deps.events ?? NO_EVENTS;
-    this.runner = { ...deps, budget, health: this.health, events };
+    this.keys = deps.keys ?? new KeyPools(deps.clock, events);
+    this.runner = { ...deps, budget, health: this.health, events, keys: this.keys };
     this.hedges = new HedgePolicy({ clock: deps.clock, budget, health: this.health, events });
   }
 

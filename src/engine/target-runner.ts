@@ -16,6 +16,7 @@ import { attemptTokens, costUsd, estimateTokens } from './accounting.js';
 import { runAttempt, type AttemptResult } from './attempt.js';
 import type { AttemptRelay } from './commit-gate.js';
 import { EJECTED } from './ejection.js';
+import type { KeyPools } from './key-pool.js';
 import { cancellationVerdict } from './race.js';
 import type { Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
@@ -30,6 +31,8 @@ export interface RunnerDeps {
   budget: RetryBudget;
   health: TargetHealth;
   events: EventBus;
+  /** Providers' key pools (src/engine/key-pool.ts); absent: every provider uses its one key. */
+  keys?: KeyPools;
 }
 
 export type Success<T> = Extract<AttemptResult<T>, { ok: true }> & { relay?: AttemptRelay };
@@ -77,8 +80,23 @@ export async function runTarget<T>(
     return undefined;
   }
   deps.budget.recordRequest(target.id);
-  for (let retry = 0; ; retry++) {
+  const pool = deps.keys?.poolOf(target) && deps.keys;
+  /** Pool keys that failed as keys (rate limit, quota, auth) during this request. */
+  const triedKeys = new Set<number>();
+  for (let retry = 0; ;) {
     if (state.attempts >= state.maxAttempts || signal.aborted) return undefined;
+    const keyIndex = pool ? chooseKey(pool, target, triedKeys, state.panic) : undefined;
+    if (pool && keyIndex === undefined) {
+      skipTarget(state, deps.events, { target: target.id, reason: 'cooldown', detail: 'cooling:all-keys' });
+      return undefined;
+    }
+    const keyedExchange =
+      pool && keyIndex !== undefined
+        ? operation.exchange(protocol!, {
+            ...ctx,
+            provider: { ...ctx.provider, apiKey: pool.key(target, keyIndex).secret },
+          })!
+        : exchange;
     const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     if (!admission.ok) {
       const reason = admissionSkipReason(admission.reason);
@@ -106,7 +124,7 @@ export async function runTarget<T>(
     try {
       result = await runAttempt(deps, {
         target,
-        exchange,
+        exchange: keyedExchange,
         timeouts: { ...route.timeouts, attemptMs },
         signal,
         ...(admission.dispatched ? { onDispatch: admission.dispatched } : {}),
@@ -122,14 +140,20 @@ export async function runTarget<T>(
       skipTarget(state, deps.events, { target: target.id, reason: 'unsupported-parameter', detail });
       return undefined;
     }
+    // A key's own failure (rate limit, quota, auth) while another key is ready is not the target's.
+    const verdict =
+      pool && keyIndex !== undefined && !result.ok
+        ? pool.settle(target, keyIndex, result.failure, triedKeys)
+        : undefined;
     admission.done({
       ok: result.ok,
       durationMs: result.durationMs,
-      ...(result.ok ? {} : { failure: result.failure }),
+      ...(result.ok ? {} : { failure: verdict?.failure ?? result.failure }),
       ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
       ...(!result.ok && result.cancelled ? { cancelled: cancellationVerdict(route, result.cancelled) } : {}),
     });
     const entry = attemptEntry(target, result, state);
+    if (pool && keyIndex !== undefined) entry.key = pool.key(target, keyIndex).label;
     state.trace.push(entry);
     if (deps.events.wants('attempt.ended'))
       announceAttempt(deps.events, { state, target, operation, result, entry });
@@ -138,7 +162,7 @@ export async function runTarget<T>(
       state.current = target;
       return relay ? { ...result, relay } : result;
     }
-    const { failure } = result;
+    const failure = verdict?.failure ?? result.failure;
     if (relay?.won) {
       state.current = target;
       throw new CommittedFailure(failure);
@@ -146,6 +170,13 @@ export async function runTarget<T>(
     if (signal.aborted && signal.reason !== EJECTED) return undefined;
     if (cutByDeadline && failure.reason === 'attempt_timeout') state.deadline.markPassed();
     state.failures.push({ target, failure });
+    // The next key of the pool, at once: no backoff, no retry budget, and the attempt it takes is
+    // added to the request's allowance (each key fails as a key at most once per request), so that a
+    // pool of keys never uses up the attempts the next provider needs.
+    if (verdict?.nextKey) {
+      state.maxAttempts++;
+      continue;
+    }
     if (failure.class === 'context') noteContextNeed(state, target, failure);
     if (failure.class === 'fatal') {
       state.current = target;
@@ -154,7 +185,21 @@ export async function runTarget<T>(
     if (failure.class !== 'retry' || !(await waitToRetry(deps, target, failure, retry, state, signal))) {
       return undefined;
     }
+    retry++;
   }
+}
+
+/**
+ * The pool key for the next attempt: one not cooling and not yet failed as a key this request, else
+ * any not cooling; in panic (every target tried whatever its state), the key that comes back first.
+ */
+function chooseKey(
+  pool: KeyPools,
+  target: Target,
+  tried: ReadonlySet<number>,
+  panic: boolean,
+): number | undefined {
+  return pool.pick(target, tried) ?? pool.pick(target) ?? (panic ? pool.soonest(target) : undefined);
 }
 
 /** Whether to retry the same target; if so, waits first. False means: fail over now. */
@@ -260,6 +305,7 @@ function announceAttempt(events: EventBus, { state, target, operation, result, e
     ...(entry.tokens ? { tokens: entry.tokens } : {}),
     ...(entry.costUsd !== undefined ? { costUsd: entry.costUsd } : {}),
     countsAgainstBreaker: failure !== undefined && !cancelled && failure.breaker,
+    ...(entry.key ? { key: entry.key } : {}),
   });
 }
 

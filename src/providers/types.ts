@@ -18,8 +18,13 @@ export interface ProviderSettings {
   protocol: ProtocolName;
   /** Base URL including any version prefix, without a trailing slash, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
-  /** The provider's secret. Never logged, never returned to a client. */
+  /** The provider's secret (with a key pool: its first key). Never logged, never returned to a client. */
   apiKey: string | undefined;
+  /**
+   * A key pool (`apiKeys`, two or more keys): attempts take one key each, and a rate limit or an
+   * exhausted quota on one key moves the request to the next key (src/engine/key-pool.ts).
+   */
+  keyPool?: KeyPoolSettings;
   /** Extra headers sent with every request. */
   headers: Record<string, string>;
   /** Protocol options from the preset and the config (e.g. Azure's path template and api-version). */
@@ -27,6 +32,21 @@ export interface ProviderSettings {
 }
 
 export type ProtocolName = 'openai' | 'anthropic' | 'gemini';
+
+/** One key of a provider's key pool: the secret, and the label logs, traces and metrics name it by. */
+export interface ProviderKey {
+  secret: string;
+  /** The configured `name`, or `key#N` (N: its 1-based position in `apiKeys`). Never the secret. */
+  label: string;
+}
+
+/** `round-robin` spreads requests over the keys; `ordered` uses the first key not cooling down. */
+export type KeySelection = 'round-robin' | 'ordered';
+
+export interface KeyPoolSettings {
+  keys: readonly ProviderKey[];
+  selection: KeySelection;
+}
 
 /** Options a protocol reads; presets are data that fill these in. */
 export interface ProtocolOptions {

@@ -33,6 +33,10 @@ export function handleStatus(ctx: RequestContext): void {
     })),
     targets: withRouting(engine.health.status([...targets.values()]), engine.router),
     drainedRegions: engine.router?.drainedRegions() ?? [],
+    // Key pools: each key of the providers shown, by label (never the key), ready or cooling.
+    providerKeys: engine.keys.status(
+      new Map([...targets.values()].map((t) => [t.provider.id, t.provider])).values(),
+    ),
   });
 }
 

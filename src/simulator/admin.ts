@@ -3,15 +3,22 @@
  *   GET  /_sim/stats[?model=M]           → SimulatorStats
  *   POST /_sim/behavior {model, behavior} → merges a behaviour ('*' = all models)
  *   POST /_sim/schedule {model, phases}   → starts a fault schedule now
- *   POST /_sim/reset                      → behaviours, schedules and stats back to start
+ *   POST /_sim/key-fault {key, fault}     → a fault for requests made with one key (null lifts it)
+ *   POST /_sim/reset                      → behaviours, schedules, key faults and stats back to start
  */
 import type { ServerResponse } from 'node:http';
-import { behaviorRequestSchema, describeIssues, scheduleRequestSchema } from './schema.js';
+import {
+  behaviorRequestSchema,
+  describeIssues,
+  keyFaultRequestSchema,
+  scheduleRequestSchema,
+} from './schema.js';
 import type { Simulator } from './types.js';
 
 export const ADMIN_PREFIX = '/_sim/';
 
-export type AdminControls = Pick<Simulator, 'setBehavior' | 'schedule' | 'reset' | 'stats'>;
+export type AdminControls = Pick<Simulator, 'setBehavior' | 'schedule' | 'reset' | 'stats'> &
+  Partial<Pick<Simulator, 'setKeyFault'>>;
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -57,6 +64,16 @@ export function handleAdmin(
     const parsed = scheduleRequestSchema.safeParse(body);
     if (!parsed.success) return reply(res, 400, { error: describeIssues(parsed.error) });
     controls.schedule(parsed.data.model, parsed.data.phases);
+    return reply(res, 200, { ok: true });
+  }
+  if (route === 'POST /_sim/key-fault' && controls.setKeyFault) {
+    const parsed = keyFaultRequestSchema.safeParse(body);
+    if (!parsed.success) return reply(res, 400, { error: describeIssues(parsed.error) });
+    try {
+      controls.setKeyFault(parsed.data.key, parsed.data.fault);
+    } catch (error) {
+      return reply(res, 400, { error: (error as Error).message });
+    }
     return reply(res, 200, { ok: true });
   }
   return reply(res, 404, { error: `unknown admin endpoint: ${route}` });

@@ -1,7 +1,7 @@
 /**
  * `switchyard simulate`: simulated providers on a port, until SIGINT/SIGTERM.
  *   --port N (default 4010)  --host H (default 127.0.0.1)  --config FILE (YAML or JSON with
- *   `models`/`defaultBehavior`, and optionally host, port, apiKey, strictModels, seed)
+ *   `models`/`defaultBehavior`, and optionally host, port, apiKey, apiKeys, strictModels, seed)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -16,7 +16,8 @@ import type { ProtocolContext, ProtocolModule } from './protocols/types.js';
 import { seededRandom } from './random.js';
 import { createRequestHandler } from './server.js';
 import { StatsBook } from './stats.js';
-import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
+import { KeyBook } from './keys.js';
+import type { Fault, RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 
 export type * from './types.js';
 export { DEFAULT_BEHAVIOR } from './behavior.js';
@@ -36,8 +37,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
   });
   const stats = new StatsBook();
+  const accepted = [...(options.apiKey !== undefined ? [options.apiKey] : []), ...(options.apiKeys ?? [])];
+  const keys = new KeyBook(accepted);
   const context: ProtocolContext = {
-    apiKey: options.apiKey,
+    apiKeys: options.apiKey === undefined && options.apiKeys === undefined ? undefined : accepted,
     strictModels: options.strictModels ?? false,
     models: () => book.configuredModels(),
     random: seededRandom(seed ^ 0x5f3759df),
@@ -51,14 +54,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     reset: () => {
       book.reset();
       stats.reset();
+      keys.reset();
       journal.length = 0;
     },
     stats: (model?: string) => stats.snapshot(model),
+    setKeyFault: (key: string, fault: Fault | null) => keys.setFault(key, fault),
   };
   const server = createServer(
     createRequestHandler({
       book,
       stats,
+      keys,
       protocols: PROTOCOLS,
       context,
       admin: controls,
@@ -87,6 +93,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${host}:${address.port}`,
     port: address.port,
     ...controls,
+    keyRequests: (key) => keys.requests(key),
     requests: () => journal.map((r) => ({ ...r })),
     close: () => {
       closing = true;

@@ -63,6 +63,10 @@ export const phaseSchema: z.ZodType<FaultPhase> = z.strictObject({
 });
 
 export const behaviorRequestSchema = z.strictObject({ model: z.string().min(1), behavior: behaviorSchema });
+export const keyFaultRequestSchema = z.strictObject({
+  key: z.string().min(1),
+  fault: faultSchema.nullable(),
+});
 export const scheduleRequestSchema = z.strictObject({
   model: z.string().min(1),
   phases: z.array(phaseSchema),
@@ -73,6 +77,7 @@ export const configFileSchema = z.strictObject({
   host: z.string().optional(),
   port: z.number().int().min(0).max(65535).optional(),
   apiKey: z.string().optional(),
+  apiKeys: z.array(z.string().min(1)).optional(),
   strictModels: z.boolean().optional(),
   seed: z.number().int().optional(),
   defaultBehavior: behaviorSchema.optional(),

@@ -16,12 +16,15 @@ import type {
 import { receivedKey } from './echo-key.js';
 import { runGeneration } from './reply.js';
 import type { StatsBook } from './stats.js';
+import type { KeyBook } from './keys.js';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface RequestPathDeps {
   book: BehaviorBook;
   stats: StatsBook;
+  /** Per-key faults and counts (absent: none). */
+  keys?: KeyBook;
   protocols: readonly ProtocolModule[];
   context: ProtocolContext;
   admin: AdminControls;
@@ -102,14 +105,16 @@ export function createRequestHandler(
       if (result.type === 'respond') exchange.send(result.response);
       return;
     }
+    const key = receivedKey(req.headers, url.searchParams);
     const decision = deps.book.decide(result.model);
+    const keyFault = deps.keys?.onRequest(key);
     await runGeneration({
       exchange,
       faults: protocol.faults,
-      decision,
+      decision: keyFault ? { ...decision, fault: keyFault } : decision,
       model: result.model,
       answer: result.answer,
-      receivedKey: receivedKey(req.headers, url.searchParams),
+      receivedKey: key,
     });
   };
   return (req, res) => {

@@ -207,6 +207,8 @@ export interface SimulatorOptions {
    * Bearer; Gemini: `x-goog-api-key` or `?key=`), else the provider's real 401/400/403.
    */
   apiKey?: string;
+  /** More keys accepted besides `apiKey` (a provider account with a key pool); any one of them will do. */
+  apiKeys?: string[];
   defaultBehavior?: Partial<ModelBehavior>;
   /** Per upstream model name. With `strictModels`, the only models served. */
   models?: Record<string, Partial<ModelBehavior>>;
@@ -229,7 +231,14 @@ export interface Simulator {
   setBehavior(model: string, behavior: Partial<ModelBehavior>): void;
   /** Starts now; phases run in order; after the last, healthy. '*' = all models. */
   schedule(model: string, phases: FaultPhase[]): void;
-  /** Behaviours, schedules, stats and the RNG back to start. */
+  /**
+   * A fault for every request made with `key` (after auth and validation), whatever the model's
+   * behaviour: e.g. one key of a pool rate-limited or out of quota. `null` lifts it. Reset clears it.
+   */
+  setKeyFault(key: string, fault: Fault | null): void;
+  /** Requests that passed auth and validation with `key` (configured keys and keys given a fault). */
+  keyRequests(key: string): number;
+  /** Behaviours, schedules, stats, key faults and the RNG back to start. */
   reset(): void;
   stats(model?: string): SimulatorStats;
   /** The last 32 provider requests as they arrived (admin calls excluded), oldest first. */

@@ -240,14 +240,16 @@ export class LiveStats {
     });
     on('cooldown.set', (e) => {
       if (!this.targets.has(e.target)) return;
+      // A key pool's key (by label): the target itself stays in while another key works.
+      const reason = e.key === undefined ? e.reason : `${e.reason} on ${e.key}`;
       this.remember(
         this.incidents,
         this.options.maxIncidents ?? 50,
-        (i) => i.kind === 'cooldown' && i.target === e.target && i.reason === e.reason,
+        (i) => i.kind === 'cooldown' && i.target === e.target && i.reason === reason,
         (at): Incident => ({
           kind: 'cooldown',
           target: e.target,
-          reason: e.reason,
+          reason,
           ms: e.ms,
           firstAt: at,
           lastAt: at,

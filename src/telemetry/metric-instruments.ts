@@ -131,6 +131,11 @@ export function gatewayInstruments(registry: Registry) {
       'target',
       'reason',
     ]),
+    keyCooldowns: counter(
+      'switchyard_provider_key_cooldowns_total',
+      'Keys of a provider key pool kept out for a stated time (the target itself stays in).',
+      ['target', 'key', 'reason'],
+    ),
     budgetExhausted: counter(
       'switchyard_budget_exhausted_total',
       'Retries and hedges refused by the retry budget.',

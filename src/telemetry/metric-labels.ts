@@ -19,6 +19,8 @@ export class MetricLabels {
   private readonly words = new Set<string>();
   /** Upstream origins (scheme, host and port of each provider's base URL). */
   private readonly origins = new Set<string>();
+  /** Labels of providers' pool keys (`key#2` or a configured name; never a secret). */
+  private readonly poolKeys = new Set<string>();
 
   constructor(config: ResolvedConfig) {
     for (const route of config.routes.values()) {
@@ -30,6 +32,7 @@ export class MetricLabels {
       }
     }
     for (const provider of config.providers.values()) {
+      for (const key of provider.keyPool?.keys ?? []) this.poolKeys.add(key.label);
       try {
         this.origins.add(new URL(provider.baseUrl).origin);
       } catch {
@@ -55,6 +58,10 @@ export class MetricLabels {
   key(name: string | undefined): string {
     if (name === undefined) return 'none';
     return this.keys.has(name) ? name : OTHER;
+  }
+  /** A provider key pool's key label, as configured. */
+  poolKey(label: string): string {
+    return this.poolKeys.has(label) ? label : OTHER;
   }
   origin(origin: string): string {
     return this.origins.has(origin) ? origin : OTHER;

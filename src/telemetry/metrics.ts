@@ -94,7 +94,11 @@ export class GatewayMetrics {
       this.m.transitions.inc({ target, from: e.from, to: e.to, reason: e.reason ?? 'none' });
       this.setBreakerState(target, e.to);
     });
-    on('cooldown.set', (e) => this.m.cooldowns.inc({ target: l.target(e.target), reason: e.reason }));
+    on('cooldown.set', (e) =>
+      e.key === undefined
+        ? this.m.cooldowns.inc({ target: l.target(e.target), reason: e.reason })
+        : this.m.keyCooldowns.inc({ target: l.target(e.target), key: l.poolKey(e.key), reason: e.reason }),
+    );
     on('budget.exhausted', (e) => this.m.budgetExhausted.inc({ target: l.target(e.target), kind: e.kind }));
     on('gateway.queued', (e) => {
       const origin = l.origin(e.origin);

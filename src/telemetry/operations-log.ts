@@ -17,8 +17,14 @@ export function logOperations(events: EventBus, log: Logger): () => void {
     }),
     events.subscribe('cooldown.set', (e) =>
       log.info(
-        { component: 'cooldown', target: e.target, ms: e.ms, reason: e.reason },
-        'target cooling down',
+        {
+          component: 'cooldown',
+          target: e.target,
+          ms: e.ms,
+          reason: e.reason,
+          ...(e.key ? { key: e.key } : {}),
+        },
+        e.key ? 'provider key cooling down' : 'target cooling down',
       ),
     ),
     events.subscribe('health.probe', (e) => {

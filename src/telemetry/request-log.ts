@@ -91,7 +91,8 @@ export function totalCost(trace: readonly TraceEntry[]): number | undefined {
  */
 export function formatTrace(meta: ResponseMeta, streaming = false): string {
   const entries = meta.trace.map(
-    (t) => `${t.target} ${t.action} ${t.result}${t.ms !== undefined ? ` ${t.ms}ms` : ''}`,
+    (t) =>
+      `${t.target}${t.key ? ` ${t.key}` : ''} ${t.action} ${t.result}${t.ms !== undefined ? ` ${t.ms}ms` : ''}`,
   );
   if (streaming) entries.push(`${meta.target} attempt streaming`);
   return entries.join('; ');

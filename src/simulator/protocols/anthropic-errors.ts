@@ -40,8 +40,11 @@ export function anthropicError(
 }
 
 /** 401 for a missing or wrong `x-api-key`, or undefined when it is right (or none is configured). */
-export function checkApiKey(sent: string | undefined, apiKey: string | undefined): PlainResponse | undefined {
-  if (apiKey === undefined || sent === apiKey) return undefined;
+export function checkApiKey(
+  sent: string | undefined,
+  apiKeys: readonly string[] | undefined,
+): PlainResponse | undefined {
+  if (apiKeys === undefined || (sent !== undefined && apiKeys.includes(sent))) return undefined;
   const message = sent === undefined || sent === '' ? 'x-api-key header is required' : 'invalid x-api-key';
   return anthropicError(401, { type: 'authentication_error', message });
 }

@@ -111,7 +111,7 @@ export const anthropicProtocol: ProtocolModule = {
       const response = anthropicError(405, { type: 'invalid_request_error', message: 'Method Not Allowed' });
       return { type: 'respond', response, outcome: 'rejected' };
     }
-    const denied = checkApiKey(sentKey(request), context.apiKey);
+    const denied = checkApiKey(sentKey(request), context.apiKeys);
     if (denied !== undefined) return { type: 'respond', response: denied, outcome: 'rejected' };
     try {
       return messages(request, context);

@@ -65,9 +65,9 @@ export function rpcError(code: number, message: string, details: Detail[] = []):
 /** A missing key is a 403; a wrong one a 400 with ErrorInfo `API_KEY_INVALID`; undefined = accepted. */
 export function checkGeminiKey(
   sent: string | undefined,
-  apiKey: string | undefined,
+  apiKeys: readonly string[] | undefined,
 ): PlainResponse | undefined {
-  if (apiKey === undefined || sent === apiKey) return undefined;
+  if (apiKeys === undefined || (sent !== undefined && apiKeys.includes(sent))) return undefined;
   if (sent === undefined || sent === '') {
     return rpcError(
       403,

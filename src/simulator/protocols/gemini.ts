@@ -227,7 +227,7 @@ export const geminiProtocol: ProtocolModule = {
     if (request.path !== PREFIX && !request.path.startsWith(`${PREFIX}/`)) return undefined;
     const key = request.headers['x-goog-api-key'];
     const sent = (Array.isArray(key) ? key[0] : key) ?? request.query.get('key') ?? undefined;
-    const denied = checkGeminiKey(sent, context.apiKey);
+    const denied = checkGeminiKey(sent, context.apiKeys);
     if (denied !== undefined) return { type: 'respond', response: denied, outcome: 'rejected' };
     return route(request, context);
   },

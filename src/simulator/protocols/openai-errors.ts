@@ -49,12 +49,12 @@ const KEYS_URL = 'https://platform.openai.com/account/api-keys';
 /** 401 for a missing or wrong `Authorization: Bearer` key, or undefined if the key is right. */
 export function checkAuth(
   authorization: string | undefined,
-  apiKey: string | undefined,
+  apiKeys: readonly string[] | undefined,
 ): PlainResponse | undefined {
-  if (apiKey === undefined) return undefined;
+  if (apiKeys === undefined) return undefined;
   const match = /^Bearer\s+(.*)$/i.exec(authorization ?? '');
   const sent = match?.[1]?.trim() ?? '';
-  if (sent === apiKey) return undefined;
+  if (apiKeys.includes(sent)) return undefined;
   if (sent === '') {
     return errorResponse(401, {
       message:

@@ -164,7 +164,7 @@ export const openaiProtocol: ProtocolModule = {
   handle(request, context) {
     const handler = route(request.method, request.path);
     if (handler === undefined) return undefined;
-    const denied = checkAuth(request.headers.authorization, context.apiKey);
+    const denied = checkAuth(request.headers.authorization, context.apiKeys);
     if (denied !== undefined) return { type: 'respond', response: denied, outcome: 'rejected' };
     try {
       return handler(request, context);

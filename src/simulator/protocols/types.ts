@@ -57,7 +57,8 @@ export interface ProtocolRequest {
 }
 
 export interface ProtocolContext {
-  apiKey: string | undefined;
+  /** The keys requests must carry (any one of them), or undefined: no auth. */
+  apiKeys: readonly string[] | undefined;
   strictModels: boolean;
   /** Models named in the options (the list served by `strictModels` and listed by `/models`). */
   models(): string[];
