@@ -2,6 +2,7 @@
 // with `state.driver: memory`, then the same with `redis` (local-first: requests read breakers and
 // cooldowns in process; Redis is written only when a deadline changes), alternated, same load.
 // Run after `npx tsc -p tsconfig.build.json`: node bench/shared-state-cost.mjs [redis://127.0.0.1:6379]
+import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { resolveConfig } from '../dist/config/load.js';
 import { startGateway } from '../dist/main.js';
