@@ -101,7 +101,8 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function startRedis(): Promise<LocalRedis> {
+/** A private redis-server child on a free port (no persistence), for tests and `npm run cluster`. */
+export async function startLocalRedis(): Promise<LocalRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const redis: LocalRedis = {
@@ -184,7 +185,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    redis = await startRedis();
+    redis = await startLocalRedis();
     const ports = await Promise.all(Array.from({ length: options.instances ?? 3 }, freePort));
     const urls = { primary: primary.url, backup: backup.url, redis: redis.url };
     await Promise.all(
