@@ -99,9 +99,11 @@ describe('three instances behind HAProxy sharing state through Redis', () => {
     await within(1_000, async () => (await targetState(c, 'primary/model-c')).state === 'open');
     const longUntil = (await targetState(c, 'primary/model-c')).nextProbeInMs!;
     expect(longUntil).toBeGreaterThan(35_000);
-    // b has only that one target on `c-only`: it tries it anyway (panic) and gets a 2 s cooldown.
-    cluster.primary.schedule('model-c', [{ fault: { kind: 'status', status: 429, retryAfterMs: 2_000 } }]);
+    // b has only that one target on `c-only`: it tries it anyway (panic) and gets a 0.5 s cooldown.
+    cluster.primary.schedule('model-c', [{ fault: { kind: 'status', status: 429, retryAfterMs: 500 } }]);
+    const asked = cluster.primary.stats('model-c').requests;
     expect(await chat(b, 'c-only')).toBe(429);
+    expect(cluster.primary.stats('model-c').requests).toBeGreaterThan(asked); // b got the short one
     const shared = await sharedState(b);
     expect(shared.health.pending).toBe(0);
     for (const i of [a, b, c]) {
