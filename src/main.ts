@@ -27,6 +27,7 @@ import { startTracing, type Tracing } from './telemetry/tracing.js';
 import { LiveStats } from './telemetry/live-stats.js';
 import { UpstreamClient } from './upstream/client.js';
 import { registerStoreMetrics, startRequestStore, type StoreRecorder } from './store/index.js';
+import { startSharedState, type SharedState } from './state/index.js';
 
 export interface Gateway {
   /** e.g. http://127.0.0.1:4000 — the OpenAI base URL is `${url}/v1`. */
@@ -47,6 +48,8 @@ export interface Gateway {
   alerts: Alerting | undefined;
   /** The request store's recorder (and, once open, the store), when `store.enabled`. */
   store: StoreRecorder | undefined;
+  /** Shared state across instances (memory, or Redis: docs/deployment.md); `counters` for limits. */
+  state: SharedState;
   /** Requests being served now. */
   readonly inFlight: number;
   /** The operational log (src/telemetry/logger.ts). */
@@ -99,6 +102,18 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const random = options.random ?? systemRandom;
   const budget = new RetryBudget({ clock, ...config.retryBudget });
   const health = healthFromConfig(config, clock, random, events);
+  // Shared state across instances (src/state/): memory by default; Redis shares breaker and cooldown
+  // deadlines (local-first: reads stay in process) and offers shared counters. Never waits for Redis.
+  const state = await startSharedState({
+    config,
+    health,
+    events,
+    log,
+    clock: {
+      now: () => clock.now(),
+      wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
+    },
+  });
   // Routing policies, tier floors, regions, cost caps, overrides (docs/routing.md).
   const router = new Router({
     clock,
@@ -138,6 +153,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     onInternalError: options.onInternalError ?? ((err) => log.error({ err }, 'internal error')),
     ...(liveStats ? { liveStats } : {}),
     ...(store ? { requestStore: store } : {}),
+    sharedState: state,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -153,6 +169,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     await client.close();
     await tracing?.shutdown();
     await store?.close();
+    await state.close();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -179,6 +196,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     monitor,
     alerts,
     store,
+    state,
     get inFlight() {
       return drain.size;
     },
@@ -191,6 +209,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       await client.close();
       await tracing?.shutdown();
       await store?.close();
+      await state.close();
       return summary;
     },
     async close() {
@@ -201,6 +220,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       await client.close();
       await tracing?.shutdown();
       await store?.close();
+      await state.close();
     },
   };
 }

@@ -99,6 +99,7 @@ function interpolate(
  * SWITCHYARD_HOST, SWITCHYARD_PORT and SWITCHYARD_BODY_LIMIT_BYTES override the file's server section;
  * SWITCHYARD_LOG_LEVEL its log.level.
  * SWITCHYARD_STORE_URL puts the request store on PostgreSQL.
+ * SWITCHYARD_REDIS_URL shares state through Redis (state.driver redis).
  */
 function applyEnvironment(
   config: unknown,
@@ -132,6 +133,11 @@ function applyEnvironment(
   if (env.SWITCHYARD_STORE_URL) {
     const store = (root.store ?? {}) as Record<string, unknown>;
     root.store = { ...store, driver: 'postgres', url: env.SWITCHYARD_STORE_URL };
+  }
+  // Shared state's Redis URL, kept out of the file (it may hold a password).
+  if (env.SWITCHYARD_REDIS_URL) {
+    const state = (root.state ?? {}) as Record<string, unknown>;
+    root.state = { ...state, driver: 'redis', url: env.SWITCHYARD_REDIS_URL };
   }
 }
 
@@ -312,6 +318,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     status: file.status,
     store: file.store,
     cache: file.cache,
+    state: file.state,
     healthChecks: Object.entries(file.providers).flatMap(([provider, p]) =>
       p.healthCheck ? [{ provider, ...p.healthCheck }] : [],
     ),

@@ -345,6 +345,32 @@ export const configSchema = z
         path: ['url'],
       })
       .prefault({}),
+    /**
+     * Shared state across gateway instances (docs/deployment.md): `memory` (the default) keeps
+     * everything in this process; `redis` shares breaker and cooldown deadlines and offers shared
+     * rate-limit counters. `url` may come from SWITCHYARD_REDIS_URL instead.
+     */
+    state: z
+      .object({
+        driver: z.enum(['memory', 'redis']).default('memory'),
+        /** e.g. redis://127.0.0.1:6379/0 */
+        url: z.string().min(1).optional(),
+        /** Prefix of every key and channel, so that several gateways can share one Redis. */
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : -')
+          .default('switchyard'),
+        /** Shared counters while Redis is unreachable: `open` counts locally, `closed` refuses. */
+        failMode: z.enum(['open', 'closed']).default('open'),
+        /** Each Redis command gives up after this long (then the instance works on local state). */
+        commandTimeoutMs: z.number().int().positive().max(60_000).default(500),
+      })
+      .strict()
+      .refine((s) => s.driver !== 'redis' || s.url !== undefined, {
+        message: 'required with driver: redis (or set SWITCHYARD_REDIS_URL)',
+        path: ['url'],
+      })
+      .prefault({}),
     providers: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
       providerSchema,
@@ -367,3 +393,4 @@ export type MetricsSettings = z.output<typeof configSchema>['metrics'];
 export type LogSettings = z.output<typeof configSchema>['log'];
 export type StatusSettings = z.output<typeof configSchema>['status'];
 export type StoreSettings = z.output<typeof configSchema>['store'];
+export type StateSettings = z.output<typeof configSchema>['state'];

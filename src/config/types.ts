@@ -16,6 +16,9 @@ import type {
   StoreSettings,
 } from './schema.js';
 import type { SpeculativeRoute } from './speculative.js';
+/** Shared state across instances (src/state/, docs/deployment.md). */
+import type { StateSettings } from './schema.js';
+export type { StateSettings };
 
 export type {
   BreakerSettings,
@@ -114,6 +117,8 @@ export interface ResolvedConfig {
   store: StoreSettings;
   /** The response cache's store bounds (routes with a `cache` section use it). */
   cache: CacheStoreSettings;
+  /** Shared state across instances: memory (this process) or Redis. */
+  state: StateSettings;
   /** Providers with active health checks. */
   healthChecks: { provider: string; intervalMs: number; timeoutMs: number }[];
   providers: Map<string, ProviderSettings>;

@@ -10,7 +10,12 @@ import type { UpstreamFailure } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { BreakerRegistry, type BreakerRegistryOptions } from '../resilience/breaker-registry.js';
-import { cooldownOf, type CircuitBreaker, type Grant } from '../resilience/circuit-breaker.js';
+import {
+  cooldownOf,
+  type CircuitBreaker,
+  type Grant,
+  type TripReason,
+} from '../resilience/circuit-breaker.js';
 import { ConcurrencyLimit } from '../resilience/concurrency-limit.js';
 import { FirstTokenWaits, type FirstTokenWait } from '../resilience/first-token-waits.js';
 import type { Admission, AdmitOptions, Plan, TargetHealth, TargetStatus } from './health.js';
@@ -31,6 +36,8 @@ export interface BreakerHealthOptions {
   /** Breaker transitions are announced here (`breaker.transition`). */
   events?: EventBus;
 }
+
+const TRIP_REASONS = ['consecutive', 'error-rate', 'slow-calls', 'rate-limit'] as const;
 
 /** p95 needs a few samples before it means anything. */
 const MIN_TTFT_SAMPLES = 10;
@@ -147,6 +154,20 @@ export class BreakerHealth implements TargetHealth {
   /** A synthetic health probe's result (active health checks). */
   probeResult(target: Target, ok: boolean): void {
     this.registry.get(target.id).onHealthProbe(ok);
+  }
+
+  /** Shared state: another instance's open or cooldown deadline (see TargetHealth.holdOut). */
+  holdOut(targetId: string, until: number, kind: 'open' | 'cooldown', reason: string): void {
+    const trip = (TRIP_REASONS as readonly string[]).includes(reason)
+      ? (reason as TripReason)
+      : 'consecutive';
+    this.registry
+      .get(targetId)
+      .holdOpenUntil(until, kind === 'cooldown' ? 'rate-limit' : trip, kind === 'cooldown');
+  }
+
+  outUntil(targetId: string): number | undefined {
+    return this.registry.get(targetId).openUntil() ?? undefined;
   }
 
   reset(): void {

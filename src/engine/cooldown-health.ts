@@ -55,6 +55,14 @@ export class CooldownHealth implements TargetHealth {
     });
   }
 
+  holdOut(targetId: string, until: number, _kind: 'open' | 'cooldown', reason: string): void {
+    this.cooldowns.coolUntil(targetId, until, reason);
+  }
+
+  outUntil(targetId: string): number | undefined {
+    return this.cooldowns.active(targetId)?.until;
+  }
+
   private record(target: Target, outcome: AttemptOutcome | undefined): void {
     const failure = outcome?.failure;
     if (!failure) return;

@@ -71,6 +71,13 @@ export interface TargetHealth {
   status(targets: readonly Target[]): TargetStatus[];
   /** A synthetic health check's result (active health checks). */
   probeResult?(target: Target, ok: boolean): void;
+  /**
+   * Shared state (src/state/): keeps `targetId` out until `until` (this clock's time) because another
+   * instance found it open (`open`) or cooling down (`cooldown`); extends, never shortens.
+   */
+  holdOut?(targetId: string, until: number, kind: 'open' | 'cooldown', reason: string): void;
+  /** Shared state: until when `targetId` is out now (this clock's time), if it is. */
+  outUntil?(targetId: string): number | undefined;
   /** Forgets everything learned (operators, tests). */
   reset?(): void;
 }

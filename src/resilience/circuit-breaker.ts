@@ -180,6 +180,26 @@ export class CircuitBreaker {
     if (ok && early) this.#toHalfOpen();
   }
 
+  /**
+   * Another instance's verdict (shared state, src/state/): open until `until` (this clock's time), for
+   * `reason`; a `cooldown` is a server-stated reset like a rate limit. Extends to the later deadline,
+   * never shortens one in force, and is not a trip of this breaker (its trip count and backoff stay
+   * its own). A deadline already past changes nothing.
+   */
+  holdOpenUntil(until: number, reason: TripReason, cooldown: boolean): void {
+    this.#tick();
+    if (!(until > this.#clock.now())) return;
+    if (cooldown) this.#cooldownUntil = Math.max(this.#cooldownUntil, until);
+    if (this.#state === 'open') this.#openUntil = Math.max(this.#openUntil, until);
+    else this.#toOpen(reason, until);
+  }
+
+  /** When an open breaker will next let a probe through (this clock's time); null unless open. */
+  openUntil(): number | null {
+    this.#tick();
+    return this.#state === 'open' ? this.#openUntil : null;
+  }
+
   /** Share of its normal traffic the target should get: 0 open, minWeight half-open, ramping when closed. */
   weight(): number {
     this.#tick();

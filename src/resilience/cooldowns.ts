@@ -23,6 +23,11 @@ export class Cooldowns {
     this.entries.set(key, { until, reason });
   }
 
+  /** Keeps `key` out until `until` (this clock's time), unless it is already out for longer. */
+  coolUntil(key: string, until: number, reason: string): void {
+    this.coolFor(key, until - this.clock.now(), reason);
+  }
+
   /** The active cooldown of `key`, if any. */
   active(key: string): Cooldown | undefined {
     const entry = this.entries.get(key);

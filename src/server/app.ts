@@ -41,6 +41,7 @@ import { handleStatusJson, handleStatusPage } from './status-page.js';
 import type { StoreRecorder } from '../store/recorder.js';
 import { handleRecentRequests, handleStats } from './store-endpoint.js';
 import { regionsHandler } from './regions-endpoint.js';
+import type { SharedState } from '../state/index.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -59,6 +60,8 @@ export interface GatewayServerDeps {
   requestStore?: StoreRecorder;
   /** The response cache (docs/caching.md); absent when no route has a `cache` section. */
   cache?: ResponseCache;
+  /** Shared state across instances (GET /v1/switchyard/state; docs/deployment.md). */
+  sharedState?: SharedState;
 }
 
 export interface RequestContext {
@@ -93,6 +96,14 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/v1/switchyard/status': { GET: handleStatus },
   '/v1/switchyard/requests': { GET: handleRecentRequests },
   '/v1/switchyard/stats': { GET: handleStats },
+  // Shared state across instances: driver, Redis connection, what was shared (docs/deployment.md).
+  '/v1/switchyard/state': {
+    GET: (ctx) => {
+      ctx.auth.authenticate(ctx.req.headers);
+      const status = ctx.deps.sharedState?.status();
+      sendJson(ctx.res, 200, status ?? { object: 'switchyard.state', driver: 'memory' });
+    },
+  },
   '/metrics': { GET: handleMetrics },
   '/status': { GET: handleStatusPage },
   '/status.json': { GET: handleStatusJson },
