@@ -17,6 +17,9 @@ import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
+import { startKeyService, type KeyService } from './keys/service.js';
+import type { KeyStore } from './keys/types.js';
+import type { WindowCounters } from './state/counters.js';
 import { Drain, type DrainSummary } from './server/drain.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
@@ -47,6 +50,8 @@ export interface Gateway {
   alerts: Alerting | undefined;
   /** The request store's recorder (and, once open, the store), when `store.enabled`. */
   store: StoreRecorder | undefined;
+  /** Keys and limits (docs/keys.md). */
+  keys: KeyService;
   /** Requests being served now. */
   readonly inFlight: number;
   /** The operational log (src/telemetry/logger.ts). */
@@ -75,6 +80,9 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   /** Where the OTEL_* variables are read (tracing); process.env by default. */
   env?: Env;
+  /** Keys and limits (docs/keys.md): the key store (default from `store`), the limits' counters. */
+  keyStore?: KeyStore;
+  counters?: WindowCounters;
 }
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -128,7 +136,16 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const cache = [...config.routes.values()].some((r) => r.cache)
     ? new ResponseCache(config.cache, clock)
     : undefined;
+  // Keys and limits (docs/keys.md): the key limiter; virtual keys and their store with an admin key.
+  const keys = await startKeyService({
+    config,
+    wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
+    ...(options.keyStore ? { store: options.keyStore } : {}),
+    ...(options.counters ? { counters: options.counters } : {}),
+    log: (message, err) => log.warn({ err }, message),
+  });
   const server = createGatewayServer({
+    keys,
     config,
     engine,
     drain,
@@ -153,6 +170,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     await client.close();
     await tracing?.shutdown();
     await store?.close();
+    await keys.close();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -179,6 +197,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     monitor,
     alerts,
     store,
+    keys,
     get inFlight() {
       return drain.size;
     },
@@ -191,6 +210,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       await client.close();
       await tracing?.shutdown();
       await store?.close();
+      await keys.close();
       return summary;
     },
     async close() {
@@ -201,6 +221,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       await client.close();
       await tracing?.shutdown();
       await store?.close();
+      await keys.close();
     },
   };
 }

@@ -41,6 +41,8 @@ import { handleStatusJson, handleStatusPage } from './status-page.js';
 import type { StoreRecorder } from '../store/recorder.js';
 import { handleRecentRequests, handleStats } from './store-endpoint.js';
 import { regionsHandler } from './regions-endpoint.js';
+import type { KeyService } from '../keys/service.js';
+import { keysHandler } from './keys-endpoint.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -59,6 +61,8 @@ export interface GatewayServerDeps {
   requestStore?: StoreRecorder;
   /** The response cache (docs/caching.md); absent when no route has a `cache` section. */
   cache?: ResponseCache;
+  /** Keys and limits (docs/keys.md): the key limiter, and virtual keys with their admin API. */
+  keys?: KeyService;
 }
 
 export interface RequestContext {
@@ -106,7 +110,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 };
 
 export function createGatewayServer(deps: GatewayServerDeps): Server {
-  const auth = new KeyAuthenticator(deps.config.keys);
+  const auth = new KeyAuthenticator(deps.config.keys, deps.keys?.registry);
   const scrubber = secretScrubberFor(deps.config);
   const onInternalError =
     deps.onInternalError ?? ((error) => console.error('switchyard: internal error', error));
@@ -178,6 +182,9 @@ function dispatch(ctx: RequestContext): Promise<void> | void {
   // Region drains (docs/routing.md): a path with a parameter.
   const regions = methods ? undefined : regionsHandler(path, method);
   if (regions) return regions(ctx);
+  // The admin API of virtual keys (docs/keys.md).
+  const keys = methods ? undefined : keysHandler(path, method);
+  if (keys) return keys(ctx);
   if (!methods) throw routeNotFound(method, path);
   const handler = methods[method];
   if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));
