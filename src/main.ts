@@ -80,9 +80,11 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   /** Where the OTEL_* variables are read (tracing); process.env by default. */
   env?: Env;
-  /** Keys and limits (docs/keys.md): the key store (default from `store`), the limits' counters. */
-  keyStore?: KeyStore;
-  counters?: WindowCounters;
+  /**
+   * Keys and limits (docs/keys.md): the key store (default: opened from `store`), the counters limits
+   * count against (default: in memory; a shared backend plugs in here), the wall clock they read.
+   */
+  keys?: { store?: KeyStore; counters?: WindowCounters; wallNow?: () => number };
 }
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -139,9 +141,11 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   // Keys and limits (docs/keys.md): the key limiter; virtual keys and their store with an admin key.
   const keys = await startKeyService({
     config,
-    wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
-    ...(options.keyStore ? { store: options.keyStore } : {}),
-    ...(options.counters ? { counters: options.counters } : {}),
+    wallNow:
+      options.keys?.wallNow ??
+      ('wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow()),
+    ...(options.keys?.store ? { store: options.keys.store } : {}),
+    ...(options.keys?.counters ? { counters: options.keys.counters } : {}),
     log: (message, err) => log.warn({ err }, message),
   });
   const server = createGatewayServer({

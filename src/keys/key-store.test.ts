@@ -63,7 +63,9 @@ describe.each(backends)('key store: $name', ({ name, open }) => {
       expect(read).toEqual(r);
       // Nothing in the store is the secret.
       expect(JSON.stringify(await store.list())).not.toContain(secret);
-      await expect(store.insert({ ...record(r.name), name: r.name })).rejects.toBeInstanceOf(DuplicateKeyName);
+      await expect(store.insert({ ...record(r.name), name: r.name })).rejects.toBeInstanceOf(
+        DuplicateKeyName,
+      );
     } finally {
       await store.close();
     }
@@ -104,7 +106,10 @@ describe('PostgreSQL NOTIFY', () => {
       let heard!: () => void;
       const notified = new Promise<void>((resolve) => (heard = resolve));
       // listen() resolves once LISTEN is in place.
-      await reader.listen(() => heard(), () => undefined);
+      await reader.listen(
+        () => heard(),
+        () => undefined,
+      );
       const { secret: _secret, ...r } = record(`notify-${n}`);
       await writer.insert(r);
       await notified;

@@ -184,9 +184,7 @@ export class KeyLimiter {
   }
 
   /** What the key used in the current windows (the admin API shows it). */
-  async usage(
-    key: GatewayKey,
-  ): Promise<{
+  async usage(key: GatewayKey): Promise<{
     requestsThisMinute: number;
     tokensThisMinute: number;
     usdToday: number;

@@ -44,7 +44,11 @@ describe('KeyRegistry', () => {
     expect(registry.lookup(secret)).toEqual({ found: false, reason: 'unknown' });
     await registry.refresh();
     const found = registry.lookup(secret);
-    expect(found.found && found.key).toMatchObject({ name: 'svc', id: 'key_0000000000000001', limits: { rpm: 5 } });
+    expect(found.found && found.key).toMatchObject({
+      name: 'svc',
+      id: 'key_0000000000000001',
+      limits: { rpm: 5 },
+    });
     expect(found.found && [...found.key.models!]).toEqual(['m']);
   });
 
@@ -74,7 +78,11 @@ describe('KeyRegistry', () => {
     const old = newSecret();
     const fresh = newSecret();
     registry.apply(
-      record(fresh, { previousHash: hashSecret(old), previousPrefix: visiblePrefix(old), previousUntil: T0 + 60_000 }),
+      record(fresh, {
+        previousHash: hashSecret(old),
+        previousPrefix: visiblePrefix(old),
+        previousUntil: T0 + 60_000,
+      }),
     );
     expect(registry.lookup(old).found).toBe(true);
     expect(registry.lookup(fresh).found).toBe(true);
@@ -90,7 +98,12 @@ describe('KeyRegistry', () => {
     await registry.refresh();
     store.failing = true;
     const errors: Error[] = [];
-    const r2 = new KeyRegistry({ store, wallNow: () => T0, refreshMs: 2_000, onError: (e) => errors.push(e) });
+    const r2 = new KeyRegistry({
+      store,
+      wallNow: () => T0,
+      refreshMs: 2_000,
+      onError: (e) => errors.push(e),
+    });
     await r2.refresh();
     expect(errors).toHaveLength(1);
     await registry.refresh();

@@ -1,0 +1,272 @@
+/**
+ * Issue 15, keys and limits, over real sockets: virtual keys made through the admin API and used with
+ * the OpenAI SDK; rpm, tpm and budget limits answered 429 with retry-after; revoke (on this instance
+ * and on another sharing the key store), rotation, expiry; config keys alongside; admin API 401/404.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI, { APIError } from 'openai';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryCounters } from '../src/state/counters.js';
+import { startHarness, userMessage, type Harness } from './harness.js';
+
+const ADMIN = 'sy-admin-0123456789abcdef';
+const CONFIG_KEY = 'sk-config-key-000001';
+const LIMITED_CONFIG_KEY = 'sk-config-key-000002';
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-keys-it-'));
+/** The wall clock the keys read (expiry, rotation) and their counters' windows: moved by the tests. */
+let now = Date.UTC(2026, 5, 1, 12, 0, 0);
+const wallNow = (): number => now;
+
+const config = {
+  admin: { keys: [ADMIN] },
+  metrics: { enabled: true },
+  store: { enabled: true, path: join(dir, 'requests.db'), batch: { flushIntervalMs: 50 } },
+  keys: [
+    { name: 'config-open', key: CONFIG_KEY },
+    { name: 'config-limited', key: LIMITED_CONFIG_KEY, limits: { rpm: 1 } },
+  ],
+};
+
+let h: Harness;
+let other: Harness;
+beforeAll(async () => {
+  const providers = { primary: { prices: { 'model-a': { input: 1_000, output: 1_000 } } } };
+  h = await startHarness({
+    config,
+    providers,
+    gateway: { keys: { wallNow, counters: new MemoryCounters(wallNow) } },
+  });
+  // A second instance on the same key store (the same SQLite file), as a second replica would be.
+  other = await startHarness({
+    config: { ...config, store: { ...config.store, enabled: false } },
+    gateway: { keys: { wallNow } },
+  });
+});
+afterAll(async () => {
+  await Promise.all([h.close(), other.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function admin(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+  key: string | null = ADMIN,
+  gateway = h,
+) {
+  const res = await request(`${gateway.gateway.url}/v1/switchyard/keys${path}`, {
+    method,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.body.text();
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text,
+    // The admin API's answers, read field by field in each test.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    json: JSON.parse(text) as Record<string, any>,
+  };
+}
+
+const client = (apiKey: string, gateway = h) =>
+  new OpenAI({ baseURL: `${gateway.gateway.url}/v1`, apiKey, maxRetries: 0 });
+
+const ask = (apiKey: string, extra: Record<string, unknown> = {}, gateway = h) =>
+  client(apiKey, gateway).chat.completions.create({ model: 'm', messages: userMessage(), ...extra });
+
+async function refused(p: Promise<unknown>): Promise<APIError> {
+  try {
+    await p;
+  } catch (error) {
+    if (error instanceof APIError) return error;
+    throw error;
+  }
+  throw new Error('expected the request to be refused');
+}
+
+async function create(body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+  const res = await admin('POST', '', body);
+  expect(res.status).toBe(201);
+  return { id: res.json.id as string, secret: res.json.secret as string };
+}
+
+describe('admin API', () => {
+  it('takes an admin key: none or a gateway key is a 401', async () => {
+    expect((await admin('GET', '', undefined, null)).status).toBe(401);
+    expect((await admin('GET', '', undefined, CONFIG_KEY)).status).toBe(401);
+    expect((await admin('GET', '', undefined, 'sy-admin-wrong-000000000')).json.error.code).toBe(
+      'invalid_api_key',
+    );
+  });
+
+  it('is absent (404) without an admin key configured', async () => {
+    const bare = await startHarness({ config: { keys: [{ name: 'k', key: CONFIG_KEY }] } });
+    try {
+      const res = await admin('GET', '', undefined, CONFIG_KEY, bare);
+      expect(res.status).toBe(404);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('creates a key (secret shown once), lists it without secret or hash, and the SDK can use it', async () => {
+    const res = await admin('POST', '', { name: 'search-svc', models: ['m'], metadata: { team: 'search' } });
+    expect(res.status).toBe(201);
+    const { secret, id, prefix } = res.json as { secret: string; id: string; prefix: string };
+    expect(secret).toMatch(/^sk-sy-[A-Za-z0-9]{32}$/);
+    expect(secret.startsWith(prefix)).toBe(true);
+    const listed = await admin('GET', '');
+    expect(listed.text).not.toContain(secret);
+    expect(listed.text).not.toContain(secret.slice(prefix.length));
+    const entry = (listed.json.data as { id: string }[]).find((k) => k.id === id);
+    expect(entry).toMatchObject({
+      name: 'search-svc',
+      prefix,
+      status: 'active',
+      metadata: { team: 'search' },
+    });
+    expect(Object.keys(entry!)).not.toContain('secret');
+    const got = await admin('GET', `/${id}`);
+    expect(got.json).not.toHaveProperty('secret');
+
+    const answer = await ask(secret);
+    expect(answer.choices[0]!.message.content).toBeTruthy();
+    // Scoped to `m`: another model is a 403.
+    const other = await refused(
+      client(secret).chat.completions.create({ model: 'solo', messages: userMessage() }),
+    );
+    expect(other.status).toBe(403);
+  });
+
+  it('rejects a bad body naming the field, a taken name with 409, an unknown id with 404', async () => {
+    const bad = await admin('POST', '', { name: 'x', limits: { rpm: -1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.param).toBe('limits.rpm');
+    expect((await admin('POST', '', { name: 'config-open' })).status).toBe(409);
+    await create({ name: 'twice' });
+    expect((await admin('POST', '', { name: 'twice' })).json.error.code).toBe('key_name_taken');
+    expect((await admin('GET', '/key_0123456789abcdef')).status).toBe(404);
+    expect((await admin('POST', '', { name: 'y', models: ['nope'] })).status).toBe(400);
+  });
+});
+
+describe('limits', () => {
+  it('rpm: the third request of the minute is a 429 naming the limit, with retry-after; no provider is asked', async () => {
+    const { secret } = await create({ name: 'rpm-2', limits: { rpm: 2 } });
+    await ask(secret);
+    await ask(secret);
+    const before = h.primary.stats().requests;
+    const error = await refused(ask(secret));
+    expect(error.status).toBe(429);
+    expect(error.code).toBe('key_rate_limit_requests');
+    expect(error.type).toBe('rate_limit_error');
+    expect(Number(error.headers?.get('retry-after'))).toBeGreaterThan(0);
+    expect(h.primary.stats().requests).toBe(before);
+  });
+
+  it('tpm: a request estimated past the limit is refused; what runs is settled to the reported usage', async () => {
+    const { secret, id } = await create({ name: 'tpm', limits: { tpm: 400 } });
+    const tooBig = await refused(ask(secret, { max_tokens: 1_000 }));
+    expect(tooBig.code).toBe('key_rate_limit_tokens');
+    const answer = await ask(secret, { max_tokens: 100 });
+    const usage = (await admin('GET', `/${id}`)).json.usage as { tokensThisMinute: number };
+    expect(usage.tokensThisMinute).toBe(answer.usage!.total_tokens);
+  });
+
+  it('budget (routing.cap): once the day is spent, a 429 cost_cap_reached until UTC midnight', async () => {
+    const { secret } = await create({ name: 'thrifty', routing: { cap: { dailyUsd: 0.000001 } } });
+    await ask(secret);
+    const error = await refused(ask(secret));
+    expect(error.status).toBe(429);
+    expect(error.code).toBe('cost_cap_reached');
+    expect(Number(error.headers?.get('retry-after'))).toBe(12 * 3_600);
+  });
+
+  it('config keys keep working, and take limits too', async () => {
+    await ask(CONFIG_KEY);
+    await ask(LIMITED_CONFIG_KEY);
+    expect((await refused(ask(LIMITED_CONFIG_KEY))).code).toBe('key_rate_limit_requests');
+  });
+});
+
+describe('revoke, rotate, expire', () => {
+  it('revoked: 401 here at once, and on another instance at its next refresh', async () => {
+    const { secret, id } = await create({ name: 'to-revoke' });
+    await other.gateway.keys.registry!.refresh();
+    await ask(secret);
+    await ask(secret, {}, other);
+    const revoked = await admin('DELETE', `/${id}`);
+    expect(revoked.json.status).toBe('revoked');
+    expect((await refused(ask(secret))).status).toBe(401);
+    // The other instance reloads every keyStore.refreshMs (2 s by default); one tick of it:
+    await other.gateway.keys.registry!.refresh();
+    expect((await refused(ask(secret, {}, other))).status).toBe(401);
+    expect(h.gateway.config.keysAdmin.refreshMs).toBe(2_000);
+  });
+
+  it('rotated: old and new secrets both work until the grace ends, then only the new one', async () => {
+    const { secret: old, id } = await create({ name: 'rotating' });
+    const rotated = await admin('POST', `/${id}/rotate`, { graceSeconds: 60 });
+    const fresh = rotated.json.secret as string;
+    expect(fresh).not.toBe(old);
+    expect(rotated.json.rotation.previousPrefix).toBe(old.slice(0, 12));
+    await ask(old);
+    await ask(fresh);
+    now += 60_000;
+    expect((await refused(ask(old))).status).toBe(401);
+    await ask(fresh);
+  });
+
+  it('expired: 401 key_expired from expiresAt on; PATCH can move it', async () => {
+    const expiresAt = new Date(now + 1_000).toISOString();
+    const { secret, id } = await create({ name: 'expiring', expiresAt });
+    await ask(secret);
+    now += 1_000;
+    const error = await refused(ask(secret));
+    expect(error.status).toBe(401);
+    expect(error.code).toBe('key_expired');
+    const patched = await admin('PATCH', `/${id}`, { expiresAt: null, limits: { rpm: 100 } });
+    expect(patched.json).toMatchObject({ status: 'active', expiresAt: null, limits: { rpm: 100 } });
+    await ask(secret);
+  });
+
+  it('debug: false takes the trace header away', async () => {
+    const { secret } = await create({ name: 'no-debug', debug: false });
+    const res = await request(`${h.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${secret}`,
+        'content-type': 'application/json',
+        'x-switchyard-debug': 'trace',
+      },
+      body: JSON.stringify({ model: 'm', messages: userMessage() }),
+    });
+    await res.body.text();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-switchyard-trace']).toBeUndefined();
+  });
+});
+
+describe('usage per key', () => {
+  it('the request store and the metrics name virtual keys by name; no secret is stored', async () => {
+    const { secret } = await create({ name: 'metered' });
+    await ask(secret);
+    await h.gateway.store!.flush();
+    const store = h.gateway.store!.store!;
+    const records = await store.recent({ key: 'metered', limit: 10 });
+    expect(records).toHaveLength(1);
+    expect(JSON.stringify(await store.recent({ limit: 1_000 }))).not.toContain(secret);
+    const metrics = await request(`${h.gateway.url}/metrics`, {
+      headers: { authorization: `Bearer ${CONFIG_KEY}` },
+    });
+    expect(await metrics.body.text()).toContain('key="metered"');
+  });
+});
