@@ -119,3 +119,22 @@ describe('PostgreSQL NOTIFY', () => {
     }
   });
 });
+
+describe('LazyKeyStore', () => {
+  it('a store that cannot be opened is tried again on the next call (the gateway starts without it)', async () => {
+    const { LazyKeyStore } = await import('./service.js');
+    const { MemoryKeyStore } = await import('./types.js');
+    let tries = 0;
+    const lazy = new LazyKeyStore('memory', () => {
+      tries++;
+      return tries === 1
+        ? Promise.reject(new Error('connection refused'))
+        : Promise.resolve(new MemoryKeyStore());
+    });
+    await expect(lazy.list()).rejects.toThrow('connection refused');
+    await expect(lazy.list()).resolves.toEqual([]);
+    await lazy.list();
+    expect(tries).toBe(2);
+    await lazy.close();
+  });
+});

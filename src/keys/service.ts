@@ -9,7 +9,7 @@ import type { WindowCounters } from '../state/counters.js';
 import { defaultStorePath } from '../store/open.js';
 import { KeyLimiter } from './limiter.js';
 import { KeyRegistry } from './registry.js';
-import type { KeyStore } from './types.js';
+import type { KeyStore, VirtualKeyRecord } from './types.js';
 
 export interface KeyService {
   limiter: KeyLimiter;
@@ -49,6 +49,52 @@ export async function openKeyStore(config: ResolvedConfig, log: KeyServiceOption
   return SqliteKeyStore.open(defaultKeyStorePath(config));
 }
 
+/** What a PostgreSQL key store adds: LISTEN for writes of other instances. */
+interface Listening {
+  listen(onChange: () => void, onError: (error: Error) => void): Promise<void>;
+}
+const canListen = (s: unknown): s is Listening =>
+  typeof s === 'object' && s !== null && typeof (s as Partial<Listening>).listen === 'function';
+
+/**
+ * The configured store, opened on first use and again after a failed open: a key store unreachable at
+ * start leaves the gateway serving its config keys, and virtual keys arrive once it answers.
+ */
+export class LazyKeyStore implements KeyStore {
+  private opening: Promise<KeyStore> | undefined;
+  private closed = false;
+
+  constructor(
+    readonly driver: KeyStore['driver'],
+    private readonly open: () => Promise<KeyStore>,
+  ) {}
+
+  opened(): Promise<KeyStore> {
+    if (this.closed) return Promise.reject(new Error('the key store is closed'));
+    this.opening ??= this.open().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  async list(): Promise<VirtualKeyRecord[]> {
+    return (await this.opened()).list();
+  }
+  async insert(record: VirtualKeyRecord): Promise<void> {
+    return (await this.opened()).insert(record);
+  }
+  async update(record: VirtualKeyRecord): Promise<void> {
+    return (await this.opened()).update(record);
+  }
+  async close(): Promise<void> {
+    const opening = this.opening;
+    this.closed = true;
+    const store = await opening?.catch(() => undefined);
+    await store?.close();
+  }
+}
+
 export async function startKeyService(options: KeyServiceOptions): Promise<KeyService> {
   const { config, wallNow, log } = options;
   const settings = config.keysAdmin;
@@ -60,7 +106,7 @@ export async function startKeyService(options: KeyServiceOptions): Promise<KeySe
   });
   const base = { limiter, adminKeys: settings.adminKeys, wallNow };
   if (!settings.adminKeys.length) return { ...base, close: () => Promise.resolve() };
-  const store = options.store ?? (await openKeyStore(config, log));
+  const store = options.store ?? new LazyKeyStore(config.store.driver, () => openKeyStore(config, log));
   const registry = new KeyRegistry({
     store,
     wallNow,
@@ -68,13 +114,13 @@ export async function startKeyService(options: KeyServiceOptions): Promise<KeySe
     onError: (error) => log?.('key store: reload failed; the keys read last stay in force', error),
   });
   await registry.start();
-  if ('listen' in store && typeof store.listen === 'function') {
-    const listen = store.listen as (onChange: () => void, onError: (e: Error) => void) => Promise<void>;
-    await listen
-      .call(
-        store,
+  // PostgreSQL: LISTEN, so that writes elsewhere arrive at once (the interval remains the bound).
+  const opened = store instanceof LazyKeyStore ? await store.opened().catch(() => undefined) : store;
+  if (canListen(opened)) {
+    await opened
+      .listen(
         () => void registry.refresh(),
-        (error) => log?.('key store: LISTEN failed', error),
+        (error) => log?.('key store: LISTEN failed; reloading every keyStore.refreshMs', error),
       )
       .catch((error: Error) => log?.('key store: LISTEN failed; reloading every keyStore.refreshMs', error));
   }
