@@ -270,3 +270,34 @@ describe('usage per key', () => {
     expect(await metrics.body.text()).toContain('key="metered"');
   });
 });
+
+describe('switchyard keys (CLI)', () => {
+  it('creates (secret printed once), lists, rotates and revokes through the admin API', async () => {
+    const { runKeys } = await import('../src/keys/keys-command.js');
+    let out = '';
+    let err = '';
+    const io = {
+      env: { SWITCHYARD_ADMIN_KEY: ADMIN },
+      out: (t: string) => (out += t),
+      err: (t: string) => (err += t),
+    };
+    const base = ['--url', h.gateway.url];
+    expect(
+      await runKeys(['create', '--name', 'cli-made', '--rpm', '5', '--meta', 'team=ops', ...base], io),
+    ).toBe(0);
+    const secret = /^(sk-sy-\S+)$/m.exec(out)![1]!;
+    const id = /^(key_[0-9a-f]{16})/.exec(out)![1]!;
+    expect(out).toContain('rpm 5');
+    await ask(secret);
+    out = '';
+    expect(await runKeys(['list', ...base], io)).toBe(0);
+    expect(out).toContain('cli-made');
+    expect(out).not.toContain(secret);
+    expect(await runKeys(['rotate', id, '--grace', '0', ...base], io)).toBe(0);
+    expect((await refused(ask(secret))).status).toBe(401);
+    expect(await runKeys(['revoke', id, ...base], io)).toBe(0);
+    expect(await runKeys(['list', ...base, '--admin-key', 'sy-admin-wrong-000000000'], io)).toBe(1);
+    expect(err).toContain('401');
+    expect(await runKeys(['revoke', 'nope', ...base], io)).toBe(2);
+  });
+});
