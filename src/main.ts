@@ -18,6 +18,7 @@ import { systemClock, systemRandom } from './resilience/system-clock.js';
 import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { startKeyService, type KeyService } from './keys/service.js';
+import { registerKeyMetrics } from './keys/metrics.js';
 import type { KeyStore } from './keys/types.js';
 import type { WindowCounters } from './state/counters.js';
 import { Drain, type DrainSummary } from './server/drain.js';
@@ -148,6 +149,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     ...(options.keys?.counters ? { counters: options.keys.counters } : {}),
     log: (message, err) => log.warn({ err }, message),
   });
+  if (metrics) registerKeyMetrics(metrics.registry, keys);
   const server = createGatewayServer({
     keys,
     config,

@@ -267,7 +267,10 @@ describe('usage per key', () => {
     const metrics = await request(`${h.gateway.url}/metrics`, {
       headers: { authorization: `Bearer ${CONFIG_KEY}` },
     });
-    expect(await metrics.body.text()).toContain('key="metered"');
+    const text = await metrics.body.text();
+    expect(text).toContain('key="metered"');
+    expect(text).toContain('switchyard_key_limit_failures_total{mode="open"} 0');
+    expect(text).toMatch(/switchyard_virtual_keys \d+/);
   });
 });
 
