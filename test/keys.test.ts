@@ -10,6 +10,7 @@ import OpenAI, { APIError } from 'openai';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCounters } from '../src/state/counters.js';
+import { classify } from '../src/alerts/slo.js';
 import { startHarness, userMessage, type Harness } from './harness.js';
 
 const ADMIN = 'sy-admin-0123456789abcdef';
@@ -170,6 +171,15 @@ describe('limits', () => {
     expect(error.type).toBe('rate_limit_error');
     expect(Number(error.headers?.get('retry-after'))).toBeGreaterThan(0);
     expect(h.primary.stats().requests).toBe(before);
+    // Recorded as the key's own doing: no SLO counts it against the route.
+    const slo = { route: 'm', name: 'm-ok', objective: 0.99 } as unknown as Parameters<typeof classify>[0];
+    await h.gateway.store!.flush();
+    const [last] = await h.gateway.store!.store!.recent({ key: 'rpm-2', status: 429, limit: 1 });
+    expect(last?.outcome).toBe('key_rate_limit_requests');
+    expect(last?.attempts).toBe(0);
+    expect(classify(slo, { ...last!, trace: [] } as unknown as Parameters<typeof classify>[1])).toBe(
+      'ignored',
+    );
   });
 
   it('tpm: a request estimated past the limit is refused; what runs is settled to the reported usage', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../core/errors.js';
 import type { GatewayKey } from '../config/types.js';
 import { MemoryCounters, type WindowCounters } from '../state/counters.js';
-import { KeyLimiter } from './limiter.js';
+import { KEY_LIMIT_OUTCOMES, KeyLimiter } from './limiter.js';
 
 const T0 = Date.UTC(2026, 0, 31, 23, 59, 0); // one minute before a new day and month
 
@@ -95,6 +95,9 @@ describe('KeyLimiter', () => {
     expect(day.code).toBe('cost_cap_reached');
     expect(day.type).toBe('insufficient_quota');
     expect(day.message).toContain('daily spend cap of the key "team"');
+    // The gateway's own name for it (events, metrics, store); SLOs and alerts leave it out.
+    expect(day.reason).toBe('key_budget_exceeded');
+    expect(KEY_LIMIT_OUTCOMES.has(day.reason!)).toBe(true);
     expect(day.headers['retry-after']).toBe('60');
     // A new day (and month: Feb 1): both reset.
     advance(60_000);

@@ -41,11 +41,28 @@ export interface LimiterOptions {
   onError?: (error: Error) => void;
 }
 
-const tooMany = (code: string, message: string, resetMs: number, type = 'rate_limit_error'): ApiError =>
+/**
+ * The outcomes (request.ended, metrics, request store) of requests a key's own limits refused: the
+ * client's doing, which no success SLO or failure alert counts against the providers.
+ */
+export const KEY_LIMIT_OUTCOMES: ReadonlySet<string> = new Set([
+  'key_rate_limit_requests',
+  'key_rate_limit_tokens',
+  'key_budget_exceeded',
+]);
+
+const tooMany = (
+  code: string,
+  message: string,
+  resetMs: number,
+  type = 'rate_limit_error',
+  reason = code,
+): ApiError =>
   new ApiError({
     status: 429,
     type,
     code,
+    reason,
     message,
     headers: { 'retry-after': String(Math.max(1, Math.ceil(resetMs / 1000))) },
   });
@@ -150,6 +167,7 @@ export class KeyLimiter {
         `The ${p.period === 'day' ? 'daily' : 'monthly'} spend cap of the key "${name}" is reached ($${spent.toFixed(4)} of $${p.capUsd}); it resets at the start of the next UTC ${p.period}.`,
         resetMs,
         'insufficient_quota',
+        'key_budget_exceeded',
       );
     }
   }
