@@ -119,7 +119,12 @@ export class KeyRegistry {
   }
 
   lookup(secret: string): Lookup {
-    const entry = this.byHash.get(hashSecret(secret));
+    return this.lookupHash(hashSecret(secret));
+  }
+
+  /** As `lookup`, from the SHA-256 (hex) the authenticator already computed. */
+  lookupHash(hash: string): Lookup {
+    const entry = this.byHash.get(hash);
     if (!entry) return { found: false, reason: 'unknown' };
     const now = this.options.wallNow();
     const { record } = entry;

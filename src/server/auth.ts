@@ -42,7 +42,7 @@ export class KeyAuthenticator {
     }
     const d = digest(presented);
     for (const entry of this.keys) if (timingSafeEqual(d, entry.digest)) return entry.key;
-    const found = this.virtual?.lookup(presented);
+    const found = this.virtual?.lookupHash(d.toString('hex'));
     if (found?.found) return found.key;
     if (found?.reason === 'expired') {
       throw new ApiError({
