@@ -64,7 +64,7 @@ describe('lazy backends', () => {
       const text = readFileSync(join(root, file), 'utf8');
       const staticImports = [...text.matchAll(/^import [^;]*? from '([^']+)'/gms)].map((m) => m[1]);
       const backends = staticImports.filter((s) =>
-        /(^|\/)(sqlite|postgres)\.js$|^better-sqlite3$|^pg$/.test(s!),
+        /(^|\/)(sqlite|postgres)(-keys)?\.js$|^better-sqlite3$|^pg$/.test(s!),
       );
       // The key store's PostgreSQL backend too: src/keys/service.ts imports it only when configured.
       const allowed =
