@@ -135,11 +135,13 @@ describe('admin API', () => {
       metadata: { team: 'search' },
     });
     expect(Object.keys(entry!)).not.toContain('secret');
+    expect(entry).toMatchObject({ lastUsedAt: null });
     const got = await admin('GET', `/${id}`);
     expect(got.json).not.toHaveProperty('secret');
 
     const answer = await ask(secret);
     expect(answer.choices[0]!.message.content).toBeTruthy();
+    expect((await admin('GET', `/${id}`)).json.lastUsedAt).toBe(new Date(now).toISOString());
     // Scoped to `m`: another model is a 403.
     const other = await refused(
       client(secret).chat.completions.create({ model: 'solo', messages: userMessage() }),

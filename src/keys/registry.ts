@@ -47,6 +47,8 @@ export function toGatewayKey(r: VirtualKeyRecord): GatewayKey {
 export class KeyRegistry {
   private byHash = new Map<string, Entry>();
   private byId = new Map<string, VirtualKeyRecord>();
+  /** When each key was last accepted by this instance (wall ms): in memory, not stored. */
+  private readonly lastUsed = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
   private again = false;
@@ -116,6 +118,7 @@ export class KeyRegistry {
     }
     this.byHash = byHash;
     this.byId = byId;
+    for (const id of this.lastUsed.keys()) if (!byId.has(id)) this.lastUsed.delete(id);
   }
 
   lookup(secret: string): Lookup {
@@ -131,7 +134,13 @@ export class KeyRegistry {
     if (entry.previous && !(record.previousUntil !== undefined && now < record.previousUntil))
       return { found: false, reason: 'unknown' };
     if (record.expiresAt !== undefined && now >= record.expiresAt) return { found: false, reason: 'expired' };
+    this.lastUsed.set(record.id, now);
     return { found: true, key: entry.key, record };
+  }
+
+  /** When this instance last accepted the key (wall ms), if it has since it started. */
+  lastUsedAt(id: string): number | undefined {
+    return this.lastUsed.get(id);
   }
 
   get(id: string): VirtualKeyRecord | undefined {

@@ -112,6 +112,16 @@ export function keyView(r: VirtualKeyRecord, now: number): Record<string, unknow
   };
 }
 
+/** `lastUsedAt`: when this instance last accepted the key (each instance knows only its own). */
+function withLastUsed(
+  view: Record<string, unknown>,
+  service: Parameters<Action>[1],
+  id: string,
+): Record<string, unknown> {
+  const at = service.registry.lastUsedAt(id);
+  return { ...view, lastUsedAt: at === undefined ? null : new Date(at).toISOString() };
+}
+
 async function write(
   service: Parameters<Action>[1],
   record: VirtualKeyRecord,
@@ -194,7 +204,7 @@ async function create(ctx: RequestContext, service: Parameters<Action>[1]): Prom
 
 async function list(ctx: RequestContext, service: Parameters<Action>[1]): Promise<void> {
   const now = service.wallNow();
-  const data = service.registry.records().map((r) => keyView(r, now));
+  const data = service.registry.records().map((r) => withLastUsed(keyView(r, now), service, r.id));
   sendJson(ctx.res, 200, { object: 'list', data }, NO_STORE);
 }
 
@@ -204,7 +214,12 @@ async function show(
   record: VirtualKeyRecord,
 ): Promise<void> {
   const usage = await service.limiter.usage(toGatewayKey(record)).catch(() => null);
-  sendJson(ctx.res, 200, { ...keyView(record, service.wallNow()), usage }, NO_STORE);
+  sendJson(
+    ctx.res,
+    200,
+    { ...withLastUsed(keyView(record, service.wallNow()), service, record.id), usage },
+    NO_STORE,
+  );
 }
 
 async function update(
