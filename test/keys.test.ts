@@ -193,6 +193,22 @@ describe('limits', () => {
     expect(usage.tokensThisMinute).toBe(answer.usage!.total_tokens);
   });
 
+  it('tpm: a stream settles to the usage it reported too', async () => {
+    const { secret, id } = await create({ name: 'tpm-stream', limits: { tpm: 5_000 } });
+    const stream = await client(secret).chat.completions.create({
+      model: 'm',
+      messages: userMessage(),
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 50,
+    });
+    let total = 0;
+    for await (const chunk of stream) if (chunk.usage) total = chunk.usage.total_tokens;
+    expect(total).toBeGreaterThan(0);
+    const usage = (await admin('GET', `/${id}`)).json.usage as { tokensThisMinute: number };
+    expect(usage.tokensThisMinute).toBe(total);
+  });
+
   it('budget (routing.cap): once the day is spent, a 429 cost_cap_reached until UTC midnight', async () => {
     const { secret } = await create({ name: 'thrifty', routing: { cap: { dailyUsd: 0.000001 } } });
     await ask(secret);
