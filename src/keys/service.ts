@@ -115,7 +115,14 @@ export async function startKeyService(options: KeyServiceOptions): Promise<KeySe
   });
   await registry.start();
   // PostgreSQL: LISTEN, so that writes elsewhere arrive at once (the interval remains the bound).
-  const opened = store instanceof LazyKeyStore ? await store.opened().catch(() => undefined) : store;
+  // Only when the first reload reached the store: an unreachable one is not waited for twice at start
+  // (and one that answers later is reloaded on the interval, without LISTEN).
+  const reached = registry.loadedAt !== undefined;
+  const opened = !reached
+    ? undefined
+    : store instanceof LazyKeyStore
+      ? await store.opened().catch(() => undefined)
+      : store;
   if (canListen(opened)) {
     await opened
       .listen(
