@@ -26,6 +26,8 @@ Commands:
   stats     Print the request store's aggregates from a running gateway (switchyard stats --help).
             --url URL  --key KEY  --window 1h  --by route|target|model|key  --bucket 1m
             --store FILE|URL  read the store itself (no gateway), e.g. .switchyard/requests.db
+  keys      Manage virtual keys through a running gateway's admin API (switchyard keys --help).
+            create|list|get|update|revoke|rotate  --url URL  --admin-key KEY (or SWITCHYARD_ADMIN_KEY)
   help      This text.
 `;
 
@@ -91,6 +93,14 @@ async function main(): Promise<void> {
     case 'stats': {
       const { statsCommand } = await import('./store/stats-command.js');
       return statsCommand(rest);
+    }
+    case 'keys': {
+      const { keysCommand, KEYS_USAGE } = await import('./keys/keys-command.js');
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === 'help') {
+        console.log(KEYS_USAGE);
+        return;
+      }
+      return keysCommand(rest);
     }
     case '--version':
     case 'version':

@@ -17,6 +17,10 @@ import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
+import { startKeyService, type KeyService } from './keys/service.js';
+import { registerKeyMetrics } from './keys/metrics.js';
+import type { KeyStore } from './keys/types.js';
+import type { WindowCounters } from './state/counters.js';
 import { Drain, type DrainSummary } from './server/drain.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
@@ -50,6 +54,8 @@ export interface Gateway {
   store: StoreRecorder | undefined;
   /** Shared state across instances (memory, or Redis: docs/deployment.md); `counters` for limits. */
   state: SharedState;
+  /** Keys and limits (docs/keys.md). */
+  keys: KeyService;
   /** Requests being served now. */
   readonly inFlight: number;
   /** The operational log (src/telemetry/logger.ts). */
@@ -78,6 +84,11 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   /** Where the OTEL_* variables are read (tracing); process.env by default. */
   env?: Env;
+  /**
+   * Keys and limits (docs/keys.md): the key store (default: opened from `store`), the counters limits
+   * count against (default: in memory; a shared backend plugs in here), the wall clock they read.
+   */
+  keys?: { store?: KeyStore; counters?: WindowCounters; wallNow?: () => number };
 }
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -143,7 +154,20 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const cache = [...config.routes.values()].some((r) => r.cache)
     ? new ResponseCache(config.cache, clock)
     : undefined;
+  // Keys and limits (docs/keys.md): the key limiter; virtual keys and their store with an admin key.
+  const keys = await startKeyService({
+    config,
+    wallNow:
+      options.keys?.wallNow ??
+      ('wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow()),
+    ...(options.keys?.store ? { store: options.keys.store } : {}),
+    // Limits count through the shared state's counters: in memory, or in Redis across instances.
+    counters: options.keys?.counters ?? state.counters,
+    log: (message, err) => log.warn({ err }, message),
+  });
+  if (metrics) registerKeyMetrics(metrics.registry, keys);
   const server = createGatewayServer({
+    keys,
     config,
     engine,
     drain,
@@ -169,6 +193,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     await client.close();
     await tracing?.shutdown();
     await store?.close();
+    await keys.close();
     await state.close();
     throw error;
   }
@@ -197,6 +222,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     alerts,
     store,
     state,
+    keys,
     get inFlight() {
       return drain.size;
     },
@@ -209,6 +235,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       await client.close();
       await tracing?.shutdown();
       await store?.close();
+      await keys.close();
       await state.close();
       return summary;
     },
@@ -220,6 +247,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       await client.close();
       await tracing?.shutdown();
       await store?.close();
+      await keys.close();
       await state.close();
     },
   };

@@ -150,3 +150,38 @@ describe('three instances behind HAProxy sharing state through Redis', () => {
     cluster.primary.reset();
   });
 });
+
+describe('a key limit across three instances sharing Redis', () => {
+  const KEY = 'sk-cluster-app-0123456789';
+  let keyed: LocalCluster;
+  beforeAll(async () => {
+    keyed = await startLocalCluster({
+      instances: 3,
+      config: { keys: [{ name: 'app', key: KEY, limits: { rpm: 10 } }] },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await keyed?.close();
+  });
+
+  it('holds under concurrent load through the balancer: the limit, not three times it, gets through', async () => {
+    const minute = (): number => Math.floor(Date.now() / 60_000);
+    const before = minute();
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const res = await request(`${keyed.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+          body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }),
+        });
+        const body = (await res.body.json()) as { error?: { code: string } };
+        return res.statusCode === 200 ? 200 : `${res.statusCode} ${body.error?.code}`;
+      }),
+    );
+    const ok = statuses.filter((s) => s === 200).length;
+    // One fixed window per minute: a burst that straddles a minute boundary may get one more window.
+    if (minute() === before) expect(ok).toBe(10);
+    else expect(ok).toBeLessThanOrEqual(20);
+    expect(statuses.filter((s) => s !== 200).every((s) => s === '429 key_rate_limit_requests')).toBe(true);
+  });
+});

@@ -19,6 +19,7 @@ import { formatDuration } from './format.js';
 import type { AlertManager } from './manager.js';
 import type { AlertSettings, Severity } from './settings.js';
 import { errorClassOf, isServerFailure } from './slo.js';
+import { KEY_LIMIT_OUTCOMES } from '../keys/limiter.js';
 
 /** Cooldown reasons that mean the provider's key itself is out of service, not just busy. */
 const KEY_OUT = /^upstream_(quota|billing|auth)/;
@@ -172,6 +173,7 @@ function onKeyOut(ctx: Context, severity: Severity): Listener<'cooldown.set'> {
 function onExhausted(ctx: Context, severity: Severity): Listener<'request.ended'> {
   return (e) => {
     if (!isServerFailure(e.status) || e.outcome === 'server_shutting_down') return;
+    if (KEY_LIMIT_OUTCOMES.has(e.outcome)) return; // a key's own limits (docs/keys.md)
     ctx.manager.fire(
       `exhausted:${e.route}`,
       {

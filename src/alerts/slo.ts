@@ -17,6 +17,7 @@ import type { Clock } from '../core/clock.js';
 import type { GatewayEvents } from '../core/events.js';
 import type { BurnRateWindow, Severity, SloSettings } from './settings.js';
 import { SloWindow, type WindowCounts } from './slo-window.js';
+import { KEY_LIMIT_OUTCOMES } from '../keys/limiter.js';
 
 type RequestEnded = GatewayEvents['request.ended'];
 
@@ -39,6 +40,8 @@ export function errorClassOf(e: RequestEnded): string {
 
 export function classify(slo: SloSettings, e: RequestEnded): Verdict {
   if (e.route !== slo.route || (slo.key !== undefined && e.key !== slo.key)) return 'ignored';
+  // A key's own limits (docs/keys.md) refused it: the client's doing, as a 400 is.
+  if (KEY_LIMIT_OUTCOMES.has(e.outcome)) return 'ignored';
   if (!slo.latency) return e.status < 400 ? 'good' : isServerFailure(e.status) ? 'bad' : 'ignored';
   if (e.status >= 400) return 'ignored';
   const ms = slo.latency.measure === 'ttft' ? (e.ttftMs ?? e.totalMs) : e.totalMs;

@@ -13,6 +13,7 @@ import { resolveKeyPool } from './key-pools.js';
 import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
 import { resolveSpeculative } from './speculative.js';
 import { routingProblems } from '../routing/validate.js';
+import { resolveKeysAdmin } from '../keys/schema.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -276,11 +277,15 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       key: k.key,
       ...(k.models ? { models: new Set(k.models) } : {}),
       ...(k.routing ? { routing: k.routing } : {}),
+      ...(k.limits ? { limits: k.limits } : {}),
+      ...(k.debug !== undefined ? { debug: k.debug } : {}),
     });
   });
+  // Keys and limits (docs/keys.md): admin keys from the file and SWITCHYARD_ADMIN_KEY.
+  const keysAdmin = resolveKeysAdmin(file, options.env ?? process.env, problems);
 
   const host = options.overrides?.host ?? file.server.host ?? (keys.length ? '0.0.0.0' : '127.0.0.1');
-  if (!keys.length && !LOOPBACK.has(host)) {
+  if (!keys.length && !keysAdmin.adminKeys.length && !LOOPBACK.has(host)) {
     problems.push(
       `server.host: "${host}" is not loopback; configure gateway keys before exposing the gateway`,
     );
@@ -325,5 +330,6 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
     providers,
     routes,
     keys,
+    keysAdmin,
   };
 }

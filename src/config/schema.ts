@@ -8,6 +8,7 @@ import { alertsSchema, slosSchema } from '../alerts/schema.js';
 import { cacheStoreSchema, routeCacheSchema } from '../cache/schema.js';
 import { speculativeRouteFields } from './speculative.js';
 import { keyRoutingSchema, routeRoutingSchema } from '../routing/schema.js';
+import { keyLimitsSchema, keysAdminFields } from '../keys/schema.js';
 
 const positiveMs = z.number().int().positive();
 const nonNegativeMs = z.number().int().nonnegative();
@@ -189,6 +190,10 @@ const keySchema = z
     models: z.array(z.string()).optional(),
     /** Tier floor, preferred region, per-request overrides, cost cap (docs/routing.md). */
     routing: keyRoutingSchema.optional(),
+    /** Requests and tokens per minute (docs/keys.md). */
+    limits: keyLimitsSchema.optional(),
+    /** May ask for the debug trace header (docs/keys.md). */
+    debug: z.boolean().optional(),
   })
   .strict();
 
@@ -377,6 +382,8 @@ export const configSchema = z
     ),
     routes: z.record(z.string().min(1), routeSchema),
     keys: z.array(keySchema).default([]),
+    /** Keys and limits (docs/keys.md): admin keys, the key store's refresh, how limits fail. */
+    ...keysAdminFields,
   })
   .strict();
 

@@ -81,6 +81,8 @@ export function configuredSecrets(config: ResolvedConfig): string[] {
   return [
     ...[...config.providers.values()].flatMap(providerSecrets),
     ...config.keys.map((k) => k.key),
+    // Admin keys (docs/keys.md); virtual keys' hashes are no secrets, and their secrets are never held.
+    ...config.keysAdmin.adminKeys,
     ...alertSinkSecrets(config),
   ];
 }

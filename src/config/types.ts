@@ -2,6 +2,7 @@ import type { AlertSettings, SloSettings } from '../alerts/settings.js';
 import type { CacheStoreSettings, RouteCacheSettings } from '../cache/schema.js';
 import type { ProviderSettings } from '../providers/types.js';
 import type { KeyRouting, RouteRouting } from '../routing/schema.js';
+import type { KeyLimits, KeysSettings } from '../keys/types.js';
 import type {
   BreakerSettings,
   ContinuationSettings,
@@ -76,6 +77,11 @@ export interface GatewayKey {
   models?: Set<string>;
   /** Tier floor, preferred region, overrides, cost cap (docs/routing.md). */
   routing?: KeyRouting;
+  /** Keys and limits (docs/keys.md): a virtual key's id, rpm/tpm limits, the debug-header scope. */
+  id?: string;
+  limits?: KeyLimits;
+  /** May ask for x-switchyard-debug: trace; true unless said otherwise. */
+  debug?: boolean;
 }
 
 export interface ServerSettings {
@@ -124,4 +130,6 @@ export interface ResolvedConfig {
   providers: Map<string, ProviderSettings>;
   routes: Map<string, Route>;
   keys: GatewayKey[];
+  /** Admin keys, the key store and how limits fail (docs/keys.md). */
+  keysAdmin: KeysSettings;
 }

@@ -12,7 +12,7 @@ import type { EventBus } from '../core/events.js';
 import type { TraceEntry } from '../core/trace.js';
 import type { GatewayKey, Route, Target } from '../config/types.js';
 import { Policies, type PolicyInput, type RequestSize } from './policies.js';
-import { SpendLedger, describeHit, keyScope, routeScope, targetScope } from './spend.js';
+import { SpendLedger, describeHit, routeScope, targetScope } from './spend.js';
 import { TargetStats } from './stats.js';
 
 /** What one request asks of routing (headers and its key), resolved by the server. */
@@ -87,13 +87,7 @@ export class Router {
         }),
       );
     }
-    if (options.keys?.some((k) => k.routing?.cap)) {
-      this.unsubscribe.push(
-        events.subscribe('request.ended', (e) => {
-          if (e.key !== undefined && e.costUsd !== undefined) this.spend.add(keyScope(e.key), e.costUsd);
-        }),
-      );
-    }
+    // A key's cap is its budget: the key limiter counts it (src/keys/limiter.ts, docs/keys.md).
   }
 
   /** Stops listening to the events. */
@@ -116,14 +110,13 @@ export class Router {
   }
 
   /**
-   * A cap of the route or the key reached: the request is refused (429) and the error says which.
-   * Target caps only move traffic on (`prepare`).
+   * The route's cap reached: the request is refused (429) and the error says so. Target caps only
+   * move traffic on (`prepare`); a key's cap is its budget, counted by the key limiter (docs/keys.md).
    */
-  capRefusal(route: Route, key: GatewayKey | undefined): ApiError | undefined {
-    if (!route.routing?.cap && !key?.routing?.cap) return undefined; // the common case: nothing to check
-    const routeHit = this.spend.reached(routeScope(route.name), route.routing?.cap);
-    const keyHit = key && this.spend.reached(keyScope(key.name), key.routing?.cap);
-    const [scope, hit] = routeHit ? [`route "${route.name}"`, routeHit] : [`key "${key?.name}"`, keyHit];
+  capRefusal(route: Route): ApiError | undefined {
+    if (!route.routing?.cap) return undefined; // the common case: nothing to check
+    const hit = this.spend.reached(routeScope(route.name), route.routing.cap);
+    const scope = `route "${route.name}"`;
     if (!hit) return undefined;
     return new ApiError({
       status: 429,

@@ -42,6 +42,8 @@ import type { StoreRecorder } from '../store/recorder.js';
 import { handleRecentRequests, handleStats } from './store-endpoint.js';
 import { regionsHandler } from './regions-endpoint.js';
 import type { SharedState } from '../state/index.js';
+import type { KeyService } from '../keys/service.js';
+import { keysHandler } from './keys-endpoint.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -62,6 +64,8 @@ export interface GatewayServerDeps {
   cache?: ResponseCache;
   /** Shared state across instances (GET /v1/switchyard/state; docs/deployment.md). */
   sharedState?: SharedState;
+  /** Keys and limits (docs/keys.md): the key limiter, and virtual keys with their admin API. */
+  keys?: KeyService;
 }
 
 export interface RequestContext {
@@ -117,7 +121,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 };
 
 export function createGatewayServer(deps: GatewayServerDeps): Server {
-  const auth = new KeyAuthenticator(deps.config.keys);
+  const auth = new KeyAuthenticator(deps.config.keys, deps.keys?.registry);
   const scrubber = secretScrubberFor(deps.config);
   const onInternalError =
     deps.onInternalError ?? ((error) => console.error('switchyard: internal error', error));
@@ -189,6 +193,9 @@ function dispatch(ctx: RequestContext): Promise<void> | void {
   // Region drains (docs/routing.md): a path with a parameter.
   const regions = methods ? undefined : regionsHandler(path, method);
   if (regions) return regions(ctx);
+  // The admin API of virtual keys (docs/keys.md).
+  const keys = methods ? undefined : keysHandler(path, method);
+  if (keys) return keys(ctx);
   if (!methods) throw routeNotFound(method, path);
   const handler = methods[method];
   if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));

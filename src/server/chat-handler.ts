@@ -8,6 +8,7 @@ import { startModelCall, type ModelCall } from './model-call.js';
 import { metaHeaders, sendJson } from './respond.js';
 import { SseResponseSink } from './stream-sink.js';
 import { validateChatRequest } from './validate-chat.js';
+import { estimateChatTokens } from '../keys/estimate.js';
 
 /** POST /v1/chat/completions */
 export async function handleChatCompletions(ctx: RequestContext): Promise<void> {
@@ -20,6 +21,8 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
   if (cache) call.cache = cache.outcome;
   let status = 200;
   try {
+    // The key's limits and budget (docs/keys.md): a 429 here never reaches a provider.
+    await call.admit(() => estimateChatTokens(request, deps.config.keysAdmin.defaultMaxTokens));
     const stored = await cache?.lookup();
     if (stored) status = await replayCachedAnswer(ctx, call, request, stored);
     else if (request.stream === true) status = await relayStream(ctx, call, request, cache);

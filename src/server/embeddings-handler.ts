@@ -3,6 +3,7 @@ import { invalidRequest } from '../core/errors.js';
 import type { RequestContext } from './app.js';
 import { readJsonBody } from './body.js';
 import { startModelCall } from './model-call.js';
+import { estimateEmbeddingTokens } from '../keys/estimate.js';
 import { metaHeaders, sendJson } from './respond.js';
 
 const isTokenArray = (v: unknown): boolean =>
@@ -48,6 +49,8 @@ export async function handleEmbeddings(ctx: RequestContext): Promise<void> {
   const request = validateEmbeddings(await readJsonBody(req, deps.config.server));
   const call = startModelCall(ctx, key, request.model, 'embeddings', false);
   try {
+    // The key's limits and budget (docs/keys.md): a 429 here never reaches a provider.
+    await call.admit(() => estimateEmbeddingTokens(request));
     const { response, meta } = await deps.engine.embed(call.run, request);
     if (!res.destroyed) sendJson(res, 200, response, { ...metaHeaders(meta), ...call.headers(meta) });
     call.settle(200);

@@ -14,6 +14,7 @@ import type { CacheOutcome } from '../cache/key.js';
 import type { RequestContext } from './app.js';
 import { metaHeaders } from './respond.js';
 import { requestRouting } from './routing-headers.js';
+import { KeyLimiter, type Reservation } from '../keys/limiter.js';
 
 export interface ModelCall {
   route: Route;
@@ -27,6 +28,8 @@ export interface ModelCall {
   cache?: CacheOutcome;
   /** Answered from the cache: no attempt, cost 0; `target` answered originally, `ageMs` ago. */
   answeredFromCache(target: string, ageMs: number): void;
+  /** The key's limits and budget (docs/keys.md): resolves, or throws their 429; `estimate` for tpm. */
+  admit(estimate: () => number): Promise<void>;
 }
 
 export function startModelCall(
@@ -45,7 +48,7 @@ export function startModelCall(
   }
   // Routing (docs/routing.md): the request's tier floor, region and overrides; spend caps reached.
   const routing = requestRouting(req.headers, key, route, ctx.auth.open);
-  const capped = deps.engine.router?.capRefusal(route, key);
+  const capped = deps.engine.router?.capRefusal(route);
   if (capped) throw capped;
   const timeout = parseClientTimeout(req.headers[CLIENT_TIMEOUT_HEADER], route.timeouts.requestMs);
   if (!timeout.ok) throw invalidRequest(timeout.message, CLIENT_TIMEOUT_HEADER);
@@ -55,7 +58,8 @@ export function startModelCall(
     if (!res.writableFinished) cancel.abort();
   });
   deps.drain.cancelOnShutdown(res, cancel);
-  const wantsTrace = req.headers['x-switchyard-debug'] === 'trace';
+  // A key may be denied the debug trace (`debug: false`, docs/keys.md).
+  const wantsTrace = req.headers['x-switchyard-debug'] === 'trace' && key?.debug !== false;
   let settled: ResponseMeta | undefined;
   let committedAt: number | undefined;
   let hit: { target: string; ageMs: number } | undefined;
@@ -72,6 +76,8 @@ export function startModelCall(
   const announced = { requestId, route: route.name, endpoint, stream, ...(key ? { key: key.name } : {}) };
   if (events?.wants('request.started')) events.publish('request.started', withTraceContext(announced, req));
 
+  const limiter = key && KeyLimiter.limits(key) ? deps.keys?.limiter : undefined;
+  let reservation: Reservation | undefined;
   const call: ModelCall = {
     route,
     run: {
@@ -85,7 +91,11 @@ export function startModelCall(
       },
     },
     headers,
+    async admit(estimate) {
+      if (limiter && key) reservation = await limiter.admit(key, estimate);
+    },
     settle(status, error) {
+      if (limiter && key) limiter.settle(key, reservation, usedBy(hit ? undefined : settled));
       if (settled && error instanceof ApiError)
         Object.assign(error.headers, metaHeaders(settled), headers(settled));
       if (events?.wants('request.ended')) {
@@ -193,6 +203,15 @@ function withTraceContext(
   if (announced.key !== undefined) started.key = announced.key;
   if (typeof tracestate === 'string') started.tracestate = tracestate;
   return started;
+}
+
+/** Tokens the providers reported over every attempt, and the cost (what a key's limits settle to). */
+function usedBy(meta: ResponseMeta | undefined): { tokens: number; costUsd: number } {
+  let tokens = 0;
+  for (const entry of meta?.trace ?? []) {
+    if (entry.tokens) tokens += finiteOrZero(entry.tokens.prompt) + finiteOrZero(entry.tokens.completion);
+  }
+  return { tokens, costUsd: meta ? finiteOrZero(totalCost(meta.trace)) : 0 };
 }
 
 const finiteOrZero = (n: number | undefined): number => (typeof n === 'number' && Number.isFinite(n) ? n : 0);

@@ -8,6 +8,8 @@ import type { ResolvedConfig } from '../config/types.js';
 export const OTHER = 'other';
 /** Distinct error codes and reasons kept as label values before the rest fold into `other`. */
 const MAX_WORDS = 200;
+/** Key names kept as label values (config keys and virtual keys together). */
+const MAX_KEYS = 500;
 
 export class MetricLabels {
   private readonly routes = new Set<string>();
@@ -54,10 +56,17 @@ export class MetricLabels {
   model(name: string | undefined): string {
     return name !== undefined && this.models.has(name) ? name : OTHER;
   }
-  /** `none` when the gateway runs without keys. */
+  /**
+   * `none` when the gateway runs without keys. A key's name in an event is always an authenticated
+   * key's (config or virtual, docs/keys.md): virtual keys made at runtime get their own series, up to
+   * MAX_KEYS names in all; later ones fold into `other`.
+   */
   key(name: string | undefined): string {
     if (name === undefined) return 'none';
-    return this.keys.has(name) ? name : OTHER;
+    if (this.keys.has(name)) return name;
+    if (this.keys.size >= MAX_KEYS || name.length > 64) return OTHER;
+    this.keys.add(name);
+    return name;
   }
   /** A provider key pool's key label, as configured. */
   poolKey(label: string): string {

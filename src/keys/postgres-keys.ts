@@ -1,0 +1,146 @@
+/**
+ * The shared key store: PostgreSQL, in the request store's schema (`store.schema`), migrated at start
+ * under an advisory lock as the request store is (src/store/postgres.ts), with its own version table.
+ * Every write sends NOTIFY so that instances listening reload at once; the refresh interval bounds
+ * the delay when a notification is lost. Loaded only when configured.
+ */
+import pg from 'pg';
+import {
+  KEY_COLUMNS,
+  insertKeySql,
+  isUniqueViolation,
+  keyFromRow,
+  keyMigrations,
+  keyRow,
+  updateKeySql,
+  updateValues,
+} from './key-sql.js';
+import { DuplicateKeyName, type KeyStore, type VirtualKeyRecord } from './types.js';
+
+const param = (n: number): string => `$${n}`;
+export const KEYS_CHANNEL = 'switchyard_keys';
+
+export class PostgresKeyStore implements KeyStore {
+  readonly driver = 'postgres';
+  private listener: pg.Client | undefined;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+    private readonly url: string,
+  ) {}
+
+  private table(name: string): string {
+    return `"${this.schema}".${name}`;
+  }
+
+  static async open(options: {
+    url: string;
+    schema: string;
+    onError?: (error: Error) => void;
+  }): Promise<PostgresKeyStore> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new Error(`store.schema: "${options.schema}" is not a plain SQL identifier`);
+    }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 2,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      query_timeout: 10_000,
+      application_name: 'switchyard-keys',
+    });
+    pool.on('error', (error) => options.onError?.(error));
+    const store = new PostgresKeyStore(pool, options.schema, options.url);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`switchyard-keys:${this.schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      const versions = this.table('switchyard_key_migrations');
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${versions} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${versions}`);
+      const current = rows[0]?.v ?? 0;
+      for (const m of keyMigrations((n) => this.table(n))) {
+        if (m.version <= current) continue;
+        for (const statement of m.sql) await client.query(statement);
+        await client.query(`INSERT INTO ${versions} (version) VALUES ($1)`, [m.version]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** LISTEN on a connection of its own: `onChange` runs when any instance writes a key. */
+  async listen(onChange: () => void, onError: (error: Error) => void): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, application_name: 'switchyard-keys-listen' });
+    client.on('error', (error) => {
+      onError(error);
+      if (this.listener === client) this.listener = undefined;
+    });
+    client.on('notification', (n) => {
+      if (n.channel === KEYS_CHANNEL) onChange();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${KEYS_CHANNEL}`);
+    this.listener = client;
+  }
+
+  async list(): Promise<VirtualKeyRecord[]> {
+    const { rows } = await this.pool.query<Record<string, unknown>>(
+      `SELECT ${KEY_COLUMNS.join(', ')} FROM ${this.table('switchyard_keys')} ORDER BY created_at, id`,
+    );
+    return rows.map(keyFromRow);
+  }
+
+  private async write(text: string, values: unknown[]): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(text, values);
+      await client.query(`SELECT pg_notify($1, '')`, [KEYS_CHANNEL]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async insert(record: VirtualKeyRecord): Promise<void> {
+    try {
+      await this.write(insertKeySql(this.table('switchyard_keys'), param), keyRow(record));
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DuplicateKeyName(record.name);
+      throw error;
+    }
+  }
+
+  async update(record: VirtualKeyRecord): Promise<void> {
+    await this.write(updateKeySql(this.table('switchyard_keys'), param), updateValues(record));
+  }
+
+  async close(): Promise<void> {
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.pool.end();
+  }
+}
