@@ -2,7 +2,8 @@
  * Every metric the gateway exports, declared once in one list (as Envoy declares its stats), on the
  * gateway's own prom-client Registry. Names and labels: docs/observability.md.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { KeyedCounter } from './keyed-counter.js';
 import { KeyedHistogram } from './keyed-histogram.js';
 
 /** Seconds: LLM calls take from tens of milliseconds (cached, embeddings) to a minute (long answers). */
@@ -12,8 +13,8 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
 const QUEUE_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10];
 
 export function gatewayInstruments(registry: Registry) {
-  const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
-    new Counter({ name, help, labelNames, registers: [registry] });
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]): KeyedCounter<L> =>
+    new KeyedCounter(name, help, { labelNames, registers: [registry] });
   const gauge = <L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> =>
     new Gauge({ name, help, labelNames, registers: [registry] });
   const histogram = <L extends string>(

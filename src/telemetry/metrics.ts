@@ -33,7 +33,7 @@ export class GatewayMetrics {
   private readonly unsubscribe: (() => void)[] = [];
   /**
    * Request and attempt events wait here and are counted after the current I/O turn (setImmediate):
-   * counting costs some 4–5 µs per request (docs/PERFORMANCE.md), which must not delay a response.
+   * counting costs some 3 µs per request (docs/PERFORMANCE.md), which must not delay a response.
    */
   private pending: (() => void)[] = [];
   private flushScheduled = false;
