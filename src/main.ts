@@ -18,11 +18,10 @@ import { systemClock, systemRandom } from './resilience/system-clock.js';
 import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
 import { startKeyService, type KeyService } from './keys/service.js';
-import { registerKeyMetrics } from './keys/metrics.js';
 import type { KeyStore } from './keys/types.js';
 import type { WindowCounters } from './state/counters.js';
 import { Drain, type DrainSummary } from './server/drain.js';
-import { GatewayMetrics } from './telemetry/metrics.js';
+import type { GatewayMetrics } from './telemetry/metrics.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { logOperations } from './telemetry/operations-log.js';
 import { logRequests, pinoRequestLogger, type RequestLogger } from './telemetry/request-log.js';
@@ -30,7 +29,7 @@ import type { Env } from './telemetry/tracing-config.js';
 import { startTracing, type Tracing } from './telemetry/tracing.js';
 import { LiveStats } from './telemetry/live-stats.js';
 import { UpstreamClient } from './upstream/client.js';
-import { registerStoreMetrics, startRequestStore, type StoreRecorder } from './store/index.js';
+import { startRequestStore, type StoreRecorder } from './store/index.js';
 import { startSharedState, type SharedState } from './state/index.js';
 
 export interface Gateway {
@@ -136,8 +135,13 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   });
   const engine = new Engine({ client, clock, random, budget, health, events, router });
   const monitor = new HealthMonitor({ client, clock, health, events });
+  // prom-client (~12 MB of RSS) is imported only when metrics are on (docs/PERFORMANCE.md).
   const metrics = config.metrics.enabled
-    ? new GatewayMetrics({ config, events, upstreamUsage: () => client.usage() })
+    ? new (await import('./telemetry/metrics.js')).GatewayMetrics({
+        config,
+        events,
+        upstreamUsage: () => client.usage(),
+      })
     : undefined;
   const liveStats = config.status.enabled
     ? new LiveStats({ config, events, clock: 'wallNow' in clock ? (clock as WallClock) : systemClock })
@@ -148,7 +152,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   logOperations(events, log);
   // The request store: a subscriber that writes off the request path (src/store/).
   const store = config.store.enabled ? startRequestStore({ config, events, clock, random }) : undefined;
-  if (store && metrics) registerStoreMetrics(metrics.registry, store);
+  if (store && metrics) (await import('./store/metrics.js')).registerStoreMetrics(metrics.registry, store);
   const drain = new Drain(clock);
   // The response cache (docs/caching.md): built only when a route caches.
   const cache = [...config.routes.values()].some((r) => r.cache)
@@ -165,7 +169,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     counters: options.keys?.counters ?? state.counters,
     log: (message, err) => log.warn({ err }, message),
   });
-  if (metrics) registerKeyMetrics(metrics.registry, keys);
+  if (metrics) (await import('./keys/metrics.js')).registerKeyMetrics(metrics.registry, keys);
   const server = createGatewayServer({
     keys,
     config,

@@ -305,5 +305,16 @@ node bench/run.mjs --profile --scenario streaming
 Options: \`--reps N\`, \`--seconds N\`, \`--loadgen wrk|autocannon\` (default: wrk when installed —
 \`apt-get install wrk\` — else autocannon), \`--pin none|L:S:P\` (CPU lists for load generator,
 simulator, proxy, e.g. \`0:0:1\`; default \`none\`), \`--json FILE\` for the raw numbers.
+
+## What each change bought
+
+Not generated: [PERFORMANCE.md](PERFORMANCE.md) lists each change made to move these figures (issue 16),
+what it measured and how, and what was tried and bought nothing.
+
+## Shared state (Redis) on the request path
+
+Not generated: measured with \`node bench/shared-state-cost.mjs\`, see
+[deployment.md](deployment.md#what-it-costs). Reads are local-first: the request path makes no Redis
+call; a shared counter \`take\` (keys' limits with Redis) is one round trip (0.29 ms on loopback).
 `;
 }

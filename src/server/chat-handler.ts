@@ -28,7 +28,12 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
     else if (request.stream === true) status = await relayStream(ctx, call, request, cache);
     else {
       const { completion, meta } = await deps.engine.complete({ ...call.run, request });
-      const headers = { ...metaHeaders(meta), ...call.headers(meta), ...cacheHeader(cache) };
+      // One object, completed in place (sendJson adds its own two): no spread per response.
+      const headers = Object.assign(
+        metaHeaders(meta),
+        call.headers(meta),
+        cache ? cacheHeader(cache) : undefined,
+      );
       if (!res.destroyed) sendJson(res, 200, completion, headers);
       cache?.save({ completion, target: meta.target });
     }

@@ -166,20 +166,44 @@ function requestEnded(
       : error instanceof ApiError
         ? (error.reason ?? error.code ?? error.type)
         : `status_${status}`;
-  return {
-    ...announced,
+  // Built field by field, like withTraceContext below: the spreads this replaced cost some 5 µs per
+  // request under load (docs/PERFORMANCE.md).
+  const ended = endedBase(announced, status, outcome, meta?.attempts ?? 0, timing, meta?.trace ?? []);
+  if (target) {
+    ended.target = target.id;
+    ended.provider = target.provider.id;
+    ended.model = target.model;
+  }
+  if (tokens) ended.tokens = tokens;
+  if (cost !== undefined) ended.costUsd = cost;
+  if (meta?.fallbackReason) ended.fallbackReason = meta.fallbackReason;
+  if (meta?.warnings) ended.warnings = meta.warnings;
+  return ended;
+}
+
+/** The fields every `request.ended` has, in one shape. */
+function endedBase(
+  announced: GatewayEvents['request.started'],
+  status: number,
+  outcome: string,
+  attempts: number,
+  timing: { started: number; committedAt: number | undefined },
+  trace: GatewayEvents['request.ended']['trace'],
+): GatewayEvents['request.ended'] {
+  const ended: GatewayEvents['request.ended'] = {
+    requestId: announced.requestId,
+    route: announced.route,
+    endpoint: announced.endpoint,
+    stream: announced.stream,
     status,
     outcome,
-    ...(target ? { target: target.id, provider: target.provider.id, model: target.model } : {}),
-    attempts: meta?.attempts ?? 0,
+    attempts,
     totalMs: performance.now() - timing.started,
-    ...(timing.committedAt !== undefined ? { ttftMs: timing.committedAt - timing.started } : {}),
-    ...(tokens ? { tokens } : {}),
-    ...(cost !== undefined ? { costUsd: cost } : {}),
-    ...(meta?.fallbackReason ? { fallbackReason: meta.fallbackReason } : {}),
-    ...(meta?.warnings ? { warnings: meta.warnings } : {}),
-    trace: meta?.trace ?? [],
+    trace,
   };
+  if (announced.key !== undefined) ended.key = announced.key;
+  if (timing.committedAt !== undefined) ended.ttftMs = timing.committedAt - timing.started;
+  return ended;
 }
 
 /**

@@ -1,5 +1,7 @@
-/** The request store, assembled for the gateway: the backend opened lazily, the recorder, its metrics. */
-import { Counter, Gauge, type Registry } from 'prom-client';
+/**
+ * The request store, assembled for the gateway: the backend opened lazily, the recorder. Its metrics are
+ * in metrics.ts, imported only when metrics are on (prom-client is not loaded otherwise).
+ */
 import type { Clock, Random } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import { secretScrubberFor } from '../config/secrets.js';
@@ -7,7 +9,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { systemClock } from '../resilience/system-clock.js';
 import type { WallClock } from '../resilience/wall-clock.js';
 import { openRequestStore } from './open.js';
-import { StoreRecorder, type RecorderCounters } from './recorder.js';
+import { StoreRecorder } from './recorder.js';
 
 export { StoreRecorder } from './recorder.js';
 export type { RequestStore, StoredRequest, StatsGroup } from './types.js';
@@ -37,43 +39,5 @@ export function startRequestStore(deps: {
     retention: settings.retention,
     log,
     scrub: (text) => scrubber.scrub(text),
-  });
-}
-
-/** The recorder's counters on /metrics, read at scrape time: what it wrote, dropped, failed, holds. */
-export function registerStoreMetrics(registry: Registry, recorder: StoreRecorder): void {
-  const counter = (name: string, help: string, field: keyof RecorderCounters): void => {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(recorder.counters[field]);
-      },
-    });
-  };
-  counter(
-    'switchyard_store_records_written_total',
-    'Request records written to the request store.',
-    'written',
-  );
-  counter(
-    'switchyard_store_records_dropped_total',
-    'Request records the request store lost (queue full, or the store still failing at shutdown).',
-    'dropped',
-  );
-  counter(
-    'switchyard_store_failures_total',
-    'Failed attempts to open the request store or write a batch to it.',
-    'failures',
-  );
-  new Gauge({
-    name: 'switchyard_store_queued_records',
-    help: 'Request records waiting to be written to the request store.',
-    registers: [registry],
-    collect() {
-      this.set(recorder.queued);
-    },
   });
 }

@@ -2,7 +2,9 @@
  * Every metric the gateway exports, declared once in one list (as Envoy declares its stats), on the
  * gateway's own prom-client Registry. Names and labels: docs/observability.md.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { KeyedCounter } from './keyed-counter.js';
+import { KeyedHistogram } from './keyed-histogram.js';
 
 /** Seconds: LLM calls take from tens of milliseconds (cached, embeddings) to a minute (long answers). */
 export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
@@ -11,8 +13,8 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
 const QUEUE_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10];
 
 export function gatewayInstruments(registry: Registry) {
-  const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
-    new Counter({ name, help, labelNames, registers: [registry] });
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]): KeyedCounter<L> =>
+    new KeyedCounter(name, help, { labelNames, registers: [registry] });
   const gauge = <L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> =>
     new Gauge({ name, help, labelNames, registers: [registry] });
   const histogram = <L extends string>(
@@ -20,7 +22,7 @@ export function gatewayInstruments(registry: Registry) {
     help: string,
     labelNames: L[],
     buckets = LATENCY_BUCKETS,
-  ): Histogram<L> => new Histogram({ name, help, labelNames, buckets, registers: [registry] });
+  ): KeyedHistogram<L> => new KeyedHistogram(name, help, { labelNames, buckets, registers: [registry] });
   return {
     serverDuration: histogram(
       'gen_ai_server_request_duration_seconds',
@@ -48,18 +50,12 @@ export function gatewayInstruments(registry: Registry) {
       'Streaming attempts: time from dispatch to the first chunk from the provider.',
       ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'],
     ),
-    tokenUsage: new Histogram({
-      name: 'gen_ai_client_token_usage',
-      help: 'Tokens per upstream attempt, by type (input, output); estimated when the provider reported none.',
-      labelNames: [
-        'gen_ai_operation_name',
-        'gen_ai_provider_name',
-        'gen_ai_request_model',
-        'gen_ai_token_type',
-      ],
-      buckets: TOKEN_BUCKETS,
-      registers: [registry],
-    }),
+    tokenUsage: histogram(
+      'gen_ai_client_token_usage',
+      'Tokens per upstream attempt, by type (input, output); estimated when the provider reported none.',
+      ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
+      TOKEN_BUCKETS,
+    ),
     requests: counter(
       'switchyard_requests_total',
       'Model requests by route, key, status and outcome (`ok` or the error code the client saw).',

@@ -213,20 +213,30 @@ export function classifyStreamError(data: string, ctx: AttemptContext): Upstream
   return classifyGeminiError(status, {}, data, ctx, { inStream: true });
 }
 
-const PACIFIC = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/Los_Angeles',
-  hour12: false,
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
+/**
+ * Built on first use: a DateTimeFormat with a time zone loads ICU's zone data, some 7 MB of RSS that a
+ * gateway without a daily Gemini quota to wait for should not carry (docs/PERFORMANCE.md).
+ */
+let pacific: Intl.DateTimeFormat | undefined;
+const PACIFIC = (): Intl.DateTimeFormat =>
+  (pacific ??= new Intl.DateTimeFormat('en-US', {
+    timeZone: 'America/Los_Angeles',
+    hour12: false,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }));
 
 /**
  * Milliseconds until the next midnight Pacific time: "Requests per day (RPD) quotas reset at midnight
  * Pacific time" (ai.google.dev/gemini-api/docs/rate-limits).
  */
 export function msUntilDailyReset(nowMs: number): number {
-  const parts = Object.fromEntries(PACIFIC.formatToParts(new Date(nowMs)).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    PACIFIC()
+      .formatToParts(new Date(nowMs))
+      .map((p) => [p.type, p.value]),
+  );
   const elapsed =
     ((Number(parts.hour) % 24) * 3600 + Number(parts.minute) * 60 + Number(parts.second)) * 1000;
   return Math.max(MINUTE, 24 * 3600_000 - elapsed - (nowMs % 1000));
