@@ -15,6 +15,7 @@ import {
   updateKeySql,
   updateValues,
 } from './key-sql.js';
+import { applyPgMigrations } from '../store/pg-migrate.js';
 import { DuplicateKeyName, type KeyStore, type VirtualKeyRecord } from './types.js';
 
 const param = (n: number): string => `$${n}`;
@@ -61,30 +62,13 @@ export class PostgresKeyStore implements KeyStore {
     return store;
   }
 
-  private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`switchyard-keys:${this.schema}`]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-      const versions = this.table('switchyard_key_migrations');
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${versions} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-      );
-      const { rows } = await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${versions}`);
-      const current = rows[0]?.v ?? 0;
-      for (const m of keyMigrations((n) => this.table(n))) {
-        if (m.version <= current) continue;
-        for (const statement of m.sql) await client.query(statement);
-        await client.query(`INSERT INTO ${versions} (version) VALUES ($1)`, [m.version]);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private migrate(): Promise<void> {
+    return applyPgMigrations(this.pool, {
+      schema: this.schema,
+      lock: `switchyard-keys:${this.schema}`,
+      versionsTable: this.table('switchyard_key_migrations'),
+      migrations: keyMigrations((n) => this.table(n)),
+    });
   }
 
   /** LISTEN on a connection of its own: `onChange` runs when any instance writes a key. */

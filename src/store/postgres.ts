@@ -17,6 +17,7 @@ import {
   type Sql,
   type SqlValue,
 } from './sql.js';
+import { applyPgMigrations } from './pg-migrate.js';
 import { assembleStats, statsSql } from './stats-sql.js';
 import type {
   PruneLimits,
@@ -73,35 +74,14 @@ export class PostgresStore implements RequestStore {
     return store;
   }
 
-  private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // One lock per schema: a second instance waits here, then finds every migration applied.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`switchyard-store:${this.schema}`]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${this.table('switchyard_migrations')} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-      );
-      const { rows } = await client.query<{ v: number | null }>(
-        `SELECT MAX(version) AS v FROM ${this.table('switchyard_migrations')}`,
-      );
-      const current = rows[0]?.v ?? 0;
-      for (const m of migrations(this.table, DIALECT)) {
-        if (m.version <= current) continue;
-        // An index lives in its table's schema, so its name need only be unique there.
-        for (const statement of m.sql) await client.query(statement);
-        await client.query(`INSERT INTO ${this.table('switchyard_migrations')} (version) VALUES ($1)`, [
-          m.version,
-        ]);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private migrate(): Promise<void> {
+    // An index lives in its table's schema, so its name need only be unique there.
+    return applyPgMigrations(this.pool, {
+      schema: this.schema,
+      lock: `switchyard-store:${this.schema}`,
+      versionsTable: this.table('switchyard_migrations'),
+      migrations: migrations(this.table, DIALECT),
+    });
   }
 
   async insert(batch: readonly StoredRequest[]): Promise<void> {

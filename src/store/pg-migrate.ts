@@ -1,0 +1,49 @@
+/**
+ * Versioned migrations on PostgreSQL, shared by the request store and the key store: in one
+ * transaction under an advisory lock per schema and purpose, so that a second instance starting at the
+ * same time waits, then finds every migration applied.
+ */
+import type pg from 'pg';
+
+export interface PgMigration {
+  version: number;
+  sql: string[];
+}
+
+export async function applyPgMigrations(
+  pool: pg.Pool,
+  options: {
+    /** The schema the tables live in (created if missing). */
+    schema: string;
+    /** Names the advisory lock, e.g. `switchyard-store:public`. */
+    lock: string;
+    /** The table recording applied versions, schema-qualified and quoted. */
+    versionsTable: string;
+    migrations: PgMigration[];
+  },
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [options.lock]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${options.versionsTable} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ v: number | null }>(
+      `SELECT MAX(version) AS v FROM ${options.versionsTable}`,
+    );
+    const current = rows[0]?.v ?? 0;
+    for (const m of options.migrations) {
+      if (m.version <= current) continue;
+      for (const statement of m.sql) await client.query(statement);
+      await client.query(`INSERT INTO ${options.versionsTable} (version) VALUES ($1)`, [m.version]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
