@@ -89,7 +89,37 @@ function setup(over: Partial<RecorderOptions> = {}, store = new FakeStore()) {
   return { clock, events, store, recorder, logs, publish, step };
 }
 
+/** A store whose writes wait until released: a write still in flight when a timer's turn comes. */
+class SlowStore extends FakeStore {
+  private waiting: (() => void)[] = [];
+  override insert(batch: readonly StoredRequest[]): Promise<void> {
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => super.insert(batch));
+  }
+  release(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
+}
+
 describe('StoreRecorder', () => {
+  it('a flush and the interval never write the same batch twice', async () => {
+    const store = new SlowStore();
+    const { publish, step, recorder } = setup({}, store);
+    await step(0);
+    publish(1, 2);
+    const flushed = recorder.flush();
+    await settle();
+    // The interval comes while the flush's write is still in flight.
+    await step(1_000);
+    store.release();
+    await settle();
+    store.release();
+    expect(await flushed).toBe(true);
+    await step(1_000);
+    store.release();
+    await settle();
+    expect(store.written).toEqual(['r1', 'r2']);
+  });
+
   it('does nothing in the listener; writes a full batch on the next turn, the rest on the interval', async () => {
     const { store, publish, step } = setup();
     await step(0); // opens the store and prunes once

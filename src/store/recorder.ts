@@ -204,9 +204,26 @@ export class StoreRecorder {
     }
   }
 
-  /** Writes everything queued now (one try per batch, no backoff); false if a write failed. */
+  /**
+   * Writes everything queued now (one try per batch, no backoff); false if a write failed. It holds the
+   * recorder busy meanwhile, so that a timer's turn never writes the same batch a second time.
+   */
   async flush(): Promise<boolean> {
     while (this.busy) await this.busy;
+    const run = this.writeAll();
+    const busy = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.busy = busy;
+    try {
+      return await run;
+    } finally {
+      if (this.busy === busy) this.busy = undefined;
+    }
+  }
+
+  private async writeAll(): Promise<boolean> {
     // Nothing to write and never opened (a gateway that failed to start): no store to create.
     if (!this.storeHandle && this.queue.length) await this.openStore();
     const store = this.storeHandle;
