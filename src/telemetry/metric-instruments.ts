@@ -66,6 +66,26 @@ export function gatewayInstruments(registry: Registry) {
       'Requests answered with an error before they reached a route (bad key, invalid body, unknown model or path), by path, status and error code.',
       ['path', 'status', 'outcome'],
     ),
+    cache: counter(
+      'switchyard_cache_requests_total',
+      'Requests on routes with a response cache, by route and result (hit, miss, bypass).',
+      ['route', 'result'],
+    ),
+    continuations: counter(
+      'switchyard_stream_continuations_total',
+      'Streams cut after their first token and continued, by route, the target cut, the target continuing and the method.',
+      ['route', 'from', 'to', 'method'],
+    ),
+    races: counter(
+      'switchyard_races_total',
+      'Raced requests by route and winner (the target that committed first; none when every racer failed).',
+      ['route', 'winner'],
+    ),
+    consensus: counter(
+      'switchyard_consensus_total',
+      'Consensus decisions by route and decision (majority, first, primary, no-majority, below-quorum, fallback).',
+      ['route', 'decision'],
+    ),
     requestDuration: histogram(
       'switchyard_request_duration_seconds',
       'Total time per model request, by route, key and whether it succeeded.',

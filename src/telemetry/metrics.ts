@@ -105,6 +105,20 @@ export class GatewayMetrics {
       if (e.saturated) this.m.saturated.inc({ origin });
       else this.m.queued.observe({ origin }, e.ms / 1000);
     });
+    on('stream.continued', (e) =>
+      this.m.continuations.inc({
+        route: l.route(e.route),
+        from: l.target(e.from),
+        to: l.target(e.to),
+        method: l.word(e.method),
+      }),
+    );
+    on('race.settled', (e) =>
+      this.m.races.inc({ route: l.route(e.route), winner: e.winner === null ? 'none' : l.target(e.winner) }),
+    );
+    on('consensus.decided', (e) =>
+      this.m.consensus.inc({ route: l.route(e.route), decision: l.word(e.decision) }),
+    );
     on('request.refused', (e) =>
       this.m.refused.inc({ path: e.path, status: String(e.status), outcome: l.word(e.outcome) }),
     );
@@ -141,6 +155,7 @@ export class GatewayMetrics {
     const ok = e.status < 400;
     this.m.inFlight.dec({ route });
     this.m.requests.inc({ route, key, status: String(e.status), outcome: l.word(e.outcome) });
+    if (e.cache !== undefined) this.m.cache.inc({ route, result: e.cache });
     this.m.requestDuration.observe({ route, key, outcome: ok ? 'ok' : 'error' }, e.totalMs / 1000);
     const response = e.model !== undefined ? l.model(e.model) : 'none';
     // Label objects built field by field: no spreads per request (docs/PERFORMANCE.md).
