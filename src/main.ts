@@ -92,6 +92,8 @@ export interface GatewayOptions {
 
 export async function startGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
+  /** Wall-clock time (UTC days, alert times): the injected clock's when it has one. */
+  const wallNow = 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow();
   const log =
     options.log ??
     createLogger({
@@ -121,13 +123,13 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     log,
     clock: {
       now: () => clock.now(),
-      wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
+      wallNow,
     },
   });
   // Routing policies, tier floors, regions, cost caps, overrides (docs/routing.md).
   const router = new Router({
     clock,
-    wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
+    wallNow,
     random,
     events,
     routes: config.routes.values(),
@@ -161,9 +163,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   // Keys and limits (docs/keys.md): the key limiter; virtual keys and their store with an admin key.
   const keys = await startKeyService({
     config,
-    wallNow:
-      options.keys?.wallNow ??
-      ('wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow()),
+    wallNow: options.keys?.wallNow ?? wallNow,
     ...(options.keys?.store ? { store: options.keys.store } : {}),
     // Limits count through the shared state's counters: in memory, or in Redis across instances.
     counters: options.keys?.counters ?? state.counters,
@@ -209,7 +209,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     config,
     events,
     clock,
-    wallNow: 'wallNow' in clock ? () => (clock as WallClock).wallNow() : () => systemClock.wallNow(),
+    wallNow,
     random,
     gatewayUrl: url,
   });

@@ -15,7 +15,7 @@ import {
   updateKeySql,
   updateValues,
 } from './key-sql.js';
-import { applyPgMigrations } from '../store/pg-migrate.js';
+import { assertPlainSchema, migrateOrEnd } from '../store/pg-migrate.js';
 import { DuplicateKeyName, type KeyStore, type VirtualKeyRecord } from './types.js';
 
 const param = (n: number): string => `$${n}`;
@@ -40,9 +40,7 @@ export class PostgresKeyStore implements KeyStore {
     schema: string;
     onError?: (error: Error) => void;
   }): Promise<PostgresKeyStore> {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
-      throw new Error(`store.schema: "${options.schema}" is not a plain SQL identifier`);
-    }
+    assertPlainSchema(options.schema);
     const pool = new pg.Pool({
       connectionString: options.url,
       max: 2,
@@ -53,22 +51,13 @@ export class PostgresKeyStore implements KeyStore {
     });
     pool.on('error', (error) => options.onError?.(error));
     const store = new PostgresKeyStore(pool, options.schema, options.url);
-    try {
-      await store.migrate();
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return store;
-  }
-
-  private migrate(): Promise<void> {
-    return applyPgMigrations(this.pool, {
-      schema: this.schema,
-      lock: `switchyard-keys:${this.schema}`,
-      versionsTable: this.table('switchyard_key_migrations'),
-      migrations: keyMigrations((n) => this.table(n)),
+    await migrateOrEnd(pool, {
+      schema: options.schema,
+      lock: `switchyard-keys:${options.schema}`,
+      versionsTable: store.table('switchyard_key_migrations'),
+      migrations: keyMigrations((n) => store.table(n)),
     });
+    return store;
   }
 
   /** LISTEN on a connection of its own: `onChange` runs when any instance writes a key. */

@@ -10,6 +10,26 @@ export interface PgMigration {
   sql: string[];
 }
 
+/** A schema name goes into SQL text: only a plain identifier is taken. */
+export function assertPlainSchema(schema: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`store.schema: "${schema}" is not a plain SQL identifier`);
+  }
+}
+
+/** Migrates a freshly made pool; on failure the pool is ended (nothing left connected) and it rejects. */
+export async function migrateOrEnd(
+  pool: pg.Pool,
+  options: Parameters<typeof applyPgMigrations>[1],
+): Promise<void> {
+  try {
+    await applyPgMigrations(pool, options);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+}
+
 export async function applyPgMigrations(
   pool: pg.Pool,
   options: {

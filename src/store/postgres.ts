@@ -17,7 +17,7 @@ import {
   type Sql,
   type SqlValue,
 } from './sql.js';
-import { applyPgMigrations } from './pg-migrate.js';
+import { assertPlainSchema, migrateOrEnd } from './pg-migrate.js';
 import { assembleStats, statsSql } from './stats-sql.js';
 import type {
   PruneLimits,
@@ -51,9 +51,7 @@ export class PostgresStore implements RequestStore {
 
   /** Connects and migrates; rejects when the server is unreachable or a migration fails. */
   static async open(options: PostgresOptions): Promise<PostgresStore> {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
-      throw new Error(`store.schema: "${options.schema}" is not a plain SQL identifier`);
-    }
+    assertPlainSchema(options.schema);
     const pool = new pg.Pool({
       connectionString: options.url,
       max: 4,
@@ -65,23 +63,14 @@ export class PostgresStore implements RequestStore {
     // An idle client's error is emitted on the pool: unhandled, it would end the process.
     pool.on('error', (error) => options.onError?.(error));
     const store = new PostgresStore(pool, options.schema);
-    try {
-      await store.migrate();
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return store;
-  }
-
-  private migrate(): Promise<void> {
     // An index lives in its table's schema, so its name need only be unique there.
-    return applyPgMigrations(this.pool, {
-      schema: this.schema,
-      lock: `switchyard-store:${this.schema}`,
-      versionsTable: this.table('switchyard_migrations'),
-      migrations: migrations(this.table, DIALECT),
+    await migrateOrEnd(pool, {
+      schema: options.schema,
+      lock: `switchyard-store:${options.schema}`,
+      versionsTable: store.table('switchyard_migrations'),
+      migrations: migrations(store.table, DIALECT),
     });
+    return store;
   }
 
   async insert(batch: readonly StoredRequest[]): Promise<void> {
