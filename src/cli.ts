@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The `switchyard` command. */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { ConfigError } from './config/config-error.js';
+import { loadConfigIsolated } from './config/load-isolated.js';
 import { describeConfig } from './config/describe.js';
 import { announce, describeListenError, drainOnSignal, version } from './lifecycle.js';
 import { startGateway } from './main.js';
@@ -60,16 +61,17 @@ async function start(argv: string[]): Promise<void> {
     await runDemo({ overrides });
     return;
   }
-  const config = loadConfigFile(configPath, { overrides });
+  const config = await loadConfigIsolated({ path: configPath }, { overrides });
   const gateway = await startGateway(config);
   announce(config, gateway);
   drainOnSignal(gateway);
 }
 
-function check(argv: string[]): void {
+async function check(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
   const path = values.config ?? process.env.SWITCHYARD_CONFIG;
   if (!path) throw new ConfigError(['--config: give the file to check']);
+  const { loadConfigFile } = await import('./config/load.js');
   const config = loadConfigFile(path);
   console.log(`${path}: OK\n`);
   console.log(describeConfig(config));

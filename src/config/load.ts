@@ -14,13 +14,9 @@ import type { GatewayKey, ResolvedConfig, Route, Target } from './types.js';
 import { resolveSpeculative } from './speculative.js';
 import { routingProblems } from '../routing/validate.js';
 import { resolveKeysAdmin } from '../keys/schema.js';
+import { ConfigError } from './config-error.js';
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export interface LoadOptions {
   /** Variables for `${NAME}` and `${NAME:-default}`; defaults to process.env. */

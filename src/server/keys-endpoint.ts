@@ -9,13 +9,7 @@
  * Admin keys only (config `admin.keys`, SWITCHYARD_ADMIN_KEY); none configured: every path is 404.
  */
 import { ApiError, invalidRequest, methodNotAllowed, routeNotFound } from '../core/errors.js';
-import {
-  createKeyBody,
-  parseBody,
-  rotateKeyBody,
-  updateKeyBody,
-  type UpdateKeyBody,
-} from '../keys/admin-body.js';
+import type { UpdateKeyBody } from '../keys/admin-body.js';
 import type { KeyService } from '../keys/service.js';
 import { toGatewayKey } from '../keys/registry.js';
 import { hashSecret, newKeyId, newSecret, visiblePrefix } from '../keys/secret.js';
@@ -24,6 +18,12 @@ import type { RequestContext } from './app.js';
 import { authenticateAdmin } from './auth.js';
 import { readJsonBody } from './body.js';
 import { sendJson } from './respond.js';
+
+/**
+ * The bodies' schemas (zod) are loaded on the first admin call: a gateway that never manages keys
+ * never loads the schema library (docs/PERFORMANCE.md, "Config validated on its own thread").
+ */
+const adminBodies = (): Promise<typeof import('../keys/admin-body.js')> => import('../keys/admin-body.js');
 
 const PATH = /^\/v1\/switchyard\/keys(?:\/(key_[0-9a-f]{16})(?:\/(rotate|revoke))?)?\/?$/;
 const NO_STORE = { 'cache-control': 'no-store' };
@@ -173,6 +173,7 @@ function applyScopes(r: VirtualKeyRecord, body: UpdateKeyBody): VirtualKeyRecord
 }
 
 async function create(ctx: RequestContext, service: Parameters<Action>[1]): Promise<void> {
+  const { parseBody, createKeyBody } = await adminBodies();
   const body = parseBody(createKeyBody, await readJsonBody(ctx.req, ctx.deps.config.server));
   checkScopes(ctx, body);
   if (ctx.deps.config.keys.some((k) => k.name === body.name)) {
@@ -227,6 +228,7 @@ async function update(
   service: Parameters<Action>[1],
   record: VirtualKeyRecord,
 ): Promise<void> {
+  const { parseBody, updateKeyBody } = await adminBodies();
   const body = parseBody(updateKeyBody, await readJsonBody(ctx.req, ctx.deps.config.server));
   checkScopes(ctx, body);
   const now = service.wallNow();
@@ -253,6 +255,7 @@ async function rotate(
 ): Promise<void> {
   if (record.revokedAt !== undefined)
     throw invalidRequest(`The key '${record.id}' is revoked.`, null, 'key_revoked');
+  const { parseBody, rotateKeyBody } = await adminBodies();
   const { graceSeconds } = parseBody(rotateKeyBody, await optionalBody(ctx));
   const now = service.wallNow();
   const secret = newSecret();
