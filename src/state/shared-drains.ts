@@ -85,7 +85,9 @@ export class SharedDrains {
     this.#unsubscribe.push(
       events.subscribe('region.drain', (e) => {
         if (this.#applying) return;
-        this.#decide({ region: e.region, drained: e.drained, at: this.o.wallNow(), origin: this.#instance });
+        // An operator's decision here is the latest, even against a clock that runs ahead elsewhere.
+        const at = Math.max(this.o.wallNow(), (this.#decisions.get(e.region)?.at ?? 0) + 1);
+        this.#decide({ region: e.region, drained: e.drained, at, origin: this.#instance });
       }),
     );
     link.subscriber.on('message', (channel: string, raw: string) => {
