@@ -127,6 +127,11 @@ describe('drained regions', () => {
     // Catch-up: an instance that starts after the drain reads it when it connects.
     c = await startHarness(options());
     await vi.waitFor(async () => expect(await drained(c!)).toEqual(['us']), { timeout: 5_000 });
+    // … and the key cooldown set on A in the first test (60 s), from its entry in Redis.
+    const target = c.gateway.config.routes.get('m')!.targets[0]!;
+    expect(c.gateway.engine.keys.keyOutUntil(target, 'key#1', 'target')).toBeGreaterThan(
+      performance.now() + 50_000,
+    );
 
     const undrain = await raw(`${c.gateway.url}/v1/switchyard/regions/us/undrain`, { body: '' });
     expect(undrain.status).toBe(200);
