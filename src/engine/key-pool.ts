@@ -195,7 +195,13 @@ export class KeyPools {
    * provider (scope `provider`) until `until` (this clock's time), keeping the later deadline; announces
    * nothing (it came from another instance). False when the pool has no such key.
    */
-  holdOut(target: Target, label: string, scope: 'target' | 'provider', until: number, reason: string): boolean {
+  holdOut(
+    target: Target,
+    label: string,
+    scope: 'target' | 'provider',
+    until: number,
+    reason: string,
+  ): boolean {
     const index = target.provider.keyPool?.keys.findIndex((k) => k.label === label) ?? -1;
     if (index < 0) return false;
     this.cooldowns.coolUntil(this.entry(target, index, scope), until, reason);
