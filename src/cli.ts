@@ -29,6 +29,9 @@ Commands:
             --store FILE|URL  read the store itself (no gateway), e.g. .switchyard/requests.db
   keys      Manage virtual keys through a running gateway's admin API (switchyard keys --help).
             create|list|get|update|revoke|rotate  --url URL  --admin-key KEY (or SWITCHYARD_ADMIN_KEY)
+  cluster   Start a local multi-instance setup: simulated providers, a private redis-server, N
+            gateway instances sharing state, HAProxy in front (docs/deployment.md); Ctrl-C stops it.
+            --instances N (default 3)   needs redis-server and haproxy
   help      This text.
 `;
 
@@ -103,6 +106,10 @@ async function main(): Promise<void> {
         return;
       }
       return keysCommand(rest);
+    }
+    case 'cluster': {
+      const { clusterCommand } = await import('./cluster/command.js');
+      return clusterCommand(rest);
     }
     case '--version':
     case 'version':

@@ -136,6 +136,8 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     keys: config.keys,
   });
   const engine = new Engine({ client, clock, random, budget, health, events, router });
+  // With Redis: drained regions, provider key cooldowns and cost-cap spend shared too (docs/deployment.md).
+  state.attach({ router, keys: engine.keys });
   const monitor = new HealthMonitor({ client, clock, health, events });
   // prom-client (~12 MB of RSS) is imported only when metrics are on (docs/PERFORMANCE.md).
   const metrics = config.metrics.enabled

@@ -111,6 +111,7 @@ describe('a provider with two keys', () => {
       ms: 30_000,
       reason: 'upstream_429',
       key: 'key#1',
+      keyScope: 'target',
     });
   });
 

@@ -1,45 +1,4 @@
-/**
- * `npm run cluster`: the local multi-instance setup (src/cluster/local.ts) for people to try: two
- * simulated providers, a private redis-server, three gateway instances sharing state through it and
- * HAProxy in front. Prints where to look; Ctrl-C stops everything it started.
- */
-import { startLocalCluster } from './local.js';
+/** `npm run cluster [-- --instances N]`: the same as `switchyard cluster` (src/cluster/command.ts). */
+import { clusterCommand } from './command.js';
 
-const cluster = await startLocalCluster({
-  instances: 3,
-  logLevel: 'info',
-  onOutput: (i, text) => {
-    for (const line of text.split('\n')) if (line.trim()) process.stdout.write(`[instance ${i}] ${line}\n`);
-  },
-});
-const lines = [
-  '',
-  'switchyard cluster: 3 gateway instances sharing state through Redis, behind HAProxy',
-  '',
-  `  load balancer        ${cluster.url}/v1   (OpenAI base URL, model "m")`,
-  ...cluster.instances.map((u, i) => `  instance ${i + 1}           ${u}/v1/switchyard/state`),
-  `  Redis (private)      ${cluster.redis.url}   keys under ${cluster.prefix}:*`,
-  `  providers            primary ${cluster.primary.url}, backup ${cluster.backup.url}`,
-  '',
-  'Try it:',
-  `  curl -s ${cluster.url}/v1/chat/completions -H 'content-type: application/json' \\`,
-  `    -d '{"model":"m","messages":[{"role":"user","content":"Hello"}]}'`,
-  'Fail the primary (503s) and send a few requests to instance 1 only:',
-  `  curl -s ${cluster.primary.url}/_sim/schedule -H 'content-type: application/json' \\`,
-  `    -d '{"model":"model-a","phases":[{"durationMs":60000,"fault":{"kind":"status","status":503}}]}'`,
-  'then every instance shows primary/model-a open (shared through Redis):',
-  ...cluster.instances.map((u) => `  curl -s ${u}/v1/switchyard/status`),
-  '',
-  'Ctrl-C stops everything.',
-  '',
-];
-process.stdout.write(lines.join('\n'));
-
-let stopping = false;
-const stop = (): void => {
-  if (stopping) return;
-  stopping = true;
-  void cluster.close().then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+await clusterCommand(process.argv.slice(2));

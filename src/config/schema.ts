@@ -327,6 +327,10 @@ export const configSchema = z
           .string()
           .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier (letters, digits, _)')
           .default('public'),
+        /** PostgreSQL: how long opening a connection may take before it counts as a failure. */
+        connectTimeoutMs: positiveMs.default(5_000),
+        /** PostgreSQL: how long one query may wait for its answer (a hung connection is dropped after it). */
+        queryTimeoutMs: positiveMs.default(15_000),
         retention: z
           .object({
             maxAgeMs: positiveMs.default(7 * 24 * 3_600_000),

@@ -172,7 +172,16 @@ export interface GatewayEvents {
   };
   'breaker.transition': { target: string; from: string; to: string; reason: string | null };
   /** A target cooling down; with `key` (a key pool's label, never the key), only that key of its provider. */
-  'cooldown.set': { target: string; ms: number; reason: string; key?: string };
+  'cooldown.set': {
+    target: string;
+    ms: number;
+    reason: string;
+    key?: string;
+    /** With `key`: `target` (this model only) or `provider` (every model of the target's provider). */
+    keyScope?: 'target' | 'provider';
+  };
+  /** A region drained or put back (POST /v1/switchyard/regions/{name}/drain|undrain, or shared state). */
+  'region.drain': { region: string; drained: boolean };
   /** The shared retry budget refused a retry or a hedge. */
   'budget.exhausted': { target: string; kind: 'retry' | 'hedge' };
   /** A request waited in the gateway's own connection queue (`ms`), or gave up waiting (`saturated`). */

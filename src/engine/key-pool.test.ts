@@ -148,7 +148,9 @@ describe('KeyPools: per-key cooldowns on a manual clock', () => {
     const pools = new KeyPools(new ManualClock(), events);
     const t = target(provider('ordered', 2));
     pools.settle(t, 1, failure('upstream_auth_401', { cooldownMs: 300_000 }), new Set());
-    expect(seen).toEqual([{ target: 'oai/gpt-4o', ms: 300_000, reason: 'upstream_auth_401', key: 'key#2' }]);
+    expect(seen).toEqual([
+      { target: 'oai/gpt-4o', ms: 300_000, reason: 'upstream_auth_401', key: 'key#2', keyScope: 'provider' },
+    ]);
     expect(JSON.stringify(seen)).not.toContain('sk-secret');
   });
 });

@@ -117,7 +117,13 @@ export class KeyPools {
     tried.add(index);
     const label = this.key(target, index).label;
     if (this.events.wants('cooldown.set'))
-      this.events.publish('cooldown.set', { target: target.id, ms, reason: failure.reason, key: label });
+      this.events.publish('cooldown.set', {
+        target: target.id,
+        ms,
+        reason: failure.reason,
+        key: label,
+        keyScope: scope,
+      });
     if (this.ready(target, NONE)) {
       // Another key takes over: the target's breaker and cooldown hear nothing of this key's failure.
       const { cooldownMs: _c, retryAfterMs: _r, ...rest } = failure;
@@ -182,6 +188,31 @@ export class KeyPools {
       });
     }
     return out;
+  }
+
+  /**
+   * Shared state (src/state/shared-health.ts): cools key `label` of `target` (scope `target`) or of its
+   * provider (scope `provider`) until `until` (this clock's time), keeping the later deadline; announces
+   * nothing (it came from another instance). False when the pool has no such key.
+   */
+  holdOut(
+    target: Target,
+    label: string,
+    scope: 'target' | 'provider',
+    until: number,
+    reason: string,
+  ): boolean {
+    const index = target.provider.keyPool?.keys.findIndex((k) => k.label === label) ?? -1;
+    if (index < 0) return false;
+    this.cooldowns.coolUntil(this.entry(target, index, scope), until, reason);
+    if (scope === 'target') this.remember(target);
+    return true;
+  }
+
+  /** Until when key `label` of `target` is out (this clock's time), for the scope given, if it is. */
+  keyOutUntil(target: Target, label: string, scope: 'target' | 'provider'): number | undefined {
+    const index = target.provider.keyPool?.keys.findIndex((k) => k.label === label) ?? -1;
+    return index < 0 ? undefined : this.cooldowns.active(this.entry(target, index, scope))?.until;
   }
 
   /** Forgets every key cooldown (operators, tests). */

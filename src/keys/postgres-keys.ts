@@ -15,7 +15,7 @@ import {
   updateKeySql,
   updateValues,
 } from './key-sql.js';
-import { assertPlainSchema, migrateOrEnd } from '../store/pg-migrate.js';
+import { assertPlainSchema, migrateOrEnd, survivePgConnectionErrors } from '../store/pg-migrate.js';
 import { DuplicateKeyName, type KeyStore, type VirtualKeyRecord } from './types.js';
 
 const param = (n: number): string => `$${n}`;
@@ -50,6 +50,7 @@ export class PostgresKeyStore implements KeyStore {
       application_name: 'switchyard-keys',
     });
     pool.on('error', (error) => options.onError?.(error));
+    survivePgConnectionErrors(pool);
     const store = new PostgresKeyStore(pool, options.schema, options.url);
     await migrateOrEnd(pool, {
       schema: options.schema,
@@ -90,11 +91,11 @@ export class PostgresKeyStore implements KeyStore {
       await client.query(`SELECT pg_notify($1, '')`, [KEYS_CHANNEL]);
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // The connection may be dead or hung: never give it back to the pool (ending it rolls back).
+      client.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
-    } finally {
-      client.release();
     }
+    client.release();
   }
 
   async insert(record: VirtualKeyRecord): Promise<void> {

@@ -55,8 +55,10 @@ export class Router {
   private readonly policies: Policies;
   private readonly drained = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly events: EventBus | undefined;
 
   constructor(options: RouterOptions) {
+    this.events = options.events;
     const routes = [...(options.routes ?? [])];
     // One set of statistics per target, whichever routes share it: the shortest τ of those routes.
     const taus = routes.flatMap((r) =>
@@ -99,10 +101,13 @@ export class Router {
 
   drain(region: string): void {
     this.drained.add(region);
+    this.events?.publish('region.drain', { region, drained: true });
   }
 
   undrain(region: string): boolean {
-    return this.drained.delete(region);
+    const was = this.drained.delete(region);
+    this.events?.publish('region.drain', { region, drained: false });
+    return was;
   }
 
   drainedRegions(): string[] {

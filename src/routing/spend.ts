@@ -2,7 +2,8 @@
  * Spend per target, route and key, per UTC day and month, against the configured caps. Fed by the
  * `attempt.ended` events (targets and routes: every attempt's cost, lost and failed ones included) and
  * `request.ended` (keys: the request's total), so it costs nothing on the request path; asked by the
- * router before each plan. In memory, per process (not shared between instances yet).
+ * router before each plan. In memory; with `state.driver: redis`, src/state/shared-spend.ts raises the
+ * totals to what every instance spent (counted in the shared counters), off the request path.
  */
 import type { CostCap } from './schema.js';
 
@@ -32,6 +33,16 @@ export class SpendLedger {
     const s = this.current(scope, true)!;
     s.dayUsd += usd;
     s.monthUsd += usd;
+  }
+
+  /**
+   * Shared state (src/state/shared-spend.ts): raises `scope`'s totals to what every instance spent
+   * (the shared counters' totals), never lowers them.
+   */
+  raise(scope: string, dayUsd: number, monthUsd: number): void {
+    const s = this.current(scope, true)!;
+    if (dayUsd > s.dayUsd) s.dayUsd = dayUsd;
+    if (monthUsd > s.monthUsd) s.monthUsd = monthUsd;
   }
 
   /** The first cap `scope` has reached, if any. */

@@ -105,7 +105,12 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
     GET: (ctx) => {
       ctx.auth.authenticate(ctx.req.headers);
       const status = ctx.deps.sharedState?.status();
-      sendJson(ctx.res, 200, status ?? { object: 'switchyard.state', driver: 'memory' });
+      // The request store's buffer: what waits for PostgreSQL (or SQLite) while it is away.
+      const store = ctx.deps.requestStore?.status();
+      sendJson(ctx.res, 200, {
+        ...(status ?? { object: 'switchyard.state', driver: 'memory' }),
+        ...(store ? { store } : {}),
+      });
     },
   },
   '/metrics': { GET: handleMetrics },

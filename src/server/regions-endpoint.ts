@@ -2,7 +2,7 @@
  * POST /v1/switchyard/regions/{name}/drain and /undrain: takes a region's targets out of routing (or
  * puts them back) at runtime; GET /v1/switchyard/regions lists the drained ones. When gateway keys are
  * configured it takes a key that may use every model (as /metrics); the status endpoint shows drains
- * too. In memory, per instance. The full admin API comes with the keys issue (docs/routing.md).
+ * too. In memory; with `state.driver: redis` shared by every instance (src/state/shared-drains.ts).
  */
 import { forbidden, methodNotAllowed, routeNotFound } from '../core/errors.js';
 import type { RequestContext } from './app.js';

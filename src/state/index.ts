@@ -4,7 +4,9 @@
  * only then), shares breaker and cooldown deadlines (shared-health.ts) and offers counters shared by
  * every instance (redis-counters.ts) for rate limits and budgets.
  */
-import type { ResolvedConfig } from '../config/types.js';
+import type { ResolvedConfig, Target } from '../config/types.js';
+import type { KeyPools } from '../engine/key-pool.js';
+import type { Router } from '../routing/router.js';
 import type { EventBus } from '../core/events.js';
 import type { TargetHealth } from '../engine/health.js';
 import type { WallClock } from '../resilience/wall-clock.js';
@@ -12,12 +14,19 @@ import type { Logger } from '../telemetry/logger.js';
 import { MemoryCounters, type WindowCounters } from './counters.js';
 import { FailModeCounters, RedisCounters } from './redis-counters.js';
 import { RedisLink, type RedisLinkStatus } from './redis-link.js';
+import { SharedDrains, type SharedDrainsStatus } from './shared-drains.js';
 import { SharedHealth, type SharedHealthStatus } from './shared-health.js';
+import { SharedSpend } from './shared-spend.js';
 
 export interface SharedState {
   driver: 'memory' | 'redis';
   /** Where rate limits and budgets count: shared by every instance with Redis, this process's otherwise. */
   counters: WindowCounters;
+  /**
+   * Shares what the routing layer and the engine hold once they are built: drained regions, provider
+   * key cooldowns and cost-cap spend (with Redis; nothing in memory).
+   */
+  attach(parts: { router?: Router; keys?: KeyPools }): void;
   /** For GET /v1/switchyard/state. */
   status(): SharedStateStatus;
   close(): Promise<void>;
@@ -31,6 +40,10 @@ export interface SharedStateStatus {
   health?: SharedHealthStatus;
   /** Counter calls that fell back to the fail mode because Redis was unreachable. */
   counterFailures?: number;
+  /** Drain decisions written and applied (regions drained on one instance apply to all). */
+  regions?: SharedDrainsStatus;
+  /** Capped scopes (targets, routes) whose spend is counted across instances, and reads of their totals. */
+  spend?: { scopes: number; refreshes: number };
 }
 
 export interface SharedStateDeps {
@@ -48,6 +61,7 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
     return {
       driver: 'memory',
       counters: new MemoryCounters(wallNow),
+      attach: () => undefined,
       status: () => ({ object: 'switchyard.state', driver: 'memory', failMode: settings.failMode }),
       close: () => Promise.resolve(),
     };
@@ -75,9 +89,33 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
     failMode: settings.failMode,
     time: wallNow,
   });
+  const drains = new SharedDrains({
+    link,
+    prefix: settings.prefix,
+    events: deps.events,
+    wallNow,
+    log: deps.log,
+  });
+  let spend: SharedSpend | undefined;
   return {
     driver: 'redis',
     counters,
+    attach({ router, keys }) {
+      if (router) {
+        drains.attach(router);
+        spend = new SharedSpend({
+          counters,
+          ledger: router.spend,
+          events: deps.events,
+          routes: deps.config.routes.values(),
+          wallNow,
+          onError: (err) =>
+            deps.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'shared spend failed'),
+        });
+        spend.start();
+      }
+      if (keys) shared.attachKeys(keyPoolsByTarget(deps.config, keys));
+    },
     status: () => ({
       object: 'switchyard.state',
       driver: 'redis',
@@ -85,10 +123,32 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
       redis: link.status(),
       health: shared.status(),
       counterFailures: counters.failures,
+      regions: drains.status(),
+      ...(spend ? { spend: spend.status() } : {}),
     }),
     async close() {
       shared.stop();
+      drains.stop();
+      spend?.stop();
       await link.close();
+    },
+  };
+}
+
+/** The engine's key pools, addressed by target id (the id travels between instances). */
+function keyPoolsByTarget(config: ResolvedConfig, keys: KeyPools) {
+  const byId = new Map<string, Target>();
+  for (const route of config.routes.values()) for (const t of route.targets) byId.set(t.id, t);
+  return {
+    holdOut(
+      target: string,
+      key: string,
+      scope: 'target' | 'provider',
+      until: number,
+      reason: string,
+    ): boolean {
+      const t = byId.get(target);
+      return t ? keys.holdOut(t, key, scope, until, reason) : false;
     },
   };
 }

@@ -25,7 +25,8 @@ import type { WallClock } from '../resilience/wall-clock.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { RedisLink } from './redis-link.js';
 
-export type OutKind = 'open' | 'cooldown';
+/** A breaker open, a target cooldown, or one provider key of a key pool cooling down. */
+export type OutKind = 'open' | 'cooldown' | 'key';
 
 /** What travels on the channel (and is stored under `<prefix>:out:<kind>:<target>`). */
 export interface OutMessage {
@@ -36,6 +37,15 @@ export interface OutMessage {
   reason: string;
   /** The instance that set it (it ignores its own messages). */
   origin: string;
+  /** kind `key`: the key's label (never the secret) and whether it is out for this model or the provider's every model. */
+  key?: string;
+  scope?: 'target' | 'provider';
+}
+
+/** Where key cooldowns from elsewhere go (the engine's key pools, src/engine/key-pool.ts). */
+export interface SharedKeyPools {
+  /** Cools key `key` of target `target`'s pool (scope as given) until `until` (this clock); keeps the later deadline. */
+  holdOut(target: string, key: string, scope: 'target' | 'provider', until: number, reason: string): boolean;
 }
 
 /** KEYS[1]: the deadline's key. ARGV: until, reason, channel, message. Returns 1 when it extended. */
@@ -43,7 +53,7 @@ const EXTEND_LUA = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
 local untilMs = tonumber(ARGV[1])
 if current >= untilMs then return 0 end
-redis.call('HSET', KEYS[1], 'until', ARGV[1], 'reason', ARGV[2])
+redis.call('HSET', KEYS[1], 'until', ARGV[1], 'reason', ARGV[2], 'msg', ARGV[4])
 redis.call('PEXPIREAT', KEYS[1], untilMs + 1000)
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
@@ -84,6 +94,7 @@ export class SharedHealth {
   readonly #unsubscribe: (() => void)[] = [];
   /** Set while a remote deadline is applied, so that its local echo is not sent back. */
   #applying = false;
+  #keys: SharedKeyPools | undefined;
   #published = 0;
   #applied = 0;
   #dropped = 0;
@@ -106,7 +117,13 @@ export class SharedHealth {
       }),
       events.subscribe('cooldown.set', (e) => {
         if (this.#applying) return;
-        this.#share('cooldown', e.target, this.#o.clock.wallNow() + e.ms, e.reason);
+        const until = this.#o.clock.wallNow() + e.ms;
+        // A key pool's key: only that key is out (on every instance), not the target.
+        if (e.key !== undefined) {
+          if (e.keyScope) this.#share('key', e.target, until, e.reason, { key: e.key, scope: e.keyScope });
+          return;
+        }
+        this.#share('cooldown', e.target, until, e.reason);
       }),
     );
     link.subscriber.on('message', (channel: string, raw: string) => {
@@ -114,6 +131,11 @@ export class SharedHealth {
     });
     link.subscriber.subscribe(this.#channel).catch((err: unknown) => this.#logError(err, 'subscribe'));
     link.onReady(() => void this.#catchUp());
+  }
+
+  /** The engine's key pools, once built: key cooldowns from elsewhere are applied to them. */
+  attachKeys(keys: SharedKeyPools): void {
+    this.#keys = keys;
   }
 
   stop(): void {
@@ -137,21 +159,38 @@ export class SharedHealth {
     const local = message.until - this.#o.clock.wallNow() + this.#o.clock.now();
     this.#applying = true;
     try {
-      this.#o.health.holdOut?.(message.target, local, message.kind, message.reason);
+      if (message.kind === 'key') {
+        if (!this.#keys?.holdOut(message.target, message.key!, message.scope!, local, message.reason)) return;
+      } else {
+        this.#o.health.holdOut?.(message.target, local, message.kind, message.reason);
+      }
       this.#applied++;
     } finally {
       this.#applying = false;
     }
   }
 
-  #share(kind: OutKind, target: string, until: number, reason: string): void {
-    const message: OutMessage = { kind, target, until: Math.round(until), reason, origin: this.instance };
+  #share(
+    kind: OutKind,
+    target: string,
+    until: number,
+    reason: string,
+    key?: { key: string; scope: 'target' | 'provider' },
+  ): void {
+    const message: OutMessage = {
+      kind,
+      target,
+      until: Math.round(until),
+      reason,
+      origin: this.instance,
+      ...key,
+    };
     if (!this.#o.link.connected) return this.#keep(message);
     void this.#write(message);
   }
 
   async #write(message: OutMessage): Promise<void> {
-    const key = `${this.#o.prefix}:out:${message.kind}:${message.target}`;
+    const key = `${this.#o.prefix}:out:${outId(message)}`;
     try {
       const extended = await this.#o.link.command.eval(
         EXTEND_LUA,
@@ -171,7 +210,7 @@ export class SharedHealth {
 
   /** Keeps the later deadline per target and kind until Redis is back; bounded. */
   #keep(message: OutMessage): void {
-    const id = `${message.kind}:${message.target}`;
+    const id = outId(message);
     const current = this.#pending.get(id);
     if (current && current.until >= message.until) return;
     if (!current && this.#pending.size >= this.#maxPending) {
@@ -215,8 +254,19 @@ export class SharedHealth {
     const rest = key.slice(this.#o.prefix.length + ':out:'.length);
     const colon = rest.indexOf(':');
     const kind = rest.slice(0, colon);
-    if (kind !== 'open' && kind !== 'cooldown') return;
+    if (kind !== 'open' && kind !== 'cooldown' && kind !== 'key') return;
     const fields = await this.#o.link.command.hgetall(key);
+    if (kind === 'key') {
+      // A key's entry carries its whole message (label and scope are not in the key's name alone).
+      let message: OutMessage;
+      try {
+        message = JSON.parse(fields.msg ?? '') as OutMessage;
+      } catch {
+        return;
+      }
+      if (message.kind === 'key' && isOutMessage(message)) this.apply({ ...message, origin: '' });
+      return;
+    }
     const until = Number(fields.until);
     if (!Number.isFinite(until)) return;
     this.apply({ kind, target: rest.slice(colon + 1), until, reason: fields.reason ?? kind, origin: '' });
@@ -234,9 +284,16 @@ export class SharedHealth {
   }
 }
 
+/** The entry's name under `<prefix>:out:` (and in the pending map): one per target and kind, per key and scope. */
+function outId(m: OutMessage): string {
+  return m.kind === 'key' ? `key:${m.scope}:${m.key}:${m.target}` : `${m.kind}:${m.target}`;
+}
+
 function isOutMessage(m: OutMessage): boolean {
+  if (m.kind === 'key' && (typeof m.key !== 'string' || (m.scope !== 'target' && m.scope !== 'provider')))
+    return false;
   return (
-    (m.kind === 'open' || m.kind === 'cooldown') &&
+    (m.kind === 'open' || m.kind === 'cooldown' || m.kind === 'key') &&
     typeof m.target === 'string' &&
     typeof m.until === 'number' &&
     typeof m.reason === 'string'

@@ -27,6 +27,8 @@ describe('store config', () => {
       enabled: true,
       driver: 'sqlite',
       schema: 'public',
+      connectTimeoutMs: 5_000,
+      queryTimeoutMs: 15_000,
       retention: { maxAgeMs: 604_800_000, maxRows: 1_000_000, pruneIntervalMs: 60_000 },
       batch: { maxSize: 200, flushIntervalMs: 1_000, maxQueued: 10_000 },
     });

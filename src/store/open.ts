@@ -20,6 +20,8 @@ export async function openRequestStore(
     return PostgresStore.open({
       url: settings.url ?? '',
       schema: settings.schema,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      queryTimeoutMs: settings.queryTimeoutMs,
       onError: (error) => log(`switchyard: request store: PostgreSQL connection failed: ${error.message}`),
     });
   }

@@ -10,6 +10,16 @@ export interface PgMigration {
   sql: string[];
 }
 
+/**
+ * pg emits `error` on a client whose connection breaks (reset, closed) even while it is checked out and
+ * its query is failing with the same error; the pool listens only to idle clients, so without this an
+ * outage of PostgreSQL mid-query was an uncaught exception that ended the gateway (test/store-outage.test.ts).
+ * The failing query reports the error to its caller; idle clients' errors still reach `pool.on('error')`.
+ */
+export function survivePgConnectionErrors(pool: pg.Pool): void {
+  pool.on('connect', (client) => client.on('error', () => undefined));
+}
+
 /** A schema name goes into SQL text: only a plain identifier is taken. */
 export function assertPlainSchema(schema: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {

@@ -17,7 +17,7 @@ import {
   type Sql,
   type SqlValue,
 } from './sql.js';
-import { assertPlainSchema, migrateOrEnd } from './pg-migrate.js';
+import { assertPlainSchema, migrateOrEnd, survivePgConnectionErrors } from './pg-migrate.js';
 import { assembleStats, statsSql } from './stats-sql.js';
 import type {
   PruneLimits,
@@ -34,6 +34,10 @@ export interface PostgresOptions {
   url: string;
   /** The schema the tables live in (created if missing). */
   schema: string;
+  /** How long opening a connection may take (default 5 s). */
+  connectTimeoutMs?: number;
+  /** How long a query may wait for its answer (default 15 s); a connection that times out is dropped. */
+  queryTimeoutMs?: number;
   /** Told about a pooled connection that failed while idle (a restart of the server, …). */
   onError?: (error: Error) => void;
 }
@@ -55,38 +59,54 @@ export class PostgresStore implements RequestStore {
     const pool = new pg.Pool({
       connectionString: options.url,
       max: 4,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
-      query_timeout: 15_000,
+      query_timeout: options.queryTimeoutMs ?? 15_000,
       application_name: 'switchyard',
     });
     // An idle client's error is emitted on the pool: unhandled, it would end the process.
     pool.on('error', (error) => options.onError?.(error));
+    survivePgConnectionErrors(pool);
     const store = new PostgresStore(pool, options.schema);
     // An index lives in its table's schema, so its name need only be unique there.
     await migrateOrEnd(pool, {
       schema: options.schema,
       lock: `switchyard-store:${options.schema}`,
       versionsTable: store.table('switchyard_migrations'),
-      migrations: migrations(store.table, DIALECT),
+      migrations: [...migrations(store.table, DIALECT), batchesMigration(store.table)],
     });
     return store;
   }
 
-  async insert(batch: readonly StoredRequest[]): Promise<void> {
+  async insert(batch: readonly StoredRequest[], batchId?: string): Promise<void> {
     if (!batch.length) return;
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      if (batchId !== undefined && !(await this.claimBatch(client, batchId, batch[0]!.time))) {
+        // Committed by an earlier try whose reply was lost: already stored.
+        await client.query('ROLLBACK');
+        client.release();
+        return;
+      }
       await this.insertRows(client, 'requests', REQUEST_COLUMNS, batch.map(requestRow));
       await this.insertRows(client, 'attempts', ATTEMPT_COLUMNS, batch.flatMap(attemptRows));
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // The connection may be dead or hung (a query timed out): never give it back to the pool.
+      client.release(toError(error));
       throw error;
-    } finally {
-      client.release();
     }
+    client.release();
+  }
+
+  /** Records the batch's id in the batch's transaction; false when it is there already. */
+  private async claimBatch(client: pg.PoolClient, id: string, time: number): Promise<boolean> {
+    const claimed = await client.query(
+      `INSERT INTO ${this.table('batches')} (id, time_ms) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+      [id, time],
+    );
+    return claimed.rowCount === 1;
   }
 
   /**
@@ -135,6 +155,7 @@ export class PostgresStore implements RequestStore {
         (await client.query(`DELETE FROM ${this.table('requests')} WHERE time_ms < $1`, [limits.before]))
           .rowCount ?? 0;
       await client.query(`DELETE FROM ${this.table('attempts')} WHERE time_ms < $1`, [limits.before]);
+      await client.query(`DELETE FROM ${this.table('batches')} WHERE time_ms < $1`, [limits.before]);
       const edge = await client.query<{ id: string }>(
         `SELECT id FROM ${this.table('requests')} ORDER BY id DESC LIMIT 1 OFFSET $1`,
         [limits.maxRows],
@@ -150,16 +171,33 @@ export class PostgresStore implements RequestStore {
         );
       }
       await client.query('COMMIT');
+      client.release();
       return deleted;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(toError(error));
       throw error;
-    } finally {
-      client.release();
     }
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * PostgreSQL's own migration (the shared list in sql.ts has version 1; the next shared one is 3): the ids
+ * of the batches written, one row per batch, so that a retried batch is written once (`insert`).
+ */
+function batchesMigration(table: (name: string) => string): { version: number; sql: string[] } {
+  return {
+    version: 2,
+    sql: [
+      `CREATE TABLE ${table('batches')} (id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL)`,
+      `CREATE INDEX batches_time ON ${table('batches')} (time_ms)`,
+    ],
+  };
 }

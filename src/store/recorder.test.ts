@@ -205,6 +205,35 @@ describe('StoreRecorder', () => {
     expect(logs).toContain('switchyard: request store: dropped 2 records (2 in all)');
   });
 
+  it('retries a failed batch as it was (same records, same id) though more arrived; then new ids', async () => {
+    class IdStore extends FakeStore {
+      calls: { id: string | undefined; ids: string[] }[] = [];
+      override insert(batch: readonly StoredRequest[], batchId?: string): Promise<void> {
+        this.calls.push({ id: batchId, ids: batch.map((r) => r.requestId) });
+        return super.insert(batch);
+      }
+    }
+    const store = new IdStore();
+    const { recorder, publish, step } = setup({}, store);
+    await step(0);
+    store.failing = true;
+    publish(1, 2);
+    await step(1_000);
+    publish(3, 4);
+    await step(1_000);
+    store.failing = false;
+    await step(1_000);
+    await step(1_000);
+    expect(store.written).toEqual(['r1', 'r2', 'r3', 'r4']);
+    expect(recorder.status()).toMatchObject({ queued: 0, written: 4, failingSince: null });
+    const [first, retry, next] = [store.calls[0]!, store.calls.at(-2)!, store.calls.at(-1)!];
+    expect(first.ids).toEqual(['r1', 'r2']);
+    expect(retry).toEqual(first);
+    expect(next.ids).toEqual(['r3', 'r4']);
+    expect(next.id).toBeDefined();
+    expect(next.id).not.toBe(first.id);
+  });
+
   it('retries opening a store that cannot be reached, keeping what arrives meanwhile', async () => {
     let opens = 0;
     const store = new FakeStore();

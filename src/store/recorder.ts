@@ -5,8 +5,10 @@
  * waiting or every `batch.flushIntervalMs`. A store that fails or cannot be reached is retried with
  * jittered exponential backoff while the queue holds what it can; whatever does not fit is dropped,
  * counted (`counters.dropped`, the `switchyard_store_dropped_records_total` metric) and logged, never
- * silently. Retention runs on the same timer. `close()` writes what is left, then closes the store.
+ * silently. A batch whose write failed is retried as it was, under the same id, so that a store that
+ * committed it but lost the reply does not store it twice (postgres.ts). Retention runs on the same timer. `close()` writes what is left, then closes the store.
  */
+import { randomBytes } from 'node:crypto';
 import type { Clock, Random, TimerHandle } from '../core/clock.js';
 import type { EventBus, GatewayEvents } from '../core/events.js';
 import { backoffDelayMs } from '../resilience/backoff.js';
@@ -39,6 +41,16 @@ export interface RecorderCounters {
   failures: number;
 }
 
+/** What GET /v1/switchyard/state shows of the recorder. */
+export interface RecorderStatus extends RecorderCounters {
+  /** Records waiting to be written (buffered while the store is away). */
+  queued: number;
+  /** The bound on `queued` (`store.batch.maxQueued`): beyond it records are dropped and counted. */
+  maxQueued: number;
+  /** Wall-clock time (epoch ms) of the first failure of the current run of failures, else null. */
+  failingSince: number | null;
+}
+
 interface Pending {
   event: GatewayEvents['request.ended'];
   time: number;
@@ -57,6 +69,12 @@ export class StoreRecorder {
   private retryAt = 0;
   private pruneAt = 0;
   private unreportedDrops = 0;
+  private failingSince: number | null = null;
+  /** Names this recorder's batches (with a sequence number): a retried batch keeps its name. */
+  private readonly batchPrefix = randomBytes(8).toString('hex');
+  private batchSeq = 0;
+  /** The oldest batch, once a write of it failed: retried as it was (same records, same id). */
+  private retrying: { id: string; size: number } | undefined;
   private closing = false;
   private closed = false;
   private readonly unsubscribe: () => void;
@@ -82,6 +100,15 @@ export class StoreRecorder {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  status(): RecorderStatus {
+    return {
+      ...this.counters,
+      queued: this.queue.length,
+      maxQueued: this.options.batch.maxQueued,
+      failingSince: this.failingSince,
+    };
   }
 
   /** The listener: O(1), no I/O, no record building. */
@@ -166,13 +193,24 @@ export class StoreRecorder {
 
   /** Writes the oldest batch; true when it was written. The batch leaves the queue only once stored. */
   private async writeBatch(store: RequestStore): Promise<boolean> {
-    const batch = this.queue.slice(0, this.options.batch.maxSize);
+    // A batch that failed is retried with the same records and id: if its COMMIT went through and only
+    // the reply was lost, the store recognises the id and does not write it twice.
+    const { id, size } = this.retrying ?? {
+      id: `${this.batchPrefix}-${++this.batchSeq}`,
+      size: Math.min(this.queue.length, this.options.batch.maxSize),
+    };
+    const batch = this.queue.slice(0, size);
     try {
-      await store.insert(batch.map((p) => toRecord(p, this.scrub)));
+      await store.insert(
+        batch.map((p) => toRecord(p, this.scrub)),
+        id,
+      );
     } catch (error) {
+      this.retrying = { id, size };
       this.failed(`writing ${batch.length} records failed`, error);
       return false;
     }
+    this.retrying = undefined;
     this.queue.splice(0, batch.length);
     this.counters.written += batch.length;
     this.succeeded();
@@ -182,6 +220,7 @@ export class StoreRecorder {
   private succeeded(): void {
     if (this.consecutiveFailures > 0) this.log('switchyard: request store: writing again');
     this.consecutiveFailures = 0;
+    this.failingSince = null;
     this.retryAt = 0;
     if (this.unreportedDrops > 0) {
       this.log(
@@ -194,6 +233,7 @@ export class StoreRecorder {
   private failed(what: string, error: unknown): void {
     this.counters.failures++;
     const n = ++this.consecutiveFailures;
+    this.failingSince ??= this.options.wallNow();
     const wait = Math.max(50, backoffDelayMs(n - 1, this.options.random, RETRY_BACKOFF));
     this.retryAt = this.options.clock.now() + wait;
     // The 1st, 2nd, 4th, 8th… failure in a row: an outage of the store does not flood the log.
@@ -246,6 +286,7 @@ export class StoreRecorder {
     if (this.queue.length) {
       this.drop(this.queue.length, 'the store failed while the gateway closed');
       this.queue = [];
+      this.retrying = undefined;
     }
     if (this.unreportedDrops > 0) {
       this.log(`switchyard: request store: dropped ${this.counters.dropped} records in all`);

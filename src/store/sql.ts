@@ -21,7 +21,10 @@ export interface Dialect {
   idColumn: string;
 }
 
-/** Versioned migrations, applied in order, each once. Never edit one that has shipped: add another. */
+/**
+ * Versioned migrations, applied in order, each once. Never edit one that has shipped: add another.
+ * Version 2 is PostgreSQL's alone (its `batches` table, postgres.ts): the next shared one is 3.
+ */
 export function migrations(
   table: (name: string) => string,
   d: Dialect,

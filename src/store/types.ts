@@ -116,8 +116,12 @@ export interface PruneLimits {
 
 export interface RequestStore {
   readonly driver: 'sqlite' | 'postgres';
-  /** Writes a batch in one transaction: all of it or none. */
-  insert(batch: readonly StoredRequest[]): Promise<void>;
+  /**
+   * Writes a batch in one transaction: all of it or none. `batchId` names the batch: PostgreSQL writes it
+   * in the same transaction and skips a batch whose id is already stored, so a batch retried after a lost
+   * COMMIT reply is not stored twice (SQLite is local: no reply to lose, it ignores the id).
+   */
+  insert(batch: readonly StoredRequest[], batchId?: string): Promise<void>;
   recent(filter: RecentFilter): Promise<StoredRequest[]>;
   stats(query: StatsQuery): Promise<StatsGroup[]>;
   /** Deletes what retention no longer keeps; returns the requests deleted. */
