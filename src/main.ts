@@ -8,7 +8,8 @@ import { EventBus } from './core/events.js';
 import { secretScrubberFor } from './config/secrets.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
-import { ResponseCache } from './cache/response-cache.js';
+import { responseCacheFromConfig } from './cache/from-config.js';
+import { SharedCacheStore } from './cache/shared-store.js';
 import { Router } from './routing/router.js';
 import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
@@ -156,10 +157,10 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const store = config.store.enabled ? startRequestStore({ config, events, clock, random }) : undefined;
   if (store && metrics) (await import('./store/metrics.js')).registerStoreMetrics(metrics.registry, store);
   const drain = new Drain(clock);
-  // The response cache (docs/caching.md): built only when a route caches.
-  const cache = [...config.routes.values()].some((r) => r.cache)
-    ? new ResponseCache(config.cache, clock)
-    : undefined;
+  // The response cache (docs/caching.md): built only when a route caches; shared through Redis with it.
+  const cache = responseCacheFromConfig({ config, clock, wallNow, redis: state.redis });
+  if (metrics && cache?.shared instanceof SharedCacheStore)
+    (await import('./cache/metrics.js')).registerSharedCacheMetrics(metrics.registry, cache.shared);
   // Keys and limits (docs/keys.md): the key limiter; virtual keys and their store with an admin key.
   const keys = await startKeyService({
     config,

@@ -18,6 +18,8 @@ export interface SharedState {
   driver: 'memory' | 'redis';
   /** Where rate limits and budgets count: shared by every instance with Redis, this process's otherwise. */
   counters: WindowCounters;
+  /** The Redis link (driver `redis`): the shared response cache and shared retry budgets use it. */
+  redis?: RedisLink;
   /** For GET /v1/switchyard/state. */
   status(): SharedStateStatus;
   close(): Promise<void>;
@@ -78,6 +80,7 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
   return {
     driver: 'redis',
     counters,
+    redis: link,
     status: () => ({
       object: 'switchyard.state',
       driver: 'redis',
