@@ -126,6 +126,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       now: () => clock.now(),
       wallNow,
     },
+    budgetClock: clock,
   });
   // Routing policies, tier floors, regions, cost caps, overrides (docs/routing.md).
   const router = new Router({
@@ -137,6 +138,14 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     keys: config.keys,
   });
   const engine = new Engine({ client, clock, random, budget, health, events, router });
+  // With Redis: retry budgets (keyed by target) and hedge caps (by route) count the whole fleet's
+  // retries, synced every state.budgetSyncMs off the request path (docs/deployment.md).
+  const targetIds = [...new Set([...config.routes.values()].flatMap((r) => r.targets.map((t) => t.id)))];
+  const hedging = [...config.routes.values()].filter((r) => r.hedge);
+  state.shareBudgets(() => [
+    { name: 'retry', budget, keys: targetIds },
+    ...hedging.map((r) => ({ name: 'hedge', budget: engine.hedgeCap(r), keys: [r.name] })),
+  ]);
   const monitor = new HealthMonitor({ client, clock, health, events });
   // prom-client (~12 MB of RSS) is imported only when metrics are on (docs/PERFORMANCE.md).
   const metrics = config.metrics.enabled

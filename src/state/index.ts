@@ -5,13 +5,16 @@
  * every instance (redis-counters.ts) for rate limits and budgets.
  */
 import type { ResolvedConfig } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { TargetHealth } from '../engine/health.js';
+import { systemClock } from '../resilience/system-clock.js';
 import type { WallClock } from '../resilience/wall-clock.js';
 import type { Logger } from '../telemetry/logger.js';
 import { MemoryCounters, type WindowCounters } from './counters.js';
 import { FailModeCounters, RedisCounters } from './redis-counters.js';
 import { RedisLink, type RedisLinkStatus } from './redis-link.js';
+import { SharedBudgets, type SharedBudgetsStatus, type SyncedBudget } from './shared-budgets.js';
 import { SharedHealth, type SharedHealthStatus } from './shared-health.js';
 
 export interface SharedState {
@@ -20,6 +23,11 @@ export interface SharedState {
   counters: WindowCounters;
   /** The Redis link (driver `redis`): the shared response cache and shared retry budgets use it. */
   redis?: RedisLink;
+  /**
+   * Shares retry budgets and hedge caps across instances (bounded staleness, shared-budgets.ts) with
+   * Redis and `state.budgetSyncMs` > 0; does nothing otherwise (each process keeps its own).
+   */
+  shareBudgets(budgets: () => SyncedBudget[]): void;
   /** For GET /v1/switchyard/state. */
   status(): SharedStateStatus;
   close(): Promise<void>;
@@ -33,6 +41,8 @@ export interface SharedStateStatus {
   health?: SharedHealthStatus;
   /** Counter calls that fell back to the fail mode because Redis was unreachable. */
   counterFailures?: number;
+  /** Retry budgets and hedge caps shared across instances, when they are. */
+  budgets?: SharedBudgetsStatus;
 }
 
 export interface SharedStateDeps {
@@ -40,6 +50,8 @@ export interface SharedStateDeps {
   health: TargetHealth;
   events: EventBus;
   clock: Pick<WallClock, 'now' | 'wallNow'>;
+  /** Timers of the budgets' sync (the gateway's clock; the system clock by default). */
+  budgetClock?: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
   log: Logger;
 }
 
@@ -50,6 +62,7 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
     return {
       driver: 'memory',
       counters: new MemoryCounters(wallNow),
+      shareBudgets: () => undefined,
       status: () => ({ object: 'switchyard.state', driver: 'memory', failMode: settings.failMode }),
       close: () => Promise.resolve(),
     };
@@ -77,10 +90,24 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
     failMode: settings.failMode,
     time: wallNow,
   });
+  let budgets: SharedBudgets | undefined;
   return {
     driver: 'redis',
     counters,
     redis: link,
+    shareBudgets(list) {
+      if (budgets || settings.budgetSyncMs === 0) return;
+      budgets = new SharedBudgets({
+        redis: link.command,
+        link,
+        prefix: settings.prefix,
+        intervalMs: settings.budgetSyncMs,
+        budgets: list,
+        clock: deps.budgetClock ?? systemClock,
+        wallNow,
+      });
+      budgets.start();
+    },
     status: () => ({
       object: 'switchyard.state',
       driver: 'redis',
@@ -88,9 +115,11 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
       redis: link.status(),
       health: shared.status(),
       counterFailures: counters.failures,
+      ...(budgets ? { budgets: budgets.status() } : {}),
     }),
     async close() {
       shared.stop();
+      budgets?.stop();
       await link.close();
     },
   };
