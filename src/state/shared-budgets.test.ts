@@ -123,4 +123,32 @@ describe('retry budgets shared across instances', () => {
     await a.sync.sync();
     expect(a.budget.snapshot('route-h')).toMatchObject({ retries: 10, available: 0 });
   });
+
+  it("Redis away: the others' counts are kept for one window after the last sync, then dropped", async () => {
+    const retry = (b: RetryBudget): SyncedBudget[] => [{ name: 'retry', budget: b, keys: ['p/away'] }];
+    const a = await instance('a4', retry, 1_000);
+    const b = await instance('b4', retry, 1_000);
+    const link = { connected: true };
+    const away = new SharedBudgets({
+      redis: b.link.command,
+      link,
+      prefix: PREFIX,
+      intervalMs: INTERVAL_MS,
+      budgets: () => retry(b.budget),
+      clock: systemClock,
+      wallNow: () => Date.now(),
+      instance: 'b4',
+    });
+    expect(drain(a.budget, 'p/away')).toBe(1);
+    await a.sync.sync();
+    expect(await away.sync()).toBe(true);
+    expect(b.budget.snapshot('p/away').retries).toBe(1);
+    link.connected = false;
+    expect(await away.sync()).toBe(false);
+    expect(b.budget.snapshot('p/away').retries).toBe(1); // still within the window
+    await new Promise((r) => setTimeout(r, 1_050));
+    expect(await away.sync()).toBe(false);
+    expect(b.budget.snapshot('p/away').retries).toBe(0); // dropped: B decides on its own counts
+    expect(away.status()).toMatchObject({ syncs: 1, failures: 0 });
+  });
 });

@@ -45,6 +45,7 @@ export interface SharedBudgetsStatus {
   instance: string;
   intervalMs: number;
   syncs: number;
+  /** Round trips that failed (ticks while Redis is not connected send nothing and are not counted). */
   failures: number;
   /** Wall-clock time of the last successful sync (epoch ms). */
   lastSyncAt: number | null;
@@ -140,14 +141,16 @@ export class SharedBudgets {
         counts.push(String(own.requests), String(own.retries));
       }
     if (ids.length === 0) return true;
-    if (!this.#o.link.connected) return this.#failed(plan, windowMs);
+    // Not connected: no command is sent (not a failure), the others' counts age as after one.
+    if (!this.#o.link.connected) return this.#stale(plan, windowMs);
     let reply: string[];
     try {
       const now = this.#o.wallNow();
       const args = [this.#instance, String(now), String(windowMs), String(windowMs + EXPIRY_MARGIN_MS)];
       reply = (await this.#o.redis.eval(SYNC_LUA, ids.length, ...ids, ...args, ...counts)) as string[];
     } catch {
-      return this.#failed(plan, windowMs);
+      this.#failures++;
+      return this.#stale(plan, windowMs);
     }
     let i = 0;
     for (const b of plan) {
@@ -166,8 +169,7 @@ export class SharedBudgets {
   }
 
   /** Keeps the others' counts for one window after the last success, then forgets them. */
-  #failed(plan: SyncedBudget[], windowMs: number): false {
-    this.#failures++;
+  #stale(plan: SyncedBudget[], windowMs: number): false {
     if (this.#o.clock.now() - this.#lastSyncMono > windowMs)
       for (const b of plan) b.budget.setRemote(new Map());
     return false;
