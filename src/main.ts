@@ -8,7 +8,8 @@ import { EventBus } from './core/events.js';
 import { secretScrubberFor } from './config/secrets.js';
 import type { ResolvedConfig } from './config/types.js';
 import { Engine } from './engine/engine.js';
-import { ResponseCache } from './cache/response-cache.js';
+import { responseCacheFromConfig } from './cache/from-config.js';
+import { SharedCacheStore } from './cache/shared-store.js';
 import { Router } from './routing/router.js';
 import { healthFromConfig } from './engine/health-from-config.js';
 import { HealthMonitor } from './engine/health-monitor.js';
@@ -125,6 +126,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
       now: () => clock.now(),
       wallNow,
     },
+    budgetClock: clock,
   });
   // Routing policies, tier floors, regions, cost caps, overrides (docs/routing.md).
   const router = new Router({
@@ -138,6 +140,14 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const engine = new Engine({ client, clock, random, budget, health, events, router });
   // With Redis: drained regions, provider key cooldowns and cost-cap spend shared too (docs/deployment.md).
   state.attach({ router, keys: engine.keys });
+  // With Redis: retry budgets (keyed by target) and hedge caps (by route) count the whole fleet's
+  // retries, synced every state.budgetSyncMs off the request path (docs/deployment.md).
+  const targetIds = [...new Set([...config.routes.values()].flatMap((r) => r.targets.map((t) => t.id)))];
+  const hedging = [...config.routes.values()].filter((r) => r.hedge);
+  state.shareBudgets(() => [
+    { name: 'retry', budget, keys: targetIds },
+    ...hedging.map((r) => ({ name: 'hedge', budget: engine.hedgeCap(r), keys: [r.name] })),
+  ]);
   const monitor = new HealthMonitor({ client, clock, health, events });
   // prom-client (~12 MB of RSS) is imported only when metrics are on (docs/PERFORMANCE.md).
   const metrics = config.metrics.enabled
@@ -158,10 +168,10 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const store = config.store.enabled ? startRequestStore({ config, events, clock, random }) : undefined;
   if (store && metrics) (await import('./store/metrics.js')).registerStoreMetrics(metrics.registry, store);
   const drain = new Drain(clock);
-  // The response cache (docs/caching.md): built only when a route caches.
-  const cache = [...config.routes.values()].some((r) => r.cache)
-    ? new ResponseCache(config.cache, clock)
-    : undefined;
+  // The response cache (docs/caching.md): built only when a route caches; shared through Redis with it.
+  const cache = responseCacheFromConfig({ config, clock, wallNow, redis: state.redis });
+  if (metrics && cache?.shared instanceof SharedCacheStore)
+    (await import('./cache/metrics.js')).registerSharedCacheMetrics(metrics.registry, cache.shared);
   // Keys and limits (docs/keys.md): the key limiter; virtual keys and their store with an admin key.
   const keys = await startKeyService({
     config,

@@ -16,7 +16,20 @@ describe('the cache config', () => {
       maxEntries: 10_000,
       maxBytes: 64 * 1024 * 1024,
       maxEntryBytes: 1024 * 1024,
+      shared: true,
+      lookupTimeoutMs: 20,
     });
+  });
+
+  it('keeps a route local with shared: false, and the whole cache with cache.shared: false', () => {
+    const config = resolveConfig(
+      file({ cache: { shared: false } }, { cache: { shared: false, lookupTimeoutMs: 5 } }),
+      {
+        env: {},
+      },
+    );
+    expect(config.routes.get('m')!.cache).toMatchObject({ shared: false });
+    expect(config.cache).toMatchObject({ shared: false, lookupTimeoutMs: 5 });
   });
 
   it('names a wrong key or value by its path', () => {

@@ -1,7 +1,8 @@
 /**
  * The response cache of chat completions: for one request, what to do (plan, key), then a lookup and
- * a store. Answers are stored only when complete and successful; the store is the in-memory LRU
- * unless another backend is given. Reference: docs/caching.md.
+ * a store. Answers are stored only when complete and successful; the store is the in-memory LRU, or,
+ * when a shared store is given (Redis: shared-store.ts), that one for every route that does not say
+ * `shared: false`. Reference: docs/caching.md.
  */
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/chat.js';
@@ -31,15 +32,26 @@ export interface RequestCache {
   save(answer: CachedAnswer): void;
 }
 
+export interface ResponseCacheStores {
+  /** This process's LRU (built from the settings when not given). */
+  local?: MemoryLruStore<CachedAnswer>;
+  /** The store shared between instances, for routes that do not keep theirs local. */
+  shared?: CacheStore<CachedAnswer>;
+}
+
 export class ResponseCache {
-  readonly store: CacheStore<CachedAnswer>;
+  /** This process's store. */
+  readonly store: MemoryLruStore<CachedAnswer>;
+  /** The shared store, when there is one. */
+  readonly shared: CacheStore<CachedAnswer> | undefined;
 
   constructor(
     private readonly settings: CacheStoreSettings,
     clock: Pick<Clock, 'now'>,
-    store?: CacheStore<CachedAnswer>,
+    stores: ResponseCacheStores = {},
   ) {
-    this.store = store ?? new MemoryLruStore<CachedAnswer>(settings, clock);
+    this.store = stores.local ?? new MemoryLruStore<CachedAnswer>(settings, clock);
+    this.shared = stores.shared;
   }
 
   /** What the cache does for this request; undefined when the route does not cache. */
@@ -58,20 +70,21 @@ export class ResponseCache {
     // No keys configured: every caller is the same anonymous caller.
     const scope = settings.scope === 'route' ? '*' : `key:${gatewayKey?.name ?? ''}`;
     const key = cacheKey(route.name, scope, request);
+    const store = this.shared && settings.shared !== false ? this.shared : this.store;
     return {
       ...outcome(plan),
       key,
       maxEntryBytes,
-      lookup: plan.lookup ? () => this.store.get(key).catch(() => undefined) : nothing,
-      save: (answer) => this.save(key, settings.ttlMs, answer),
+      lookup: plan.lookup ? () => store.get(key).catch(() => undefined) : nothing,
+      save: (answer) => this.save(store, key, settings.ttlMs, answer),
     };
   }
 
-  private save(key: string, ttlMs: number, answer: CachedAnswer): void {
+  private save(store: CacheStore<CachedAnswer>, key: string, ttlMs: number, answer: CachedAnswer): void {
     if (!isCompleteAnswer(answer.completion)) return;
     const bytes = Buffer.byteLength(JSON.stringify(answer.completion));
     if (bytes > this.settings.maxEntryBytes) return;
-    this.store.set(key, answer, bytes, ttlMs).catch(() => undefined);
+    store.set(key, answer, bytes, ttlMs).catch(() => undefined);
   }
 }
 

@@ -22,6 +22,13 @@ export const cacheStoreSchema = z
       .int()
       .positive()
       .default(1024 * 1024),
+    /**
+     * With shared state in Redis (`state.driver: redis`): `true` shares the cache between instances
+     * through Redis (an answer stored by one is a hit on every other); `false` keeps it in this process.
+     */
+    shared: z.boolean().default(true),
+    /** A shared lookup waits this long for Redis at most, then the request goes on as a miss. */
+    lookupTimeoutMs: z.number().int().positive().max(10_000).default(20),
   })
   .strict();
 
@@ -34,6 +41,8 @@ export const routeCacheSchema = z
     nonDeterministic: z.boolean().default(false),
     /** `key`: each gateway key has its own entries (default); `route`: every key of the route shares them. */
     scope: z.enum(['key', 'route']).default('key'),
+    /** `false` keeps this route's entries in this process even when the cache is shared (`cache.shared`). */
+    shared: z.boolean().optional(),
   })
   .strict();
 

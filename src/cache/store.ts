@@ -1,7 +1,7 @@
 /**
- * Where cached answers live: a small interface (get, set with a TTL, size accounting) so that a shared
- * backend can take the in-memory one's place. The in-memory LRU is the only backend; Redis comes with
- * the shared-state work (docs/caching.md).
+ * Where cached answers live: a small interface (get, set with a TTL, size accounting) with two
+ * backends: this in-memory LRU, and the store shared through Redis (shared-store.ts, which keeps this
+ * LRU in front of Redis). Reference: docs/caching.md.
  */
 import type { Clock } from '../core/clock.js';
 import type { CacheStoreSettings } from './schema.js';
@@ -37,7 +37,7 @@ export class MemoryLruStore<V> implements CacheStore<V> {
   private bytes = 0;
 
   constructor(
-    private readonly bounds: CacheStoreSettings,
+    private readonly bounds: Pick<CacheStoreSettings, 'maxEntries' | 'maxBytes' | 'maxEntryBytes'>,
     private readonly clock: Pick<Clock, 'now'>,
   ) {}
 
@@ -65,13 +65,13 @@ export class MemoryLruStore<V> implements CacheStore<V> {
     return { value: entry.value, ageMs: now - entry.storedAt };
   }
 
-  /** The synchronous write behind `set`. */
-  write(key: string, value: V, bytes: number, ttlMs: number): boolean {
+  /** The synchronous write behind `set`; `ageMs`: the value was stored elsewhere that long ago. */
+  write(key: string, value: V, bytes: number, ttlMs: number, ageMs = 0): boolean {
     if (bytes > this.bounds.maxEntryBytes || bytes > this.bounds.maxBytes) return false;
     const old = this.entries.get(key);
     if (old) this.remove(key, old);
     const now = this.clock.now();
-    this.entries.set(key, { value, bytes, storedAt: now, expiresAt: now + ttlMs });
+    this.entries.set(key, { value, bytes, storedAt: now - ageMs, expiresAt: now + ttlMs });
     this.bytes += bytes;
     for (const [oldest, entry] of this.entries) {
       if (this.entries.size <= this.bounds.maxEntries && this.bytes <= this.bounds.maxBytes) break;

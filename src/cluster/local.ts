@@ -35,6 +35,9 @@ export interface LocalRedis {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open and commands go unanswered (a hung Redis). */
+  pause(): void;
+  resume(): void;
 }
 
 export interface LocalCluster {
@@ -116,6 +119,12 @@ export async function startLocalRedis(): Promise<LocalRedis> {
     async stop() {
       await stopChild(child);
       child = undefined;
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
   };
   await redis.start();

@@ -373,6 +373,11 @@ export const configSchema = z
         failMode: z.enum(['open', 'closed']).default('open'),
         /** Each Redis command gives up after this long (then the instance works on local state). */
         commandTimeoutMs: z.number().int().positive().max(60_000).default(500),
+        /**
+         * Retry budgets and hedge caps across instances: each instance writes its counts and reads the
+         * others' this often (one round trip); 0 keeps them per instance.
+         */
+        budgetSyncMs: z.number().int().min(0).max(60_000).default(250),
       })
       .strict()
       .refine((s) => s.driver !== 'redis' || s.url !== undefined, {

@@ -12,7 +12,7 @@ import type { Clock, Random } from '../core/clock.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import { clientClosedRequest, serverShuttingDown, SHUTTING_DOWN } from '../core/errors.js';
 import { NO_EVENTS, type EventBus } from '../core/events.js';
-import type { Target } from '../config/types.js';
+import type { Route, Target } from '../config/types.js';
 import { Deadline, DeadlineExceededError } from '../resilience/deadline.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
@@ -81,6 +81,11 @@ export class Engine {
     this.keys = deps.keys ?? new KeyPools(deps.clock, events);
     this.runner = { ...deps, budget, health: this.health, events, keys: this.keys };
     this.hedges = new HedgePolicy({ clock: deps.clock, budget, health: this.health, events });
+  }
+
+  /** A hedging route's hedge cap (a retry budget keyed by the route's name). */
+  hedgeCap(route: Route): RetryBudget {
+    return this.hedges.capFor(route);
   }
 
   /** A non-streaming chat request: the first successful attempt's completion, or an ApiError. */

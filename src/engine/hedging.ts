@@ -45,7 +45,7 @@ export class HedgePolicy {
     if (!settings || !primary) return NO_HEDGE;
     const { clock, budget, health } = this.deps;
     const events = this.deps.events ?? NO_EVENTS;
-    const cap = this.cap(route);
+    const cap = this.capFor(route);
     cap.recordRequest(route.name);
     const p95 = settings.delayFromP95 ? health.p95TtftMs(primary) : undefined;
     const delayMs = p95 !== undefined ? Math.max(settings.minDelayMs, Math.round(p95)) : settings.delayMs;
@@ -83,7 +83,8 @@ export class HedgePolicy {
     };
   }
 
-  private cap(route: Route): RetryBudget {
+  /** The route's hedge cap (shared across instances with Redis: src/state/shared-budgets.ts). */
+  capFor(route: Route): RetryBudget {
     let cap = this.caps.get(route.name);
     if (!cap) {
       cap = new RetryBudget({ clock: this.deps.clock, ratio: route.hedge!.maxRatio, floorPerSecond: 0.1 });

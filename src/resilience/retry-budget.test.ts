@@ -119,4 +119,16 @@ describe('RetryBudget', () => {
     expect(() => new RetryBudget({ clock, ttlMs: 0 })).toThrow(RangeError);
     expect(() => new RetryBudget({ clock, buckets: 1.5 })).toThrow(RangeError);
   });
+
+  it("adds the other instances' counts (setRemote) to its own, and publishes only its own", () => {
+    const budget = new RetryBudget({ clock: new ManualClock(), floorPerSecond: 0.5 }); // 5 per window
+    for (let i = 0; i < 10; i++) budget.recordRequest('t'); // + 0.2 × 10 = 2
+    budget.setRemote(new Map([['t', { requests: 10, retries: 5 }]])); // + 2, − 5
+    expect(budget.snapshot('t')).toMatchObject({ requests: 20, retries: 5, allowance: 9, available: 4 });
+    expect(drain(budget, 't')).toBe(4);
+    expect(budget.localCounts('t')).toEqual({ requests: 10, retries: 4 });
+    expect([...budget.keys()]).toEqual(['t']);
+    budget.setRemote(new Map());
+    expect(budget.snapshot('t')).toMatchObject({ requests: 10, retries: 4, available: 3 });
+  });
 });

@@ -14,6 +14,10 @@
  * let 100 retries per 10 s hit a failing target that sees only a handful of requests: a retry storm at
  * low traffic. 1/s (10 per window per key) still lets a quiet route retry its occasional failure.
  * It matches `retry.budgetFloorPerSecond` in the config schema.
+ *
+ * Across instances (state.driver redis, src/state/shared-budgets.ts): `setRemote` gives the other
+ * instances' last-known window counts per key, added to this process's own in every decision (the
+ * allowance, floor included, is then the fleet's). Without it, a budget is this process's alone.
  */
 import type { Clock } from '../core/clock.js';
 
@@ -47,6 +51,12 @@ export interface RetryBudgetSnapshot {
   available: number;
 }
 
+/** A key's counts over the window. */
+export interface WindowCounts {
+  requests: number;
+  retries: number;
+}
+
 interface Bucket {
   /** Absolute bucket number: floor(now / bucketMs). */
   epoch: number;
@@ -61,6 +71,8 @@ export class RetryBudget {
   readonly #bucketMs: number;
   readonly #buckets: number;
   readonly #keys = new Map<string, Bucket[]>();
+  #remote: ReadonlyMap<string, WindowCounts> = new Map();
+  readonly #ttlMs: number;
 
   constructor(opts: RetryBudgetOptions) {
     const d = DEFAULT_RETRY_BUDGET;
@@ -78,6 +90,12 @@ export class RetryBudget {
     this.#reserve = floor * (ttlMs / 1000);
     this.#buckets = buckets;
     this.#bucketMs = ttlMs / buckets;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** How long a deposit or withdrawal counts. */
+  get ttlMs(): number {
+    return this.#ttlMs;
   }
 
   /** Deposits one first attempt for `key`. */
@@ -93,6 +111,20 @@ export class RetryBudget {
   }
 
   snapshot(key: string): RetryBudgetSnapshot {
+    let { requests, retries } = this.localCounts(key);
+    const remote = this.#remote.get(key);
+    if (remote) {
+      requests += remote.requests;
+      retries += remote.retries;
+    }
+    const allowance = this.#ratio * requests + this.#reserve;
+    // Rounded to 1e-9 so that e.g. 0.2 × 15 = 3.0000000000000004 does not change the count.
+    const available = Math.max(0, Math.floor(Math.round((allowance - retries) * 1e9) / 1e9));
+    return { requests, retries, allowance, available };
+  }
+
+  /** This process's own counts for `key` in the window (what it tells the other instances). */
+  localCounts(key: string): WindowCounts {
     let requests = 0;
     let retries = 0;
     const oldest = this.#epoch() - this.#buckets + 1;
@@ -101,10 +133,17 @@ export class RetryBudget {
       requests += b.requests;
       retries += b.retries;
     }
-    const allowance = this.#ratio * requests + this.#reserve;
-    // Rounded to 1e-9 so that e.g. 0.2 × 15 = 3.0000000000000004 does not change the count.
-    const available = Math.max(0, Math.floor(Math.round((allowance - retries) * 1e9) / 1e9));
-    return { requests, retries, allowance, available };
+    return { requests, retries };
+  }
+
+  /** The keys this process holds counts for. */
+  keys(): IterableIterator<string> {
+    return this.#keys.keys();
+  }
+
+  /** The other instances' last-known counts per key (replaces the previous ones; empty: none). */
+  setRemote(counts: ReadonlyMap<string, WindowCounts>): void {
+    this.#remote = counts;
   }
 
   /** Forgets keys whose window is empty; call now and then to bound memory with many keys. */

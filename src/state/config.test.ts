@@ -19,6 +19,7 @@ describe('state config', () => {
       prefix: 'switchyard',
       failMode: 'open',
       commandTimeoutMs: 500,
+      budgetSyncMs: 250,
     });
     const fromEnv = resolveConfig(base, { env: { SWITCHYARD_REDIS_URL: 'redis://10.0.0.1:6379' } }).state;
     expect(fromEnv).toMatchObject({ driver: 'redis', url: 'redis://10.0.0.1:6379' });

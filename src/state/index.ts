@@ -5,16 +5,19 @@
  * every instance (redis-counters.ts) for rate limits and budgets.
  */
 import type { ResolvedConfig, Target } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
 import type { KeyPools } from '../engine/key-pool.js';
 import type { Router } from '../routing/router.js';
 import type { EventBus } from '../core/events.js';
 import type { TargetHealth } from '../engine/health.js';
+import { systemClock } from '../resilience/system-clock.js';
 import type { WallClock } from '../resilience/wall-clock.js';
 import type { Logger } from '../telemetry/logger.js';
 import { MemoryCounters, type WindowCounters } from './counters.js';
 import { FailModeCounters, RedisCounters } from './redis-counters.js';
 import { RedisLink, type RedisLinkStatus } from './redis-link.js';
 import { SharedDrains, type SharedDrainsStatus } from './shared-drains.js';
+import { SharedBudgets, type SharedBudgetsStatus, type SyncedBudget } from './shared-budgets.js';
 import { SharedHealth, type SharedHealthStatus } from './shared-health.js';
 import { SharedSpend } from './shared-spend.js';
 
@@ -27,6 +30,13 @@ export interface SharedState {
    * key cooldowns and cost-cap spend (with Redis; nothing in memory).
    */
   attach(parts: { router?: Router; keys?: KeyPools }): void;
+  /** The Redis link (driver `redis`): the shared response cache and shared retry budgets use it. */
+  redis?: RedisLink;
+  /**
+   * Shares retry budgets and hedge caps across instances (bounded staleness, shared-budgets.ts) with
+   * Redis and `state.budgetSyncMs` > 0; does nothing otherwise (each process keeps its own).
+   */
+  shareBudgets(budgets: () => SyncedBudget[]): void;
   /** For GET /v1/switchyard/state. */
   status(): SharedStateStatus;
   close(): Promise<void>;
@@ -44,6 +54,8 @@ export interface SharedStateStatus {
   regions?: SharedDrainsStatus;
   /** Capped scopes (targets, routes) whose spend is counted across instances, and reads of their totals. */
   spend?: { scopes: number; refreshes: number };
+  /** Retry budgets and hedge caps shared across instances, when they are. */
+  budgets?: SharedBudgetsStatus;
 }
 
 export interface SharedStateDeps {
@@ -51,6 +63,8 @@ export interface SharedStateDeps {
   health: TargetHealth;
   events: EventBus;
   clock: Pick<WallClock, 'now' | 'wallNow'>;
+  /** Timers of the budgets' sync (the gateway's clock; the system clock by default). */
+  budgetClock?: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
   log: Logger;
 }
 
@@ -62,6 +76,7 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
       driver: 'memory',
       counters: new MemoryCounters(wallNow),
       attach: () => undefined,
+      shareBudgets: () => undefined,
       status: () => ({ object: 'switchyard.state', driver: 'memory', failMode: settings.failMode }),
       close: () => Promise.resolve(),
     };
@@ -97,9 +112,11 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
     log: deps.log,
   });
   let spend: SharedSpend | undefined;
+  let budgets: SharedBudgets | undefined;
   return {
     driver: 'redis',
     counters,
+    redis: link,
     attach({ router, keys }) {
       if (router) {
         drains.attach(router);
@@ -116,6 +133,19 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
       }
       if (keys) shared.attachKeys(keyPoolsByTarget(deps.config, keys));
     },
+    shareBudgets(list) {
+      if (budgets || settings.budgetSyncMs === 0) return;
+      budgets = new SharedBudgets({
+        redis: link.command,
+        link,
+        prefix: settings.prefix,
+        intervalMs: settings.budgetSyncMs,
+        budgets: list,
+        clock: deps.budgetClock ?? systemClock,
+        wallNow,
+      });
+      budgets.start();
+    },
     status: () => ({
       object: 'switchyard.state',
       driver: 'redis',
@@ -125,11 +155,13 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
       counterFailures: counters.failures,
       regions: drains.status(),
       ...(spend ? { spend: spend.status() } : {}),
+      ...(budgets ? { budgets: budgets.status() } : {}),
     }),
     async close() {
       shared.stop();
       drains.stop();
       spend?.stop();
+      budgets?.stop();
       await link.close();
     },
   };
