@@ -64,6 +64,8 @@ async function ask(): Promise<number> {
 it('connections refused: the keys read last stay in force; the failed reload is counted', async () => {
   const registry = h.gateway.keys.registry!;
   expect(await ask()).toBeLessThan(1_000);
+  // A reload still running (the key's creation notified one) would answer the refresh below.
+  await registry.settled();
   proxy.refuse();
   const failures = registry.counters.refreshFailures;
   await registry.refresh();
@@ -78,6 +80,7 @@ it('connections refused: the keys read last stay in force; the failed reload is 
 
 it('a hung connection: a reload waits on it, requests do not', async () => {
   const registry = h.gateway.keys.registry!;
+  await registry.settled();
   proxy.hang();
   const failures = registry.counters.refreshFailures;
   const reload = registry.refresh();

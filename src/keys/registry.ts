@@ -86,6 +86,11 @@ export class KeyRegistry {
     return this.loading;
   }
 
+  /** Resolves once no reload is running or queued (a reload's `again` starts before this resumes). */
+  async settled(): Promise<void> {
+    while (this.loading) await this.loading;
+  }
+
   private async load(): Promise<void> {
     let records: VirtualKeyRecord[];
     try {
