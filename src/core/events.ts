@@ -85,6 +85,11 @@ export interface GatewayEvents {
      * is the one that originally answered), `miss` or `bypass` (docs/caching.md).
      */
     cache?: 'hit' | 'miss' | 'bypass';
+    /**
+     * With `store.capture` on (docs/observability.md): the request's text and the answer's, as sent,
+     * bounded but NOT redacted (the request store's recorder redacts them before anything is stored).
+     */
+    capture?: { prompt?: string; completion?: string };
   };
   /**
    * A request answered with an error before it reached a route (no `request.started`): bad auth, a

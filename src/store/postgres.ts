@@ -10,6 +10,7 @@ import {
   REQUEST_COLUMNS,
   attemptRows,
   fromRow,
+  getSql,
   migrations,
   recentSql,
   requestRow,
@@ -114,6 +115,11 @@ export class PostgresStore implements RequestStore {
 
   async recent(filter: RecentFilter): Promise<StoredRequest[]> {
     return (await this.all(recentSql(this.table('requests'), filter, DIALECT))).map(fromRow);
+  }
+
+  async get(requestId: string): Promise<StoredRequest | undefined> {
+    const [row] = await this.all(getSql(this.table('requests'), requestId, DIALECT));
+    return row ? fromRow(row) : undefined;
   }
 
   async stats(query: StatsQuery): Promise<StatsGroup[]> {

@@ -28,6 +28,8 @@ export interface RecorderOptions {
    * the outcome). Nothing stored may contain a secret, even one a hostile upstream echoes back.
    */
   scrub?: (text: string) => string;
+  /** Redacts and bounds captured prompts and completions (store.capture; src/store/redact.ts). */
+  redactCapture?: (text: string) => string;
 }
 
 export interface RecorderCounters {
@@ -168,7 +170,7 @@ export class StoreRecorder {
   private async writeBatch(store: RequestStore): Promise<boolean> {
     const batch = this.queue.slice(0, this.options.batch.maxSize);
     try {
-      await store.insert(batch.map((p) => toRecord(p, this.scrub)));
+      await store.insert(batch.map((p) => toRecord(p, this.scrub, this.options.redactCapture)));
     } catch (error) {
       this.failed(`writing ${batch.length} records failed`, error);
       return false;
@@ -266,12 +268,14 @@ const MAX_TEXT = 200;
 const CONTROL = /[\u0000-\u001f\u007f]/g;
 
 /**
- * The stored record of a request: only what the event carries (no prompt, no completion), with the
- * text that may come from upstream scrubbed of secrets, clipped and rid of control characters.
+ * The stored record of a request: only what the event carries (the prompt and the completion only when
+ * captured, redacted), with the text that may come from upstream scrubbed of secrets, clipped and rid
+ * of control characters.
  */
 export function toRecord(
   { event: e, time }: Pending,
   scrub: (text: string) => string = (t) => t,
+  redactCapture: (text: string) => string = scrub,
 ): StoredRequest {
   const clean = (text: string): string =>
     scrub(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text).replace(CONTROL, '?');
@@ -297,5 +301,7 @@ export function toRecord(
   if (e.costUsd !== undefined) record.costUsd = e.costUsd;
   if (e.fallbackReason) record.fallbackReason = clean(e.fallbackReason);
   if (e.warnings) record.warnings = e.warnings.map(clean);
+  if (e.capture?.prompt !== undefined) record.prompt = redactCapture(e.capture.prompt);
+  if (e.capture?.completion !== undefined) record.completion = redactCapture(e.capture.completion);
   return record;
 }
