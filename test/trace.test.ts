@@ -1,5 +1,7 @@
 /** Issue 4 (visibility and cost): the decision trace and each attempt's tokens and cost. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventName } from '../src/core/events.js';
+import { TRACE_OF, type TraceEntry } from '../src/core/trace.js';
 import type { RequestRecord } from '../src/telemetry/request-log.js';
 import { startHarness, userMessage, type Harness } from './harness.js';
 
@@ -67,5 +69,29 @@ describe('decision trace and cost accounting', () => {
       tokens: { estimated: true, completion: 0 },
     });
     expect(attempts[0]!.tokens!.prompt).toBeGreaterThan(0);
+  });
+
+  it('is built from the typed events alone: the bus’s events of a request rebuild its trace exactly', async () => {
+    h.primary.setBehavior('model-a', { fault: { kind: 'status', status: 503 } });
+    const byRequest = new Map<string, TraceEntry[]>();
+    const stops = (Object.keys(TRACE_OF) as EventName[]).map((name) =>
+      h.gateway.events.subscribe(name, (e) => {
+        const id = (e as { requestId?: string }).requestId;
+        if (id === undefined) return;
+        const entries = byRequest.get(id) ?? [];
+        (TRACE_OF[name] as (event: typeof e, trace: TraceEntry[]) => void)(e, entries);
+        byRequest.set(id, entries);
+      }),
+    );
+    try {
+      await h.client.chat.completions.create({ model: 'm', messages: userMessage() });
+    } finally {
+      for (const stop of stops) stop();
+    }
+    const record = records.at(-1)!;
+    // A skip (the primary is out after the tests above) or a failed attempt, then the answer.
+    expect(record.trace.length).toBeGreaterThan(1);
+    expect(record.trace.at(-1)).toMatchObject({ target: 'backup/model-b', action: 'attempt', result: 'ok' });
+    expect(byRequest.get(record.requestId)).toEqual(record.trace);
   });
 });

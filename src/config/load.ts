@@ -250,6 +250,7 @@ function resolve(file: ConfigFile, options: LoadOptions, problems: string[]): Re
       ...(r.cache ? { cache: r.cache } : {}),
       ...resolveSpeculative(name, r, targets, problems),
       ...(r.routing ? { routing: r.routing } : {}),
+      ...(r.capture ? { capture: r.capture } : {}),
     });
     if (r.routing) problems.push(...routingProblems(name, r.routing, targets));
   }

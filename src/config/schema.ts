@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { PROVIDER_TYPES } from './presets.js';
 import { alertsSchema, slosSchema } from '../alerts/schema.js';
 import { cacheStoreSchema, routeCacheSchema } from '../cache/schema.js';
+import { routeCaptureSchema, storeCaptureSchema } from '../store/capture-schema.js';
 import { speculativeRouteFields } from './speculative.js';
 import { keyRoutingSchema, routeRoutingSchema } from '../routing/schema.js';
 import { keyLimitsSchema, keysAdminFields } from '../keys/schema.js';
@@ -179,6 +180,8 @@ const routeSchema = z
     ...speculativeRouteFields,
     /** Routing policy, weights, tier floor and cost caps (docs/routing.md). */
     routing: routeRoutingSchema.optional(),
+    /** Which of prompts and completions the request store captures for this route (`store.capture`). */
+    capture: routeCaptureSchema.optional(),
   })
   .strict();
 
@@ -347,6 +350,8 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        /** Prompt and completion text, opt-in, redacted (docs/observability.md#prompt-and-completion-capture). */
+        capture: storeCaptureSchema.prefault({}),
       })
       .strict()
       .refine((s) => s.driver !== 'postgres' || s.url !== undefined, {

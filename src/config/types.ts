@@ -17,6 +17,7 @@ import type {
   StoreSettings,
 } from './schema.js';
 import type { SpeculativeRoute } from './speculative.js';
+import type { RouteCaptureSettings } from '../store/capture-schema.js';
 /** Shared state across instances (src/state/, docs/deployment.md). */
 import type { StateSettings } from './schema.js';
 export type { StateSettings };
@@ -68,6 +69,8 @@ export interface Route extends SpeculativeRoute {
   cache?: RouteCacheSettings;
   /** Routing policy and its settings (docs/routing.md); undefined = priority, no floor, no caps. */
   routing?: RouteRouting;
+  /** Which of prompts and completions the request store captures here; undefined = `store.capture`'s. */
+  capture?: RouteCaptureSettings;
 }
 
 export interface GatewayKey {

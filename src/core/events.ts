@@ -1,8 +1,8 @@
 /**
  * What the gateway announces as it works: one typed event per thing that happened, published where it
  * happens (engine, target runner, hedging, breakers, cooldowns, the upstream client's queue, health
- * probes). Metrics and, later, the trace header, the request log, alerts and the status page are
- * subscribers; nothing parses strings back.
+ * probes). Metrics, the decision trace (x-switchyard-trace: one collector per request, src/core/trace.ts),
+ * the request log, alerts and the status page are subscribers; nothing parses strings back.
  *
  * One bus per gateway (not process-wide `diagnostics_channel` channels), so that two gateways in one
  * process — tests, the drill — never see each other's traffic. It costs nothing when nobody listens: a
@@ -85,6 +85,11 @@ export interface GatewayEvents {
      * is the one that originally answered), `miss` or `bypass` (docs/caching.md).
      */
     cache?: 'hit' | 'miss' | 'bypass';
+    /**
+     * With `store.capture` on (docs/observability.md): the request's text and the answer's, as sent,
+     * bounded but NOT redacted (the request store's recorder redacts them before anything is stored).
+     */
+    capture?: { prompt?: string; completion?: string };
   };
   /**
    * A request answered with an error before it reached a route (no `request.started`): bad auth, a
@@ -125,13 +130,15 @@ export interface GatewayEvents {
   };
   'retry.scheduled': { requestId: string; route: string; target: string; waitMs: number; source: string };
   /** A retry of the same target refused: `budget`, `deadline`, `hint-too-long`, `max-retries`, … */
-  'retry.denied': { requestId: string; route: string; target: string; reason: string };
+  'retry.denied': { requestId: string; route: string; target: string; reason: RetryDenial };
   failover: { requestId: string; route: string; from: string; to: string; reason: string };
   'hedge.fired': { requestId: string; route: string; primary: string; target: string; delayMs: number };
   /** A hedged request ended: `won` when a hedge answered, `lost` when the original attempt did. */
   'hedge.settled': { requestId: string; route: string; winner: string; result: 'won' | 'lost' };
   /** A race route sent the request to `targets` at once (docs/speculative.md). */
   'race.started': { requestId: string; route: string; targets: string[] };
+  /** A race route found only `target` usable: it runs alone (no `race.started`). */
+  'race.alone': { requestId: string; route: string; target: string };
   /** The race is decided: `winner` got the first token (or answer) first; null when every racer failed. */
   'race.settled': { requestId: string; route: string; targets: string[]; winner: string | null };
   /**
@@ -169,7 +176,29 @@ export interface GatewayEvents {
     target: string;
     reason: SkipReason;
     detail: string;
+    /** Open breakers: milliseconds until the target may be probed again. */
+    retryInMs?: number;
   };
+  /** A routing policy scored a candidate (`score` as the policy words it, e.g. `weight=3`). */
+  'target.ranked': { requestId: string; route: string; target: string; policy: string; score: string };
+  /** Every target's breaker is open: all are tried anyway, in order, from `target` (panic routing). */
+  'plan.panic': { requestId: string; route: string; target: string };
+  /**
+   * A consensus route's verdict on one target's vote: `chosen` or `dissent` (`agreeing` of `answered`
+   * votes matched it), `timeout` (no vote within `timeoutMs`), or `fallback` (`answered` votes, below the
+   * `quorum`: the route fell back to failover; `target` is the route's first).
+   */
+  'consensus.voted': { requestId: string; route: string; target: string } & (
+    | { verdict: 'chosen' | 'dissent'; agreeing: number; answered: number }
+    | { verdict: 'timeout'; timeoutMs: number }
+    | { verdict: 'fallback'; answered: number; quorum: number }
+  );
+  /**
+   * A stream cut after its commit point is not continued: `reason` is `complete` (the cut came after
+   * the finish reason: nothing to continue), `no-target` (no target could continue it) or why it may
+   * not be (`fatal`, `context`, `max-continuations`, `deadline`, `aborted`, not text).
+   */
+  'stream.uncontinued': { requestId: string; route: string; from: string; reason: string };
   'breaker.transition': { target: string; from: string; to: string; reason: string | null };
   /** A target cooling down; with `key` (a key pool's label, never the key), only that key of its provider. */
   'cooldown.set': {
@@ -183,16 +212,33 @@ export interface GatewayEvents {
   /** A region drained or put back (POST /v1/switchyard/regions/{name}/drain|undrain, or shared state). */
   'region.drain': { region: string; drained: boolean };
   /** The shared retry budget refused a retry or a hedge. */
-  'budget.exhausted': { target: string; kind: 'retry' | 'hedge' };
+  'budget.exhausted': { target: string; kind: 'retry' | 'hedge'; requestId?: string; route?: string };
   /** A request waited in the gateway's own connection queue (`ms`), or gave up waiting (`saturated`). */
   'gateway.queued': { origin: string; ms: number; saturated: boolean };
   'health.probe': { target: string; ok: boolean; reason?: string; ms: number };
 }
 
+/** Why a retry of the same target was refused (`retry.denied`). */
+export type RetryDenial = 'max-retries' | 'max-attempts' | 'hint-too-long' | 'deadline' | 'budget';
+
 export type EventName = keyof GatewayEvents;
 export type Listener<K extends EventName> = (event: GatewayEvents[K]) => void;
 
-export class EventBus {
+/** Where events are published: the gateway's bus, or one request's (src/core/request-events.ts). */
+export interface Publisher {
+  /** Whether anyone listens to `name`: publishers check it before building the event. */
+  wants(name: EventName): boolean;
+  publish<K extends EventName>(name: K, event: GatewayEvents[K]): void;
+}
+
+/** Who a request-scoped publication is for (routing and health publish through it while they plan). */
+export interface RequestScope {
+  events: Publisher;
+  requestId: string;
+  route: string;
+}
+
+export class EventBus implements Publisher {
   private readonly listeners: { [K in EventName]?: Listener<K>[] } = {};
 
   /** `onListenerError` is told when a listener throws (the gateway's log; stderr by default). */

@@ -7,7 +7,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import type { UpstreamFailure } from '../core/errors.js';
-import type { EventBus } from '../core/events.js';
+import type { EventBus, RequestScope } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { BreakerRegistry, type BreakerRegistryOptions } from '../resilience/breaker-registry.js';
 import {
@@ -19,7 +19,6 @@ import {
 import { ConcurrencyLimit } from '../resilience/concurrency-limit.js';
 import { FirstTokenWaits, type FirstTokenWait } from '../resilience/first-token-waits.js';
 import type { Admission, AdmitOptions, Plan, TargetHealth, TargetStatus } from './health.js';
-import type { TraceEntry } from './types.js';
 
 export interface TargetLimits {
   maxConcurrent: number;
@@ -58,21 +57,22 @@ export class BreakerHealth implements TargetHealth {
     this.registry = this.newRegistry();
   }
 
-  plan(targets: readonly Target[], trace: TraceEntry[], order?: (usable: Target[]) => Target[]): Plan {
+  plan(targets: readonly Target[], scope: RequestScope, order?: (usable: Target[]) => Target[]): Plan {
+    const { events, requestId, route } = scope;
     const byId = new Map(targets.map((t) => [t.id, t]));
     const selection = this.registry.select([...byId.keys()]);
     const skipped: NonNullable<Plan['skipped']> = [];
     for (const s of selection.skipped) {
-      const detail = `breaker:${s.reason}`;
-      trace.push({ target: s.id, action: 'skip', result: detail, ms: Math.round(s.retryInMs) });
-      skipped.push({
+      const skip = {
         target: s.id,
-        reason: s.reason === 'half-open-full' ? 'half-open-full' : 'breaker-open',
-        detail,
-      });
+        reason: s.reason === 'half-open-full' ? ('half-open-full' as const) : ('breaker-open' as const),
+        detail: `breaker:${s.reason}`,
+      };
+      skipped.push(skip);
+      events.publish('target.skipped', { requestId, route, ...skip, retryInMs: s.retryInMs });
     }
-    if (selection.panic)
-      trace.push({ target: targets[0]!.id, action: 'skip', result: 'panic:all-targets-tried' });
+    if (selection.panic && events.wants('plan.panic'))
+      events.publish('plan.panic', { requestId, route, target: targets[0]!.id });
     const usable =
       order && !selection.panic
         ? order(selection.usable.map((id) => byId.get(id)!)).map((t) => t.id)

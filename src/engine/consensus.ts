@@ -75,7 +75,7 @@ const electorate = (settings: ConsensusSettings): number => settings.targets?.le
 /** The named targets, or the first N, of those the health plan allows (in its order). */
 function chooseVoters(deps: ConsensusDeps, settings: ConsensusSettings, state: RequestState): Target[] {
   const plan = deps.plan();
-  for (const skip of plan.skipped ?? []) skipTarget(state, deps.runner.events, skip, true);
+  for (const skip of plan.skipped ?? []) skipTarget(state, skip, true);
   state.panic = plan.panic;
   const named = settings.targets;
   return named ? plan.targets.filter((t) => named.includes(t.id)) : plan.targets.slice(0, settings.votes);
@@ -124,12 +124,14 @@ async function collect(
       const next = await Promise.race([...[...pending].map((b) => b.done), ...(timeout ? [timeout] : [])]);
       if (next === VOTE_TIMEOUT) {
         stopReason = VOTE_TIMEOUT;
-        for (const b of pending)
-          state.trace.push({
-            target: b.target.id,
-            action: 'vote',
-            result: `timeout:${settings.timeoutMs}ms`,
+        const { requestId, route } = state.call;
+        for (const b of pending) {
+          const { timeoutMs } = settings;
+          const target = b.target.id;
+          state.events.publish('consensus.voted', {
+            ...{ requestId, route: route.name, target, verdict: 'timeout', timeoutMs: timeoutMs! },
           });
+        }
         break;
       }
       pending.delete(next.ballot);
@@ -175,9 +177,10 @@ function decide(deps: ConsensusDeps, t: Tallied): Promise<Answer | undefined> | 
   for (const v of votes) {
     const agreeing = votes.filter((o) => o.key === v.key).length;
     const target = voters[v.rank]!.id;
-    const result =
-      v.key === chosenKey ? `chosen:${agreeing}/${votes.length}` : `dissent:${agreeing}/${votes.length}`;
-    state.trace.push({ target, action: 'vote', result });
+    const verdict = v.key === chosenKey ? 'chosen' : 'dissent';
+    state.events.publish('consensus.voted', {
+      ...{ requestId, route: route.name, target, verdict, agreeing, answered: votes.length },
+    });
   }
   const outcome =
     decision.kind === 'answer'
@@ -187,7 +190,7 @@ function decide(deps: ConsensusDeps, t: Tallied): Promise<Answer | undefined> | 
         : decision.kind;
   const agreeing = decision.kind === 'below-quorum' ? 0 : decision.agreeing;
   if (decision.kind !== 'below-quorum') state.consensus = `${agreeing}/${decision.answered}`;
-  const { events } = deps.runner;
+  const { events } = state;
   if (events.wants('consensus.decided')) {
     events.publish('consensus.decided', {
       requestId,
@@ -214,10 +217,9 @@ function decide(deps: ConsensusDeps, t: Tallied): Promise<Answer | undefined> | 
     );
   }
   if (settings.belowQuorum === 'fallback') {
-    state.trace.push({
-      target: route.targets[0]!.id,
-      action: 'vote',
-      result: `fallback:${votes.length}<${decision.quorum}`,
+    state.events.publish('consensus.voted', {
+      ...{ requestId, route: route.name, target: route.targets[0]!.id, verdict: 'fallback' },
+      ...{ answered: votes.length, quorum: decision.quorum },
     });
     state.consensus = 'fallback';
     return deps.fallback();

@@ -7,7 +7,6 @@
  */
 import type { ChatCompletion, ChatRequest } from '../core/chat.js';
 import { ApiError } from '../core/errors.js';
-import type { EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { CommitGate } from './commit-gate.js';
 import { continuationOperation, sameTargetFirst, type ContinuableSink } from './continuation.js';
@@ -17,7 +16,6 @@ import { CommittedFailure, type Success } from './target-runner.js';
 import type { ResponseMeta } from './types.js';
 
 export interface ContinueDeps {
-  events: EventBus;
   meta(state: RequestState): ResponseMeta;
   /** Runs attempts on `targets` in order (the engine's race, with its hedging and ejection). */
   race(
@@ -45,12 +43,12 @@ export async function continueStream(deps: ContinueDeps, input: CutStream): Prom
     const from = state.current!;
     if (sink.complete) {
       // Cut after the finish reason (only the usage and `[DONE]` were lost): nothing to continue.
-      state.trace.push({ target: from.id, action: 'continue', result: 'complete' });
+      notContinued(state, from, 'complete');
       return { ok: true, durationMs: 0, outputParts: 0 };
     }
     const refused = refusal(state, sink, cut, n);
     if (refused) {
-      state.trace.push({ target: from.id, action: 'continue', result: `refused:${refused}` });
+      notContinued(state, from, refused);
       throw cut;
     }
     const partial = sink.text;
@@ -76,9 +74,15 @@ export async function continueStream(deps: ContinueDeps, input: CutStream): Prom
       // A continuation the target refused (e.g. a 400): the answer stays cut.
       if (!(error instanceof ApiError)) throw error;
     }
-    state.trace.push({ target: from.id, action: 'continue', result: 'refused:no-target' });
+    notContinued(state, from, 'no-target');
     throw cut;
   }
+}
+
+/** Announces (and so traces) that the cut stream from `from` is not continued, and why. */
+function notContinued(state: RequestState, from: Target, reason: string): void {
+  const { requestId, route } = state.call;
+  state.events.publish('stream.uncontinued', { requestId, route: route.name, from: from.id, reason });
 }
 
 /**
@@ -121,10 +125,8 @@ function continuationGate(
       sink.notes.push(note);
       sink.beginSegment(method);
       state.current = winner;
-      state.trace.push({ target: winner.id, action: 'continue', result: `after:${afterChars}:${method}` });
       deps.cancelRacers(winner);
-      if (deps.events.wants('stream.continued'))
-        deps.events.publish('stream.continued', { requestId, route: route.name, ...note });
+      state.events.publish('stream.continued', { requestId, route: route.name, ...note });
     },
   );
 }

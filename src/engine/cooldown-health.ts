@@ -4,11 +4,10 @@
  * out until then; if every target of a route is cooling, all are tried anyway, in order.
  */
 import type { Clock } from '../core/clock.js';
-import { NO_EVENTS, type EventBus } from '../core/events.js';
+import { NO_EVENTS, type EventBus, type RequestScope } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { Cooldowns } from '../resilience/cooldowns.js';
 import type { Admission, AttemptOutcome, Plan, TargetHealth, TargetStatus } from './health.js';
-import type { TraceEntry } from './types.js';
 
 export class CooldownHealth implements TargetHealth {
   readonly cooldowns: Cooldowns;
@@ -20,14 +19,15 @@ export class CooldownHealth implements TargetHealth {
     this.cooldowns = new Cooldowns(clock);
   }
 
-  plan(targets: readonly Target[], trace: TraceEntry[], order?: (usable: Target[]) => Target[]): Plan {
+  plan(targets: readonly Target[], scope: RequestScope, order?: (usable: Target[]) => Target[]): Plan {
     const skipped: NonNullable<Plan['skipped']> = [];
     const usable = targets.filter((t) => {
       const cooling = this.cooldowns.active(t.id);
       if (!cooling) return true;
       const detail = `cooling:${cooling.reason}`;
-      trace.push({ target: t.id, action: 'skip', result: detail });
-      skipped.push({ target: t.id, reason: 'cooldown', detail });
+      const skip = { target: t.id, reason: 'cooldown' as const, detail };
+      skipped.push(skip);
+      scope.events.publish('target.skipped', { requestId: scope.requestId, route: scope.route, ...skip });
       return false;
     });
     if (!usable.length) return { targets: [...targets], panic: true };

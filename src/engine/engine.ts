@@ -31,6 +31,7 @@ import { startRace } from './race.js';
 import { exhaustedError } from './outcome-errors.js';
 import { planRequest } from './routing-plan.js';
 import type { Router } from '../routing/router.js';
+import { RequestEvents } from '../core/request-events.js';
 import { skipTarget, type RequestState, type RunCall } from './request-state.js';
 import { CommittedFailure, runTarget, type RunnerDeps, type Success } from './target-runner.js';
 import type { ChatCall, CompletionResult, ResponseMeta, StreamSink } from './types.js';
@@ -80,7 +81,7 @@ export class Engine {
     const events = deps.events ?? NO_EVENTS;
     this.keys = deps.keys ?? new KeyPools(deps.clock, events);
     this.runner = { ...deps, budget, health: this.health, events, keys: this.keys };
-    this.hedges = new HedgePolicy({ clock: deps.clock, budget, health: this.health, events });
+    this.hedges = new HedgePolicy({ clock: deps.clock, budget, health: this.health });
   }
 
   /** A hedging route's hedge cap (a retry budget keyed by the route's name). */
@@ -97,8 +98,7 @@ export class Engine {
           runConsensus(
             {
               runner: this.runner,
-              plan: () =>
-                planRequest(this.health, this.router, state.call.route.targets, state, this.runner.events),
+              plan: () => planRequest(this.health, this.router, state.call.route.targets, state),
               fallback: () => this.race(operation, state, racers),
             },
             operation,
@@ -144,7 +144,6 @@ export class Engine {
         stitched &&
           ((s, racers, cut) => {
             const deps: ContinueDeps = {
-              events: this.runner.events,
               meta: (st) => this.meta(st),
               race: (operation, st, targets) => this.race(operation, st, racers, targets),
               cancelRacers: (winner, forget) => {
@@ -178,9 +177,11 @@ export class Engine {
     // One signal for "stop now": the client left or the deadline passed.
     const { signal } = call.cancel;
     deadline.abortOnExpiry(call.cancel);
+    const events = new RequestEvents(this.runner.events);
     const state: RequestState = {
       call,
-      trace: [],
+      events,
+      trace: events.trace,
       attempts: 0,
       maxAttempts: route.retry.maxAttempts,
       failures: [],
@@ -236,9 +237,9 @@ export class Engine {
     targets: Target[] = state.call.route.targets,
   ): Promise<Success<T> | undefined> {
     const { route } = state.call;
-    const { events } = this.runner;
-    const plan = planRequest(this.health, this.router, targets, state, events);
-    for (const skip of plan.skipped ?? []) skipTarget(state, events, skip, true);
+    const { events } = state;
+    const plan = planRequest(this.health, this.router, targets, state);
+    for (const skip of plan.skipped ?? []) skipTarget(state, skip, true);
     const queue = plan.targets;
     if (!queue.length) return undefined;
     const first = queue[0];
@@ -292,11 +293,6 @@ export class Engine {
       if (settled === 'hedge') {
         const room = !state.gate?.committed && queue.length && state.attempts < state.maxAttempts;
         if (room && hedge.allow()) {
-          state.trace.push({
-            target: queue[0]!.id,
-            action: 'hedge',
-            result: `no-first-token-after:${hedge.delayMs}ms`,
-          });
           state.hedged = true;
           if (events.wants('hedge.fired')) {
             const { requestId } = state.call;
@@ -345,7 +341,7 @@ export class Engine {
     const last = state.failures.at(-1);
     const reason = last?.target === from ? last.failure.reason : 'skipped';
     const { requestId, route } = state.call;
-    this.runner.events.publish('failover', {
+    state.events.publish('failover', {
       requestId,
       route: route.name,
       from: from.id,

@@ -4,10 +4,9 @@
  * the health implementation decides (breakers, cooldowns, slow start, concurrency limits).
  */
 import type { UpstreamFailure } from '../core/errors.js';
-import type { SkipReason } from '../core/events.js';
+import type { RequestScope, SkipReason } from '../core/events.js';
 import type { Cancellation } from './attempt.js';
 import type { Target } from '../config/types.js';
-import type { TraceEntry } from './types.js';
 
 export interface AttemptOutcome {
   ok: boolean;
@@ -41,17 +40,18 @@ export interface Plan {
   targets: Target[];
   /** Too few targets are healthy: every target is tried, least bad first, breakers notwithstanding. */
   panic: boolean;
-  /** Targets left out of the plan and why (announced by the engine as `target.skipped`). */
+  /** Targets left out of the plan and why (already announced as `target.skipped`, which traces them). */
   skipped?: { target: string; reason: SkipReason; detail: string }[];
 }
 
 export interface TargetHealth {
   /**
-   * The targets a request should try, in order; skipped ones are traced with the reason. `order` is the
+   * The targets a request should try, in order; skipped ones are announced (`target.skipped`, with the
+   * reason) and panic too (`plan.panic`) on the request's publisher, which traces them. `order` is the
    * routing policy: called with the targets that may be tried now (not in panic), it gives their order,
    * which slow start may then still adjust (src/engine/routing-plan.ts).
    */
-  plan(targets: readonly Target[], trace: TraceEntry[], order?: (usable: Target[]) => Target[]): Plan;
+  plan(targets: readonly Target[], scope: RequestScope, order?: (usable: Target[]) => Target[]): Plan;
   /**
    * Asked right before an attempt (may wait briefly for a concurrency slot); a refusal skips the target.
    * `commit` (streams): the request's commit point; until it is passed the attempt waits for its first

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Route, Target } from '../config/types.js';
+import { EventBus } from '../core/events.js';
+import { RequestEvents } from '../core/request-events.js';
 import { ManualClock } from '../resilience/manual-clock.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { CooldownHealth } from './cooldown-health.js';
@@ -14,7 +16,12 @@ const hedge = { delayMs: 800, delayFromP95: false, minDelayMs: 200, maxHedges: 1
 function setup(health: TargetHealth = new CooldownHealth({ now: () => 0 })) {
   const clock = new ManualClock();
   const budget = new RetryBudget({ clock });
-  const state = { trace: [] } as unknown as RequestState;
+  const events = new RequestEvents(new EventBus());
+  const state = {
+    call: { requestId: 'x', route: { name: 'r' } },
+    events,
+    trace: events.trace,
+  } as unknown as RequestState;
   return { clock, budget, state, policy: new HedgePolicy({ clock, budget, health }) };
 }
 

@@ -5,7 +5,6 @@
  * and all of a route's hedges together are capped to a share of its requests (default 5 %).
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { Route, Target } from '../config/types.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import type { TargetHealth } from './health.js';
@@ -36,15 +35,12 @@ export class HedgePolicy {
   /** Hedges per route, as a share of the route's requests. */
   private readonly caps = new Map<string, RetryBudget>();
 
-  constructor(
-    private readonly deps: { clock: Clock; budget: RetryBudget; health: TargetHealth; events?: EventBus },
-  ) {}
+  constructor(private readonly deps: { clock: Clock; budget: RetryBudget; health: TargetHealth }) {}
 
   start(route: Route, state: RequestState, primary: Target | undefined): HedgeTimer {
     const settings = route.hedge;
     if (!settings || !primary) return NO_HEDGE;
     const { clock, budget, health } = this.deps;
-    const events = this.deps.events ?? NO_EVENTS;
     const cap = this.capFor(route);
     cap.recordRequest(route.name);
     const p95 = settings.delayFromP95 ? health.p95TtftMs(primary) : undefined;
@@ -72,9 +68,13 @@ export class HedgePolicy {
         if (hedges >= settings.maxHedges) return false;
         if (!budget.tryAcquireRetry(primary.id) || !cap.tryAcquireRetry(route.name)) {
           refused = true;
-          state.trace.push({ target: primary.id, action: 'skip', result: 'no-hedge:budget' });
-          if (events.wants('budget.exhausted'))
-            events.publish('budget.exhausted', { target: primary.id, kind: 'hedge' });
+          const { requestId, route: r } = state.call;
+          state.events.publish('budget.exhausted', {
+            target: primary.id,
+            kind: 'hedge',
+            requestId,
+            route: r.name,
+          });
           return false;
         }
         hedges++;

@@ -11,7 +11,7 @@
  * - every racer's tokens and cost are accounted (the loser's as the trace's `lost_race` attempt).
  * See docs/speculative.md.
  */
-import type { EventBus } from '../core/events.js';
+import type { Publisher } from '../core/events.js';
 import type { Route, Target } from '../config/types.js';
 import type { Cancellation } from './attempt.js';
 import type { RequestState } from './request-state.js';
@@ -31,7 +31,7 @@ export function startRace(
   route: Route,
   state: RequestState,
   queue: Target[],
-  events: EventBus,
+  events: Publisher,
 ): RaceStart | undefined {
   if (!route.race) return undefined;
   const named = route.race.targets;
@@ -43,15 +43,12 @@ export function startRace(
   // Each racer gets its first attempt; the route's attempt allowance is for retries and failover on top.
   state.maxAttempts += racers.length - 1;
   const ids = racers.map((t) => t.id);
+  const { requestId } = state.call;
   if (racers.length < 2) {
-    state.trace.push({ target: ids[0]!, action: 'race', result: 'alone:no-other-usable-target' });
+    events.publish('race.alone', { requestId, route: route.name, target: ids[0]! });
     return { racers, settle: () => undefined };
   }
-  for (const id of ids)
-    state.trace.push({ target: id, action: 'race', result: `with:${ids.filter((o) => o !== id).join(',')}` });
-  const { requestId } = state.call;
-  if (events.wants('race.started'))
-    events.publish('race.started', { requestId, route: route.name, targets: ids });
+  events.publish('race.started', { requestId, route: route.name, targets: ids });
   let settled = false;
   const race: RaceStart = {
     racers,

@@ -1,8 +1,9 @@
 import type { UpstreamFailure } from '../core/errors.js';
-import type { EventBus, SkipReason } from '../core/events.js';
+import type { SkipReason } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import type { Deadline } from '../resilience/deadline.js';
 import type { CommitGate } from './commit-gate.js';
+import type { RequestEvents } from '../core/request-events.js';
 import type { ChatCall, TraceEntry } from './types.js';
 
 /** What every kind of request needs to run: the route, the caller's signal and deadline, the body. */
@@ -11,7 +12,10 @@ export type RunCall = Omit<ChatCall, 'request'> & { body: unknown };
 /** One request's progress, shared by its attempts. */
 export interface RequestState {
   call: RunCall;
-  trace: TraceEntry[];
+  /** Where the request's events are published; its decision trace is built from them. */
+  events: RequestEvents;
+  /** The decision trace so far (`events.trace`): read it, never write it; publish an event instead. */
+  trace: readonly TraceEntry[];
   attempts: number;
   /** Attempts allowed so far: the route's maxAttempts, plus as many again for each continuation. */
   maxAttempts: number;
@@ -51,13 +55,15 @@ export interface TargetSkip {
   detail: string;
 }
 
-/** A target is not tried: recorded, traced (unless the plan already did) and announced. */
-export function skipTarget(state: RequestState, events: EventBus, skip: TargetSkip, traced = false): void {
+/**
+ * A target is not tried: recorded, and announced (which traces it) unless the plan already did (routing
+ * and health announce their skips as they plan).
+ */
+export function skipTarget(state: RequestState, skip: TargetSkip, announced = false): void {
   state.skips.push(skip);
-  if (!traced) state.trace.push({ target: skip.target, action: 'skip', result: skip.detail });
-  if (events.wants('target.skipped')) {
+  if (!announced) {
     const { requestId, route } = state.call;
-    events.publish('target.skipped', { requestId, route: route.name, ...skip });
+    state.events.publish('target.skipped', { requestId, route: route.name, ...skip });
   }
 }
 

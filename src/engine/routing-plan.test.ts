@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { transportFailure } from '../core/errors.js';
-import { NO_EVENTS } from '../core/events.js';
+import { EventBus } from '../core/events.js';
 import type { Route, Target } from '../config/types.js';
 import { ManualClock } from '../resilience/manual-clock.js';
 import { fixedRandom } from '../resilience/random.js';
 import { Router } from '../routing/router.js';
 import { routeRoutingSchema } from '../routing/schema.js';
 import { BreakerHealth } from './breaker-health.js';
+import { RequestEvents } from '../core/request-events.js';
 import type { RequestState } from './request-state.js';
 import { planRequest } from './routing-plan.js';
 
@@ -26,10 +27,10 @@ function setup(routing: object) {
   const plan = (tierFloor?: number) => {
     const state = {
       call: { route, body: {}, requestId: 'x', ...(tierFloor ? { routing: { tierFloor } } : {}) },
-      trace: [],
+      events: new RequestEvents(new EventBus()),
       skips: [],
     } as unknown as RequestState;
-    const p = planRequest(health, router, targets, state, NO_EVENTS);
+    const p = planRequest(health, router, targets, state);
     return {
       ids: p.targets.map((x) => x.id),
       panic: p.panic,

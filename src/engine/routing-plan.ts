@@ -6,7 +6,6 @@
  *   3. failover        — the engine walks the order (engine.ts)
  * Without a router, or on a priority route with nothing to filter, step 1 and the policy cost nothing.
  */
-import type { EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import type { Router } from '../routing/router.js';
 import type { Plan, TargetHealth } from './health.js';
@@ -17,18 +16,18 @@ export function planRequest(
   router: Router | undefined,
   targets: readonly Target[],
   state: RequestState,
-  events: EventBus,
 ): Plan {
-  const { call, trace } = state;
+  const { call } = state;
+  const scope = { events: state.events, requestId: call.requestId, route: call.route.name };
   const stream = (call.body as { stream?: unknown } | undefined)?.stream === true;
   const prepared = router?.prepare(
     call.route,
     targets,
     { ...(call.routing ? { routing: call.routing } : {}), stream, body: call.body },
-    trace,
+    scope,
   );
-  if (!prepared) return health.plan(targets, trace);
-  for (const skip of prepared.skipped) skipTarget(state, events, skip, true);
+  if (!prepared) return health.plan(targets, scope);
+  for (const skip of prepared.skipped) skipTarget(state, skip, true);
   if (!prepared.targets.length) return { targets: [], panic: false };
-  return health.plan(prepared.targets, trace, prepared.order);
+  return health.plan(prepared.targets, scope, prepared.order);
 }

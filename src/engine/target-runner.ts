@@ -5,7 +5,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import { ApiError, type UpstreamFailure } from '../core/errors.js';
-import type { EventBus, SkipReason } from '../core/events.js';
+import type { EventBus, EventTokens, GatewayEvents, RetryDenial, SkipReason } from '../core/events.js';
 import type { Target } from '../config/types.js';
 import { chatProtocol } from '../providers/registry.js';
 import type { AttemptContext } from '../providers/types.js';
@@ -22,7 +22,6 @@ import type { Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
 import { noteContextNeed, skipTarget, tooSmallForContext, type RequestState } from './request-state.js';
-import type { TraceEntry } from './types.js';
 
 export interface RunnerDeps {
   client: UpstreamClient;
@@ -67,7 +66,7 @@ export async function runTarget<T>(
   };
   if (tooSmallForContext(state, target)) {
     const detail = `context-window:${target.contextWindow}<${state.contextNeed}`;
-    skipTarget(state, deps.events, { target: target.id, reason: 'context-window', detail });
+    skipTarget(state, { target: target.id, reason: 'context-window', detail });
     return undefined;
   }
   const exchange = protocol && operation.exchange(protocol, ctx);
@@ -76,7 +75,7 @@ export async function runTarget<T>(
       reason: 'unsupported-endpoint',
       detail: 'unsupported-operation',
     };
-    skipTarget(state, deps.events, { target: target.id, reason, detail });
+    skipTarget(state, { target: target.id, reason, detail });
     return undefined;
   }
   deps.budget.recordRequest(target.id);
@@ -87,7 +86,7 @@ export async function runTarget<T>(
     if (state.attempts >= state.maxAttempts || signal.aborted) return undefined;
     const keyIndex = pool ? chooseKey(pool, target, triedKeys, state.panic) : undefined;
     if (pool && keyIndex === undefined) {
-      skipTarget(state, deps.events, { target: target.id, reason: 'cooldown', detail: 'cooling:all-keys' });
+      skipTarget(state, { target: target.id, reason: 'cooldown', detail: 'cooling:all-keys' });
       return undefined;
     }
     const keyedExchange =
@@ -100,14 +99,14 @@ export async function runTarget<T>(
     const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     if (!admission.ok) {
       const reason = admissionSkipReason(admission.reason);
-      skipTarget(state, deps.events, { target: target.id, reason, detail: admission.reason });
+      skipTarget(state, { target: target.id, reason, detail: admission.reason });
       return undefined;
     }
     state.attempts++;
-    if (deps.events.wants('attempt.started')) {
+    if (state.events.wants('attempt.started')) {
       const { id, provider, model } = target;
       const { requestId, route: r } = state.call;
-      deps.events.publish('attempt.started', {
+      state.events.publish('attempt.started', {
         requestId,
         route: r.name,
         target: id,
@@ -137,7 +136,7 @@ export async function runTarget<T>(
       state.attempts--;
       state.failures.push({ target, failure: translationFailure(error) });
       const detail = `unsupported:${error.param ?? error.code}`;
-      skipTarget(state, deps.events, { target: target.id, reason: 'unsupported-parameter', detail });
+      skipTarget(state, { target: target.id, reason: 'unsupported-parameter', detail });
       return undefined;
     }
     // A key's own failure (rate limit, quota, auth) while another key is ready is not the target's.
@@ -152,11 +151,8 @@ export async function runTarget<T>(
       ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
       ...(!result.ok && result.cancelled ? { cancelled: cancellationVerdict(route, result.cancelled) } : {}),
     });
-    const entry = attemptEntry(target, result, state);
-    if (pool && keyIndex !== undefined) entry.key = pool.key(target, keyIndex).label;
-    state.trace.push(entry);
-    if (deps.events.wants('attempt.ended'))
-      announceAttempt(deps.events, { state, target, operation, result, entry });
+    const key = pool && keyIndex !== undefined ? pool.key(target, keyIndex).label : undefined;
+    announceAttempt({ state, target, operation, result, key });
     if (result.ok) {
       if (relay?.lost) return undefined;
       state.current = target;
@@ -212,11 +208,9 @@ async function waitToRetry(
   signal: AbortSignal,
 ): Promise<boolean> {
   const { retry: settings } = state.call.route;
-  const denied = (reason: string): false => {
-    if (deps.events.wants('retry.denied')) {
-      const { requestId, route } = state.call;
-      deps.events.publish('retry.denied', { requestId, route: route.name, target: target.id, reason });
-    }
+  const { requestId, route } = state.call;
+  const denied = (reason: RetryDenial): false => {
+    state.events.publish('retry.denied', { requestId, route: route.name, target: target.id, reason });
     return false;
   };
   if (retry >= settings.maxRetriesPerTarget) return denied('max-retries');
@@ -229,45 +223,21 @@ async function waitToRetry(
     random: deps.random,
     backoff: { baseMs: settings.backoffBaseMs, capMs: settings.backoffCapMs },
   });
-  if (decision.action === 'failover') {
-    state.trace.push({ target: target.id, action: 'skip', result: `no-retry:${decision.reason}` });
-    return denied(decision.reason);
-  }
+  if (decision.action === 'failover') return denied(decision.reason);
   if (!deps.budget.tryAcquireRetry(target.id)) {
-    state.trace.push({ target: target.id, action: 'skip', result: 'no-retry:budget' });
     if (deps.events.wants('budget.exhausted'))
       deps.events.publish('budget.exhausted', { target: target.id, kind: 'retry' });
     return denied('budget');
   }
-  state.trace.push({ target: target.id, action: 'wait', result: decision.source, ms: decision.ms });
-  if (deps.events.wants('retry.scheduled')) {
-    const { requestId, route } = state.call;
-    deps.events.publish('retry.scheduled', {
-      requestId,
-      route: route.name,
-      target: target.id,
-      waitMs: decision.ms,
-      source: decision.source,
-    });
-  }
+  state.events.publish('retry.scheduled', {
+    requestId,
+    route: route.name,
+    target: target.id,
+    waitMs: decision.ms,
+    source: decision.source,
+  });
   await sleep(deps.clock, decision.ms, signal);
   return !signal.aborted;
-}
-
-function attemptEntry(target: Target, result: AttemptResult<unknown>, state: RequestState): TraceEntry {
-  const entry: TraceEntry = {
-    target: target.id,
-    action: 'attempt',
-    result: result.ok ? 'ok' : result.failure.reason,
-    ms: Math.round(result.durationMs),
-  };
-  const tokens = attemptTokens(result, () => (state.promptTokens ??= estimateTokens(state.call.body)));
-  if (tokens) {
-    entry.tokens = tokens;
-    const cost = costUsd(tokens, target.price);
-    if (cost !== undefined) entry.costUsd = cost;
-  }
-  return entry;
 }
 
 /** `concurrency-limit`, `breaker:open`, `breaker:half-open-full` → the event's reason. */
@@ -282,14 +252,22 @@ interface EndedAttempt {
   target: Target;
   operation: Operation<unknown>;
   result: AttemptResult<unknown>;
-  entry: TraceEntry;
+  /** Providers with a key pool: the label of the key used. */
+  key: string | undefined;
 }
 
-function announceAttempt(events: EventBus, { state, target, operation, result, entry }: EndedAttempt): void {
+/** Announces an attempt's end (which traces it): its outcome, timing, tokens and cost. */
+function announceAttempt({ state, target, operation, result, key }: EndedAttempt): void {
   const { requestId, route } = state.call;
+  const tokens: EventTokens | undefined = attemptTokens(
+    result,
+    () => (state.promptTokens ??= estimateTokens(state.call.body)),
+  );
+  const cost = tokens && costUsd(tokens, target.price);
   const failure = result.ok ? undefined : result.failure;
   const cancelled = failure !== undefined && (failure.reason === 'lost_race' || failure.reason === 'aborted');
-  events.publish('attempt.ended', {
+  // Built field by field, not by spreads: this object is made for every attempt (the trace needs it).
+  const event: GatewayEvents['attempt.ended'] = {
     requestId,
     route: route.name,
     target: target.id,
@@ -299,14 +277,15 @@ function announceAttempt(events: EventBus, { state, target, operation, result, e
     stream: operation.stream,
     outcome: failure ? (cancelled ? 'cancelled' : failure.class) : 'ok',
     reason: failure ? failure.reason : 'ok',
-    ...(failure?.upstreamStatus !== undefined ? { upstreamStatus: failure.upstreamStatus } : {}),
     durationMs: result.durationMs,
-    ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
-    ...(entry.tokens ? { tokens: entry.tokens } : {}),
-    ...(entry.costUsd !== undefined ? { costUsd: entry.costUsd } : {}),
     countsAgainstBreaker: failure !== undefined && !cancelled && failure.breaker,
-    ...(entry.key ? { key: entry.key } : {}),
-  });
+  };
+  if (failure?.upstreamStatus !== undefined) event.upstreamStatus = failure.upstreamStatus;
+  if (result.ttftMs !== undefined) event.ttftMs = result.ttftMs;
+  if (tokens) event.tokens = tokens;
+  if (cost !== undefined) event.costUsd = cost;
+  if (key) event.key = key;
+  state.events.publish('attempt.ended', event);
 }
 
 export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {

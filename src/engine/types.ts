@@ -20,7 +20,7 @@ export interface ResponseMeta {
   warnings?: string[];
   /** Consensus routes: `<agreeing>/<answered>` votes behind the answer (x-switchyard-consensus). */
   consensus?: string;
-  trace: TraceEntry[];
+  trace: readonly TraceEntry[];
 }
 
 export interface ChatCall {

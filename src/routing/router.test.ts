@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Route, Target } from '../config/types.js';
 import { ManualClock } from '../resilience/manual-clock.js';
 import { mulberry32 } from '../resilience/random.js';
-import type { TraceEntry } from '../core/trace.js';
+import { EventBus } from '../core/events.js';
+import { RequestEvents } from '../core/request-events.js';
 import { Router, type RequestRouting } from './router.js';
 import { routeRoutingSchema, type RouteRouting } from './schema.js';
 
@@ -21,8 +22,10 @@ function setup(seed = 1) {
   const router = new Router({ clock, wallNow: () => clock.wallNow(), random: mulberry32(seed) });
   /** The order a request would try: what health gives when every target is healthy. */
   const plan = (r: Route, routing?: RequestRouting, body: unknown = { messages: [] }, stream = true) => {
-    const trace: TraceEntry[] = [];
-    const prepared = router.prepare(r, r.targets, { ...(routing ? { routing } : {}), stream, body }, trace);
+    const events = new RequestEvents(new EventBus());
+    const { trace } = events;
+    const scope = { events, requestId: 'x', route: r.name };
+    const prepared = router.prepare(r, r.targets, { ...(routing ? { routing } : {}), stream, body }, scope);
     if (!prepared) return { ids: r.targets.map((t) => t.id), trace, skipped: [] };
     const ordered = prepared.order ? prepared.order(prepared.targets) : prepared.targets;
     return { ids: ordered.map((t) => t.id), trace, skipped: prepared.skipped };
@@ -34,7 +37,8 @@ describe('priority', () => {
   it('costs nothing: no routing settings, nothing asked, no drains → no work at all', () => {
     const { router } = setup();
     const r = route([target('a/x'), target('b/y')]);
-    expect(router.prepare(r, r.targets, { stream: false, body: {} }, [])).toBeUndefined();
+    const scope = { events: new RequestEvents(new EventBus()), requestId: 'x', route: r.name };
+    expect(router.prepare(r, r.targets, { stream: false, body: {} }, scope)).toBeUndefined();
   });
 });
 

@@ -8,8 +8,7 @@
  */
 import type { Clock, Random } from '../core/clock.js';
 import { ApiError } from '../core/errors.js';
-import type { EventBus } from '../core/events.js';
-import type { TraceEntry } from '../core/trace.js';
+import type { EventBus, RequestScope } from '../core/events.js';
 import type { GatewayKey, Route, Target } from '../config/types.js';
 import { Policies, type PolicyInput, type RequestSize } from './policies.js';
 import { SpendLedger, describeHit, routeScope, targetScope } from './spend.js';
@@ -140,7 +139,7 @@ export class Router {
     route: Route,
     targets: readonly Target[],
     request: { routing?: RequestRouting; stream: boolean; body: unknown },
-    trace: TraceEntry[],
+    scope: RequestScope,
   ): Prepared | undefined {
     const settings = route.routing;
     const asked = request.routing;
@@ -151,8 +150,9 @@ export class Router {
     for (const t of targets) {
       const why = this.exclusion(t, route, asked, floor);
       if (why) {
-        skipped.push({ target: t.id, ...why });
-        trace.push({ target: t.id, action: 'skip', result: why.detail });
+        const skip = { target: t.id, ...why };
+        skipped.push(skip);
+        scope.events.publish('target.skipped', { requestId: scope.requestId, route: scope.route, ...skip });
       } else kept.push(t);
     }
     const policy = asked?.pin ? 'priority' : (settings?.policy ?? 'priority');
@@ -173,8 +173,10 @@ export class Router {
           continue;
         }
         const ranking = this.policies.order(policy, group, input);
-        for (const s of ranking.scores ?? [])
-          trace.push({ target: s.id, action: 'rank', result: `${policy}:${s.score}` });
+        const { events, requestId, route: name } = scope;
+        if (ranking.scores && events.wants('target.ranked'))
+          for (const s of ranking.scores)
+            events.publish('target.ranked', { requestId, route: name, target: s.id, policy, score: s.score });
         out.push(...ranking.targets);
       }
       return out;

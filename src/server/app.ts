@@ -39,7 +39,7 @@ import { handleStatus } from './status.js';
 import type { LiveStats } from '../telemetry/live-stats.js';
 import { handleStatusJson, handleStatusPage } from './status-page.js';
 import type { StoreRecorder } from '../store/recorder.js';
-import { handleRecentRequests, handleStats } from './store-endpoint.js';
+import { handleRecentRequests, handleStats, storedRequestHandler } from './store-endpoint.js';
 import { regionsHandler } from './regions-endpoint.js';
 import type { SharedState } from '../state/index.js';
 import type { KeyService } from '../keys/service.js';
@@ -201,6 +201,9 @@ function dispatch(ctx: RequestContext): Promise<void> | void {
   // The admin API of virtual keys (docs/keys.md).
   const keys = methods ? undefined : keysHandler(path, method);
   if (keys) return keys(ctx);
+  // One stored request, with its captured text (docs/observability.md#request-store).
+  const stored = methods ? undefined : storedRequestHandler(path, method);
+  if (stored) return stored(ctx);
   if (!methods) throw routeNotFound(method, path);
   const handler = methods[method];
   if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));

@@ -9,6 +9,7 @@ import { metaHeaders, sendJson } from './respond.js';
 import { SseResponseSink } from './stream-sink.js';
 import { validateChatRequest } from './validate-chat.js';
 import { estimateChatTokens } from '../keys/estimate.js';
+import { CaptureSink, completionText, promptText } from './capture.js';
 
 /** POST /v1/chat/completions */
 export async function handleChatCompletions(ctx: RequestContext): Promise<void> {
@@ -19,6 +20,7 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
   // The response cache (docs/caching.md), on routes that have one.
   const cache = deps.cache?.plan(call.route, key, request, req.headers['cache-control']);
   if (cache) call.cache = cache.outcome;
+  if (call.capture?.prompts) call.captured = { prompt: promptText(request.messages, call.capture.limit) };
   let status = 200;
   try {
     // The key's limits and budget (docs/keys.md): a 429 here never reaches a provider.
@@ -36,6 +38,7 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
       );
       if (!res.destroyed) sendJson(res, 200, completion, headers);
       cache?.save({ completion, target: meta.target });
+      if (call.capture?.completions) captureCompletion(call, completionText(completion, call.capture.limit));
     }
     call.settle(status);
   } catch (error) {
@@ -61,12 +64,18 @@ async function relayStream(
   // A stream carries no logprobs: its answer must not later answer a JSON request that asked for them.
   const recorder =
     cache?.stores && !request.logprobs ? new RecordingSink(sink, cache.maxEntryBytes) : undefined;
-  await deps.engine.stream({ ...call.run, request }, recorder ?? sink);
+  const tap = call.capture?.completions ? new CaptureSink(recorder ?? sink, call.capture.limit) : undefined;
+  await deps.engine.stream({ ...call.run, request }, tap ?? recorder ?? sink);
+  if (tap) captureCompletion(call, tap.captured);
   // Cut for not reading: the client's doing, logged as nginx's 499 (client closed request).
   if (sink.clientStalled) return 499;
   const answer = !res.destroyed && recorder?.answer(call.route.name);
   if (answer) cache?.save(answer);
   return 200;
+}
+
+function captureCompletion(call: ModelCall, text: string | undefined): void {
+  if (text !== undefined) (call.captured ??= {}).completion = text;
 }
 
 const cacheHeader = (cache: RequestCache | undefined): Record<string, string> =>

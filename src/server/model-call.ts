@@ -15,6 +15,7 @@ import type { RequestContext } from './app.js';
 import { metaHeaders } from './respond.js';
 import { requestRouting } from './routing-headers.js';
 import { KeyLimiter, type Reservation } from '../keys/limiter.js';
+import { capturePlan, type CapturePlan } from './capture.js';
 
 export interface ModelCall {
   route: Route;
@@ -30,6 +31,10 @@ export interface ModelCall {
   answeredFromCache(target: string, ageMs: number): void;
   /** The key's limits and budget (docs/keys.md): resolves, or throws their 429; `estimate` for tpm. */
   admit(estimate: () => number): Promise<void>;
+  /** What the request store captures of this request (store.capture); undefined: nothing. */
+  capture?: CapturePlan;
+  /** The captured text, said in `request.ended` (bounded, not yet redacted). */
+  captured?: { prompt?: string; completion?: string };
 }
 
 export function startModelCall(
@@ -104,6 +109,7 @@ export function startModelCall(
           ? cacheHitEnded(announced, route, hit.target, status, timing)
           : requestEnded(announced, route, settled, status, error, timing);
         if (call.cache && !hit) ended.cache = call.cache;
+        if (call.captured) ended.capture = call.captured;
         events.publish('request.ended', ended);
       }
     },
@@ -112,6 +118,8 @@ export function startModelCall(
       call.cache = 'hit';
     },
   };
+  const capture = deps.requestStore ? capturePlan(deps.config.store, route) : undefined;
+  if (capture) call.capture = capture;
   return call;
 }
 

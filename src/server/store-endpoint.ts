@@ -1,13 +1,14 @@
 /**
  * The request store's query API (docs/observability.md#request-store):
  *   GET /v1/switchyard/requests — recent requests, newest first, filtered by key, route, target,
- *                                 status and time;
+ *                                 status and time (never their captured prompt and completion);
+ *   GET /v1/switchyard/requests/{id} — one request, with its captured prompt and completion if any;
  *   GET /v1/switchyard/stats    — aggregates over a window per route, target, model or key.
  * Protected as /metrics is: with gateway keys configured it takes a key allowed every model (a key
  * limited to some models would see the others' traffic: 403). 404 when the store is off; 503 while
  * the store is being opened or cannot be read.
  */
-import { ApiError, forbidden, routeNotFound } from '../core/errors.js';
+import { ApiError, forbidden, methodNotAllowed, routeNotFound } from '../core/errors.js';
 import { parseRecentQuery, parseStatsQuery } from '../store/query-params.js';
 import type { StoreRecorder } from '../store/recorder.js';
 import type { RequestStore, StoredRequest } from '../store/types.js';
@@ -53,6 +54,37 @@ export async function handleRecentRequests(ctx: RequestContext): Promise<void> {
   const filter = parseRecentQuery(params);
   const records = await read(store.recent(filter));
   sendJson(ctx.res, 200, { object: 'list', data: records.map(view) }, { 'cache-control': 'no-store' });
+}
+
+const ONE_REQUEST = /^\/v1\/switchyard\/requests\/([\w.:-]{1,128})\/?$/;
+
+/** GET /v1/switchyard/requests/{id}: the handler when `path` names one request, else undefined. */
+export function storedRequestHandler(
+  path: string,
+  method: string,
+): ((ctx: RequestContext) => Promise<void>) | undefined {
+  const m = ONE_REQUEST.exec(path);
+  if (!m) return undefined;
+  if (method !== 'GET') throw methodNotAllowed(method, path, ['GET']);
+  const requestId = m[1]!;
+  return async (ctx) => {
+    const { store } = access(ctx, '/v1/switchyard/requests/{id}');
+    const record = await read(store.get(requestId));
+    if (!record) {
+      throw new ApiError({
+        status: 404,
+        message: `No stored request has the id \`${requestId}\` (not recorded yet, or pruned).`,
+        type: 'invalid_request_error',
+        code: 'request_not_found',
+      });
+    }
+    sendJson(
+      ctx.res,
+      200,
+      { object: 'switchyard.request', ...view(record) },
+      { 'cache-control': 'no-store' },
+    );
+  };
 }
 
 export async function handleStats(ctx: RequestContext): Promise<void> {

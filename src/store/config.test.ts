@@ -31,7 +31,18 @@ describe('store config', () => {
       queryTimeoutMs: 15_000,
       retention: { maxAgeMs: 604_800_000, maxRows: 1_000_000, pruneIntervalMs: 60_000 },
       batch: { maxSize: 200, flushIntervalMs: 1_000, maxQueued: 10_000 },
+      // Prompt and completion capture: off unless asked for.
+      capture: { prompts: false, completions: false, maxChars: 4_000, redact: [], redactCommon: true },
     });
+  });
+
+  it('capture: rejects a redaction pattern that is not a regular expression, naming the key', () => {
+    expect(() =>
+      resolveConfig(
+        { ...raw(), store: { capture: { prompts: true, redact: ['ok-\\d+', '(unclosed'] } } },
+        { env: {} },
+      ),
+    ).toThrow(/store\.capture\.redact\[1\]: not a valid regular expression/);
   });
 
   it('puts the SQLite file in SWITCHYARD_DATA_DIR, else in ./.switchyard', () => {

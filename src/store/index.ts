@@ -10,6 +10,7 @@ import { systemClock } from '../resilience/system-clock.js';
 import type { WallClock } from '../resilience/wall-clock.js';
 import { openRequestStore } from './open.js';
 import { StoreRecorder } from './recorder.js';
+import { captureRedactor } from './redact.js';
 
 export { StoreRecorder } from './recorder.js';
 export type { RequestStore, StoredRequest, StatsGroup } from './types.js';
@@ -39,5 +40,6 @@ export function startRequestStore(deps: {
     retention: settings.retention,
     log,
     scrub: (text) => scrubber.scrub(text),
+    redactCapture: captureRedactor(settings.capture, (text) => scrubber.scrub(text)),
   });
 }

@@ -10,6 +10,7 @@ import {
   REQUEST_COLUMNS,
   attemptRows,
   fromRow,
+  getSql,
   migrations,
   recentSql,
   requestRow,
@@ -136,6 +137,11 @@ export class PostgresStore implements RequestStore {
     return (await this.all(recentSql(this.table('requests'), filter, DIALECT))).map(fromRow);
   }
 
+  async get(requestId: string): Promise<StoredRequest | undefined> {
+    const [row] = await this.all(getSql(this.table('requests'), requestId, DIALECT));
+    return row ? fromRow(row) : undefined;
+  }
+
   async stats(query: StatsQuery): Promise<StatsGroup[]> {
     const q = statsSql(this.table, query, DIALECT);
     const [summary, errors, latency, ttft] = await Promise.all([
@@ -189,12 +195,13 @@ function toError(error: unknown): Error {
 }
 
 /**
- * PostgreSQL's own migration (the shared list in sql.ts has version 1; the next shared one is 3): the ids
- * of the batches written, one row per batch, so that a retried batch is written once (`insert`).
+ * PostgreSQL's own migration (the shared list in sql.ts has versions 1 and 2; the next shared one is 4):
+ * the ids of the batches written, one row per batch, so that a retried batch is written once (`insert`).
+ * Versions must ascend along the list the runner gets (shared ones, then this).
  */
 function batchesMigration(table: (name: string) => string): { version: number; sql: string[] } {
   return {
-    version: 2,
+    version: 3,
     sql: [
       `CREATE TABLE ${table('batches')} (id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL)`,
       `CREATE INDEX batches_time ON ${table('batches')} (time_ms)`,

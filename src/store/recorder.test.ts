@@ -19,6 +19,9 @@ class FakeStore implements RequestStore {
   recent(): Promise<StoredRequest[]> {
     return Promise.resolve(this.batches.flat());
   }
+  get(requestId: string): Promise<StoredRequest | undefined> {
+    return Promise.resolve(this.batches.flat().find((r) => r.requestId === requestId));
+  }
   stats(): Promise<never[]> {
     return Promise.resolve([]);
   }

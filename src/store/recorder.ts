@@ -30,6 +30,8 @@ export interface RecorderOptions {
    * the outcome). Nothing stored may contain a secret, even one a hostile upstream echoes back.
    */
   scrub?: (text: string) => string;
+  /** Redacts and bounds captured prompts and completions (store.capture; src/store/redact.ts). */
+  redactCapture?: (text: string) => string;
 }
 
 export interface RecorderCounters {
@@ -202,7 +204,7 @@ export class StoreRecorder {
     const batch = this.queue.slice(0, size);
     try {
       await store.insert(
-        batch.map((p) => toRecord(p, this.scrub)),
+        batch.map((p) => toRecord(p, this.scrub, this.options.redactCapture)),
         id,
       );
     } catch (error) {
@@ -307,12 +309,14 @@ const MAX_TEXT = 200;
 const CONTROL = /[\u0000-\u001f\u007f]/g;
 
 /**
- * The stored record of a request: only what the event carries (no prompt, no completion), with the
- * text that may come from upstream scrubbed of secrets, clipped and rid of control characters.
+ * The stored record of a request: only what the event carries (the prompt and the completion only when
+ * captured, redacted), with the text that may come from upstream scrubbed of secrets, clipped and rid
+ * of control characters.
  */
 export function toRecord(
   { event: e, time }: Pending,
   scrub: (text: string) => string = (t) => t,
+  redactCapture: (text: string) => string = scrub,
 ): StoredRequest {
   const clean = (text: string): string =>
     scrub(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text).replace(CONTROL, '?');
@@ -338,5 +342,7 @@ export function toRecord(
   if (e.costUsd !== undefined) record.costUsd = e.costUsd;
   if (e.fallbackReason) record.fallbackReason = clean(e.fallbackReason);
   if (e.warnings) record.warnings = e.warnings.map(clean);
+  if (e.capture?.prompt !== undefined) record.prompt = redactCapture(e.capture.prompt);
+  if (e.capture?.completion !== undefined) record.completion = redactCapture(e.capture.completion);
   return record;
 }

@@ -50,6 +50,15 @@ export function migrations(
         `CREATE INDEX attempts_time ON ${table('attempts')} (time_ms)`,
       ],
     },
+    {
+      // store.capture: the redacted prompt and completion; reading one request by its id.
+      version: 2,
+      sql: [
+        `ALTER TABLE ${table('requests')} ADD COLUMN prompt TEXT`,
+        `ALTER TABLE ${table('requests')} ADD COLUMN completion TEXT`,
+        `CREATE INDEX requests_request_id ON ${table('requests')} (request_id)`,
+      ],
+    },
   ];
 }
 
@@ -79,7 +88,14 @@ export const REQUEST_COLUMNS = [
   'fallback_reason',
   'warnings',
   'trace',
+  'prompt',
+  'completion',
 ] as const;
+
+/** What a list reads: every column but the captured text (read one request at a time, by `get()`). */
+const LIST_COLUMNS = ['id', ...REQUEST_COLUMNS.filter((c) => c !== 'prompt' && c !== 'completion')].join(
+  ', ',
+);
 
 export const ATTEMPT_COLUMNS = [
   'time_ms',
@@ -136,6 +152,8 @@ export function requestRow(r: StoredRequest): SqlValue[] {
     r.fallbackReason ?? null,
     r.warnings ? JSON.stringify(r.warnings) : null,
     JSON.stringify(r.trace),
+    r.prompt ?? null,
+    r.completion ?? null,
   ];
 }
 
@@ -218,6 +236,8 @@ export function fromRow(row: Row): StoredRequest {
     ...opt('fallbackReason', str(row.fallback_reason)),
     ...(row.warnings ? { warnings: JSON.parse(String(row.warnings)) as string[] } : {}),
     trace: JSON.parse(String(row.trace)) as TraceEntry[],
+    ...opt('prompt', str(row.prompt)),
+    ...opt('completion', str(row.completion)),
   };
 }
 
@@ -243,7 +263,14 @@ export function recentSql(table: string, f: RecentFilter, d: Dialect): Sql {
   if (f.since !== undefined) where.push(`time_ms >= ${p.add(f.since)}`);
   if (f.until !== undefined) where.push(`time_ms < ${p.add(f.until)}`);
   const text =
-    `SELECT * FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+    `SELECT ${LIST_COLUMNS} FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
     ` ORDER BY time_ms DESC, id DESC LIMIT ${p.add(f.limit)}`;
+  return { text, values: p.values };
+}
+
+/** One request by its id, captured text included (the newest, should a client have reused an id). */
+export function getSql(table: string, requestId: string, d: Dialect): Sql {
+  const p = new Params(d);
+  const text = `SELECT * FROM ${table} WHERE request_id = ${p.add(requestId)} ORDER BY id DESC LIMIT 1`;
   return { text, values: p.values };
 }

@@ -15,6 +15,7 @@ import {
   REQUEST_COLUMNS,
   attemptRows,
   fromRow,
+  getSql,
   insertSql,
   migrations,
   recentSql,
@@ -128,6 +129,12 @@ export class SqliteStore implements RequestStore {
   async recent(filter: RecentFilter): Promise<StoredRequest[]> {
     const [rows] = await this.read([recentSql('requests', filter, DIALECT)]);
     return rows!.map(fromRow);
+  }
+
+  async get(requestId: string): Promise<StoredRequest | undefined> {
+    const [rows] = await this.read([getSql('requests', requestId, DIALECT)]);
+    const row = rows![0];
+    return row ? fromRow(row) : undefined;
   }
 
   async stats(query: StatsQuery): Promise<StatsGroup[]> {

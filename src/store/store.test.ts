@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEntry } from '../core/trace.js';
+import Database from 'better-sqlite3';
 import { PostgresStore } from './postgres.js';
+import { REQUEST_COLUMNS, insertSql, migrations, requestRow } from './sql.js';
 import { SqliteStore } from './sqlite.js';
 import type { RequestStore, StoredRequest } from './types.js';
 
@@ -124,6 +126,33 @@ describe.each(backends)('request store contract: $name', (backend) => {
     expect(await times({ since: T0 + 2, until: T0 + 3, limit: 10 })).toEqual([2]);
     expect(await times({ route: 'other', limit: 10 })).toEqual([]);
     expect(await times({ limit: 1 })).toEqual([3]);
+  });
+});
+
+describe.each(backends)('request store captured text: $name', (backend) => {
+  let store: RequestStore;
+  beforeAll(async () => {
+    store = await backend.open();
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('keeps a request’s prompt and completion for get(), never in recent()', async () => {
+    const prompt = 'system: Be brief.\n\nuser: Hello… ünïcode';
+    await store.insert([
+      request({ time: T0 + 1, requestId: 'with-text', prompt, completion: 'Hi!' }),
+      request({ time: T0 + 2, requestId: 'without-text' }),
+    ]);
+    expect(await store.get('with-text')).toEqual(
+      request({ time: T0 + 1, requestId: 'with-text', prompt, completion: 'Hi!' }),
+    );
+    expect(await store.get('without-text')).toEqual(request({ time: T0 + 2, requestId: 'without-text' }));
+    expect(await store.get('nope')).toBeUndefined();
+    const listed = await store.recent({ limit: 10 });
+    expect(listed.map((r) => r.requestId)).toEqual(['without-text', 'with-text']);
+    expect(listed[1]).not.toHaveProperty('prompt');
+    expect(listed[1]).not.toHaveProperty('completion');
   });
 });
 
@@ -287,6 +316,53 @@ describe.each(backends)('request store migrations: $name', (backend) => {
       const second = await SqliteStore.open(path);
       expect(await second.recent({ limit: 5 })).toHaveLength(1);
       await second.close();
+    }
+  });
+});
+
+describe.each(backends)('request store upgrade to captured text (migration 2): $name', (backend) => {
+  it('adds the columns to a store made before them; its rows read as before', async () => {
+    const v1 = migrations((n) => n, { param: () => '?', idColumn: '' })[0]!;
+    expect(v1.version).toBe(1);
+    const old = request({ time: T0, requestId: 'old' });
+    const columns = REQUEST_COLUMNS.filter((c) => c !== 'prompt' && c !== 'completion');
+    const row = requestRow(old).slice(0, columns.length);
+    let reopened: RequestStore;
+    if (backend.name === 'postgres') {
+      const name = `${schema}_${pgCount++}`;
+      const table = (n: string): string => `"${name}".${n}`;
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`CREATE SCHEMA "${name}"`);
+      const dialect = { param: (n: number) => `$${n}`, idColumn: 'BIGSERIAL PRIMARY KEY' };
+      for (const sql of migrations(table, dialect)[0]!.sql) await client.query(sql);
+      await client.query(
+        `CREATE TABLE ${table('switchyard_migrations')} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      );
+      await client.query(`INSERT INTO ${table('switchyard_migrations')} (version) VALUES (1)`);
+      const insert = insertSql(table('requests'), columns, [row], dialect);
+      await client.query(insert.text, insert.values);
+      await client.end();
+      reopened = await PostgresStore.open({ url: PG_URL, schema: name });
+    } else {
+      const path = join(dir, 'v1.db');
+      const db = new Database(path);
+      const dialect = { param: () => '?', idColumn: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
+      for (const sql of migrations((n) => n, dialect)[0]!.sql) db.exec(sql);
+      db.pragma('user_version = 1');
+      const insert = insertSql('requests', columns, [row], dialect);
+      db.prepare(insert.text).run(...insert.values);
+      db.close();
+      reopened = await SqliteStore.open(path);
+    }
+    try {
+      expect(await reopened.get('old')).toEqual(old);
+      await reopened.insert([
+        request({ time: T0 + 1, requestId: 'new', prompt: 'user: hi', completion: 'hey' }),
+      ]);
+      expect(await reopened.get('new')).toMatchObject({ prompt: 'user: hi', completion: 'hey' });
+    } finally {
+      await reopened.close();
     }
   });
 });

@@ -3,7 +3,8 @@
  * trace, timings, tokens, cost, status and key name), written off the request path in batches by the
  * recorder (recorder.ts) and read back by the query API (/v1/switchyard/requests, /v1/switchyard/stats).
  * Two backends behind one interface: SQLite on local disk (sqlite.ts) and PostgreSQL (postgres.ts).
- * Never stored: a key's secret, a provider's secret, the prompt or the completion.
+ * Never stored: a key's secret or a provider's secret; the prompt and the completion only when
+ * `store.capture` asks for them, redacted (docs/observability.md#prompt-and-completion-capture).
  */
 import type { EventTokens } from '../core/events.js';
 import type { TraceEntry } from '../core/trace.js';
@@ -34,6 +35,12 @@ export interface StoredRequest {
   warnings?: string[];
   /** The decision trace: each target tried, hedged, waited for or skipped, and why. */
   trace: TraceEntry[];
+  /**
+   * With `store.capture`: the messages' text (`role: text`) and the answer's, redacted, at most
+   * `maxChars` (then ending with `…`). Read by `get()` only; lists leave them out.
+   */
+  prompt?: string;
+  completion?: string;
 }
 
 export type StatsGroupBy = 'route' | 'target' | 'model' | 'key';
@@ -122,7 +129,10 @@ export interface RequestStore {
    * COMMIT reply is not stored twice (SQLite is local: no reply to lose, it ignores the id).
    */
   insert(batch: readonly StoredRequest[], batchId?: string): Promise<void>;
+  /** Newest first; without captured text (`prompt`, `completion`): `get()` reads those. */
   recent(filter: RecentFilter): Promise<StoredRequest[]>;
+  /** One request by its id, captured text included; the newest when an id was used twice. */
+  get(requestId: string): Promise<StoredRequest | undefined>;
   stats(query: StatsQuery): Promise<StatsGroup[]>;
   /** Deletes what retention no longer keeps; returns the requests deleted. */
   prune(limits: PruneLimits): Promise<number>;
