@@ -47,6 +47,12 @@ interface Wait extends FirstTokenWait {
   readonly commit: { readonly committed: boolean };
 }
 
+const CONCURRENCY_REFUSED: Admission = Object.freeze({ ok: false, reason: 'concurrency-limit' });
+const NO_TIMING = Object.freeze({});
+/** An attempt's timing for its breaker: its time to first token, when it had one. */
+const timing = (ttftMs: number | undefined): { ttftMs?: number } =>
+  ttftMs !== undefined ? { ttftMs } : NO_TIMING;
+
 export class BreakerHealth implements TargetHealth {
   private registry: BreakerRegistry;
   private readonly limits = new Map<string, ConcurrencyLimit>();
@@ -85,14 +91,19 @@ export class BreakerHealth implements TargetHealth {
     };
   }
 
-  async admit(target: Target, opts: AdmitOptions): Promise<Admission> {
+  admit(target: Target, opts: AdmitOptions): Admission | Promise<Admission> {
     const limit = this.limit(target);
-    let release: (() => void) | undefined;
-    if (limit) {
-      const settings = this.options.limits!(target)!;
-      release = limit.tryAcquire() ?? (await limit.acquire(settings.queueTimeoutMs, opts.signal));
-      if (!release) return { ok: false, reason: 'concurrency-limit' };
-    }
+    if (!limit) return this.grant(target, opts, undefined);
+    const release = limit.tryAcquire();
+    if (release) return this.grant(target, opts, release);
+    const settings = this.options.limits!(target)!;
+    return limit
+      .acquire(settings.queueTimeoutMs, opts.signal)
+      .then((queued) => (queued ? this.grant(target, opts, queued) : CONCURRENCY_REFUSED));
+  }
+
+  /** The breaker's permit, once any concurrency slot is held (`release` gives it back). */
+  private grant(target: Target, opts: AdmitOptions, release: (() => void) | undefined): Admission {
     const breaker = this.registry.get(target.id);
     const grant = breaker.permit({ panic: opts.panic });
     if (!grant.allowed) {
@@ -101,26 +112,22 @@ export class BreakerHealth implements TargetHealth {
     }
     const { commit } = opts;
     let wait: Wait | undefined;
-    return {
+    const admission: Admission = {
       ok: true,
-      ...(commit ? { dispatched: () => (wait ??= this.watchWait(target.id, breaker, grant, commit)) } : {}),
       done: (outcome) => {
         release?.();
         if (wait) this.waits.get(target.id)?.end(wait);
         if (!outcome) breaker.release(grant);
         else if (outcome.cancelled) breaker.onCancelled(grant, outcome.cancelled);
-        else if (outcome.ok)
-          breaker.onSuccess(grant, outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {});
+        else if (outcome.ok) breaker.onSuccess(grant, timing(outcome.ttftMs));
         else {
-          breaker.onFailure(
-            grant,
-            outcome.failure!,
-            outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {},
-          );
+          breaker.onFailure(grant, outcome.failure!, timing(outcome.ttftMs));
           this.announceCooldown(target, outcome.failure!);
         }
       },
     };
+    if (commit) admission.dispatched = () => (wait ??= this.watchWait(target.id, breaker, grant, commit));
+    return admission;
   }
 
   onEjected(target: Target, listener: () => void): () => void {

@@ -34,8 +34,8 @@ export class CooldownHealth implements TargetHealth {
     return { targets: order ? order(usable) : usable, panic: false, ...(skipped.length ? { skipped } : {}) };
   }
 
-  admit(target: Target): Promise<Admission> {
-    return Promise.resolve({ ok: true, done: (outcome) => this.record(target, outcome) });
+  admit(target: Target): Admission {
+    return { ok: true, done: (outcome) => this.record(target, outcome) };
   }
 
   p95TtftMs(): number | undefined {

@@ -248,6 +248,8 @@ export class Engine {
     // The request's own plan races; a continuation of a cut stream (other targets) runs one at a time.
     const race = targets === route.targets ? startRace(route, state, queue, events) : undefined;
     const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
+    // Plain failover (no hedge, no race, no stream to move off an ejected target), the common case.
+    if (!route.hedge && !race && !ejectable) return this.failover(operation, state, queue);
     // Moved off an ejected target only when there is somewhere better to go: another racer, or a next
     // target that is healthy now (not in panic, when every target is as bad; never onto a target that
     // is itself open or still on probation).
@@ -333,6 +335,28 @@ export class Engine {
         if (events.wants('failover')) this.announceFailover(state, settled.racer.target, queue[0]!);
         launch();
       }
+    }
+    return undefined;
+  }
+
+  /**
+   * One target at a time on the request's own signal, the next when one gives up: what `race` does
+   * without hedges, races or ejection, minus its racer bookkeeping (a signal, two promises and a
+   * Promise.race per target; docs/PERFORMANCE.md).
+   */
+  private async failover<T>(
+    operation: Operation<T>,
+    state: RequestState,
+    queue: Target[],
+  ): Promise<Success<T> | undefined> {
+    let target = queue.shift();
+    while (target) {
+      const result = await runTarget(this.runner, target, operation, state, state.signal);
+      if (result) return result;
+      const next = queue.shift();
+      if (!next || state.attempts >= state.maxAttempts || state.signal.aborted) return undefined;
+      if (state.events.wants('failover')) this.announceFailover(state, target, next);
+      target = next;
     }
     return undefined;
   }

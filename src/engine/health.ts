@@ -55,9 +55,10 @@ export interface TargetHealth {
   /**
    * Asked right before an attempt (may wait briefly for a concurrency slot); a refusal skips the target.
    * `commit` (streams): the request's commit point; until it is passed the attempt waits for its first
-   * token, and a wait past the slow-call threshold is evidence against the target at once.
+   * token, and a wait past the slow-call threshold is evidence against the target at once. Answers at
+   * once (no promise) when nothing has to wait: the common case costs no microtask.
    */
-  admit(target: Target, opts: AdmitOptions): Promise<Admission>;
+  admit(target: Target, opts: AdmitOptions): Admission | Promise<Admission>;
   /**
    * Calls `listener` each time `target` is ejected (its breaker opens) until the returned function is
    * called, so that requests still waiting on it can move on. Absent: targets are never ejected mid-wait.

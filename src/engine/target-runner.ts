@@ -13,13 +13,13 @@ import { decideWait } from '../resilience/backoff.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { attemptTokens, costUsd, estimateTokens } from './accounting.js';
-import { runAttempt, type AttemptResult } from './attempt.js';
+import { runAttempt, type AttemptInput, type AttemptResult } from './attempt.js';
 import type { AttemptRelay } from './commit-gate.js';
 import { EJECTED } from './ejection.js';
 import type { KeyPools } from './key-pool.js';
 import { cancellationVerdict } from './race.js';
 import type { Operation } from './exchanges.js';
-import type { TargetHealth } from './health.js';
+import type { AttemptOutcome, TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
 import { noteContextNeed, skipTarget, tooSmallForContext, type RequestState } from './request-state.js';
 
@@ -96,7 +96,9 @@ export async function runTarget<T>(
             provider: { ...ctx.provider, apiKey: pool.key(target, keyIndex).secret },
           })!
         : exchange;
-    const admission = await deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
+    const admitted = deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
+    // Most admissions answer at once: awaited only when they had to wait (a concurrency slot).
+    const admission = admitted instanceof Promise ? await admitted : admitted;
     if (!admission.ok) {
       const reason = admissionSkipReason(admission.reason);
       skipTarget(state, { target: target.id, reason, detail: admission.reason });
@@ -119,16 +121,21 @@ export async function runTarget<T>(
     // timing out is the deadline passing (its timer can fire a hair before the deadline's own).
     const attemptMs = Math.max(1, Math.min(route.timeouts.attemptMs, state.deadline.remaining()));
     const cutByDeadline = attemptMs < route.timeouts.attemptMs;
+    // Built field by field (no conditional spreads): one of these per attempt.
+    const input: AttemptInput<T> = {
+      target,
+      exchange: keyedExchange,
+      timeouts: cutByDeadline ? { ...route.timeouts, attemptMs } : route.timeouts,
+      signal,
+    };
+    if (admission.dispatched) input.onDispatch = admission.dispatched;
+    if (relay) {
+      input.onPart = (p) => relay.part(p);
+      input.drained = () => relay.drained();
+    }
     let result: AttemptResult<T>;
     try {
-      result = await runAttempt(deps, {
-        target,
-        exchange: keyedExchange,
-        timeouts: { ...route.timeouts, attemptMs },
-        signal,
-        ...(admission.dispatched ? { onDispatch: admission.dispatched } : {}),
-        ...(relay ? { onPart: (p) => relay.part(p), drained: () => relay.drained() } : {}),
-      });
+      result = await runAttempt(deps, input);
     } catch (error) {
       admission.done(undefined);
       // The target cannot take this request as it is (e.g. a parameter it does not support).
@@ -144,13 +151,13 @@ export async function runTarget<T>(
       pool && keyIndex !== undefined && !result.ok
         ? pool.settle(target, keyIndex, result.failure, triedKeys)
         : undefined;
-    admission.done({
-      ok: result.ok,
-      durationMs: result.durationMs,
-      ...(result.ok ? {} : { failure: verdict?.failure ?? result.failure }),
-      ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
-      ...(!result.ok && result.cancelled ? { cancelled: cancellationVerdict(route, result.cancelled) } : {}),
-    });
+    const outcome: AttemptOutcome = { ok: result.ok, durationMs: result.durationMs };
+    if (!result.ok) {
+      outcome.failure = verdict?.failure ?? result.failure;
+      if (result.cancelled) outcome.cancelled = cancellationVerdict(route, result.cancelled);
+    }
+    if (result.ttftMs !== undefined) outcome.ttftMs = result.ttftMs;
+    admission.done(outcome);
     const key = pool && keyIndex !== undefined ? pool.key(target, keyIndex).label : undefined;
     announceAttempt({ state, target, operation, result, key });
     if (result.ok) {

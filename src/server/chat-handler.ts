@@ -24,8 +24,9 @@ export async function handleChatCompletions(ctx: RequestContext): Promise<void> 
   let status = 200;
   try {
     // The key's limits and budget (docs/keys.md): a 429 here never reaches a provider.
-    await call.admit(() => estimateChatTokens(request, deps.config.keysAdmin.defaultMaxTokens));
-    const stored = await cache?.lookup();
+    const admitting = call.admit(() => estimateChatTokens(request, deps.config.keysAdmin.defaultMaxTokens));
+    if (admitting) await admitting;
+    const stored = cache ? await cache.lookup() : undefined;
     if (stored) status = await replayCachedAnswer(ctx, call, request, stored);
     else if (request.stream === true) status = await relayStream(ctx, call, request, cache);
     else {

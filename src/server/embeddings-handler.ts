@@ -50,7 +50,8 @@ export async function handleEmbeddings(ctx: RequestContext): Promise<void> {
   const call = startModelCall(ctx, key, request.model, 'embeddings', false);
   try {
     // The key's limits and budget (docs/keys.md): a 429 here never reaches a provider.
-    await call.admit(() => estimateEmbeddingTokens(request));
+    const admitting = call.admit(() => estimateEmbeddingTokens(request));
+    if (admitting) await admitting;
     const { response, meta } = await deps.engine.embed(call.run, request);
     if (!res.destroyed) sendJson(res, 200, response, { ...metaHeaders(meta), ...call.headers(meta) });
     call.settle(200);

@@ -30,7 +30,7 @@ export interface ModelCall {
   /** Answered from the cache: no attempt, cost 0; `target` answered originally, `ageMs` ago. */
   answeredFromCache(target: string, ageMs: number): void;
   /** The key's limits and budget (docs/keys.md): resolves, or throws their 429; `estimate` for tpm. */
-  admit(estimate: () => number): Promise<void>;
+  admit(estimate: () => number): Promise<void> | undefined;
   /** What the request store captures of this request (store.capture); undefined: nothing. */
   capture?: CapturePlan;
   /** The captured text, said in `request.ended` (bounded, not yet redacted). */
@@ -96,8 +96,12 @@ export function startModelCall(
       },
     },
     headers,
-    async admit(estimate) {
-      if (limiter && key) reservation = await limiter.admit(key, estimate);
+    admit(estimate) {
+      // A key without limits has nothing to wait for: no promise, no microtask.
+      if (!limiter || !key) return undefined;
+      return limiter.admit(key, estimate).then((r) => {
+        reservation = r;
+      });
     },
     settle(status, error) {
       if (limiter && key) limiter.settle(key, reservation, usedBy(hit ? undefined : settled));
