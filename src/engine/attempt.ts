@@ -167,14 +167,16 @@ class Attempt<T> {
       if (this.failure) return this.result(this.failure);
       if (body === undefined) return this.result(responseTooLarge(id, maxResponseBytes));
       const value = exchange.parse!(body);
-      const usage = (value as { usage?: Usage }).usage;
-      return {
+      // Built field by field (a conditional spread takes V8's slow clone path): one per attempt.
+      const ok: AttemptResult<T> = {
         ok: true,
         value,
-        ...(usage ? { usage } : {}),
         durationMs: this.deps.clock.now() - this.start,
         outputParts: 0,
       };
+      const usage = (value as { usage?: Usage }).usage;
+      if (usage) ok.usage = usage;
+      return ok;
     }
     const decoder = exchange.decoder();
     const emit = (part: StreamPart): void => this.part(part);
@@ -262,28 +264,30 @@ class Attempt<T> {
   }
 
   private success(): AttemptResult<T> {
-    const durationMs = this.deps.clock.now() - this.start;
-    return {
+    const ok: AttemptResult<T> = {
       ok: true,
-      durationMs,
+      durationMs: this.deps.clock.now() - this.start,
       outputParts: this.outputParts,
-      ...(this.usage ? { usage: this.usage } : {}),
-      ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.dispatchedAt! } : {}),
     };
+    if (this.usage) ok.usage = this.usage;
+    if (this.firstTokenAt !== undefined) ok.ttftMs = this.firstTokenAt - this.dispatchedAt!;
+    return ok;
   }
 
   private result(failure: UpstreamFailure): AttemptResult<T> {
     const durationMs = this.deps.clock.now() - this.start;
     const waitedMs = this.dispatchedAt === undefined ? 0 : this.deps.clock.now() - this.dispatchedAt;
-    return {
+    const failed: AttemptResult<T> = {
       ok: false,
       failure,
       durationMs,
-      ...(failure === this.failure ? this.cancellation(waitedMs) : {}),
       outputParts: this.outputParts,
-      ...(this.usage ? { usage: this.usage } : {}),
-      ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.dispatchedAt! } : {}),
     };
+    const cancelled = failure === this.failure ? this.cancellation(waitedMs).cancelled : undefined;
+    if (cancelled) failed.cancelled = cancelled;
+    if (this.usage) failed.usage = this.usage;
+    if (this.firstTokenAt !== undefined) failed.ttftMs = this.firstTokenAt - this.dispatchedAt!;
+    return failed;
   }
 
   /** Set only for a cancellation that came before the answer (streams: before the first token). */

@@ -47,6 +47,19 @@ interface Wait extends FirstTokenWait {
   readonly commit: { readonly committed: boolean };
 }
 
+interface TargetIndex {
+  /** The list as it was indexed. */
+  list: readonly Target[];
+  byId: Map<string, Target>;
+  ids: string[];
+}
+
+function sameTargets(a: readonly Target[], b: readonly Target[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 const CONCURRENCY_REFUSED: Admission = Object.freeze({ ok: false, reason: 'concurrency-limit' });
 const NO_TIMING = Object.freeze({});
 /** An attempt's timing for its breaker: its time to first token, when it had one. */
@@ -55,6 +68,8 @@ const timing = (ttftMs: number | undefined): { ttftMs?: number } =>
 
 export class BreakerHealth implements TargetHealth {
   private registry: BreakerRegistry;
+  /** Per targets list (a route's, kept for its life): its targets by id, and the ids in order. */
+  private readonly indexes = new WeakMap<readonly Target[], TargetIndex>();
   private readonly limits = new Map<string, ConcurrencyLimit>();
   private waits = new Map<string, FirstTokenWaits<Wait>>();
   private readonly ejectionListeners = new Map<string, Set<() => void>>();
@@ -65,8 +80,8 @@ export class BreakerHealth implements TargetHealth {
 
   plan(targets: readonly Target[], scope: RequestScope, order?: (usable: Target[]) => Target[]): Plan {
     const { events, requestId, route } = scope;
-    const byId = new Map(targets.map((t) => [t.id, t]));
-    const selection = this.registry.select([...byId.keys()]);
+    const { byId, ids } = this.index(targets);
+    const selection = this.registry.select(ids);
     const skipped: NonNullable<Plan['skipped']> = [];
     for (const s of selection.skipped) {
       const skip = {
@@ -89,6 +104,16 @@ export class BreakerHealth implements TargetHealth {
       panic: selection.panic,
       ...(skipped.length ? { skipped } : {}),
     };
+  }
+
+  private index(targets: readonly Target[]): TargetIndex {
+    const cached = this.indexes.get(targets);
+    // Checked, not trusted: a list changed since (a caller's working copy) is indexed afresh.
+    if (cached && sameTargets(cached.list, targets)) return cached;
+    const byId = new Map(targets.map((t) => [t.id, t]));
+    const index = { list: [...targets], byId, ids: [...byId.keys()] };
+    this.indexes.set(targets, index);
+    return index;
   }
 
   admit(target: Target, opts: AdmitOptions): Admission | Promise<Admission> {

@@ -239,7 +239,7 @@ export class Engine {
     const { route } = state.call;
     const { events } = state;
     const plan = planRequest(this.health, this.router, targets, state);
-    for (const skip of plan.skipped ?? []) skipTarget(state, skip, true);
+    if (plan.skipped) for (const skip of plan.skipped) skipTarget(state, skip, true);
     const queue = plan.targets;
     if (!queue.length) return undefined;
     const first = queue[0];

@@ -12,7 +12,6 @@
  * Client disconnect aborts the request's signal, which cancels every upstream attempt. Every request is
  * tracked by the drain (src/server/drain.ts), which ends what is left at shutdown.
  */
-import { randomUUID } from 'node:crypto';
 import {
   createServer,
   type IncomingMessage,
@@ -44,6 +43,7 @@ import { regionsHandler } from './regions-endpoint.js';
 import type { SharedState } from '../state/index.js';
 import type { KeyService } from '../keys/service.js';
 import { keysHandler } from './keys-endpoint.js';
+import { newRequestId } from './request-id.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -133,7 +133,7 @@ export function createGatewayServer(deps: GatewayServerDeps): Server {
   const limits = deps.config.server;
   const server = createServer(serverOptions(limits), (req, res) => {
     const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newRequestId();
     res.setHeader('x-request-id', requestId);
     deps.drain.track(res);
     const ctx: RequestContext = { requestId, req, res, deps, auth, scrubber };

@@ -23,7 +23,7 @@ export interface Dialect {
 
 /**
  * Versioned migrations, applied in order, each once. Never edit one that has shipped: add another.
- * Version 2 is PostgreSQL's alone (its `batches` table, postgres.ts): the next shared one is 3.
+ * Version 3 is PostgreSQL's alone (its `batches` table, postgres.ts): the next shared one is 4.
  */
 export function migrations(
   table: (name: string) => string,
