@@ -12,7 +12,9 @@
  * lists, e.g. 0:0:1), --no-write, --json FILE, --gateway-node-args "--max-semi-space-size=8".
  */
 import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -84,6 +86,44 @@ function cpuLayout() {
 
 const gatewayNodeArgs = opts['gateway-node-args'].split(' ').filter(Boolean);
 
+/**
+ * The gateway configurations (bench/servers/gateway.mjs): the defaults; every per-request layer on
+ * (metrics and a routing policy over two targets, besides the defaults' request store and status page);
+ * and those layers with state shared through Redis, when a Redis answers (SWITCHYARD_REDIS_URL, or the
+ * machine's at 127.0.0.1:6379).
+ */
+const redisUrl = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const gatewayConfigs = [
+  { key: 'gateway', label: 'Switchyard gateway', variant: 'defaults' },
+  { key: 'layers', label: 'Switchyard, every layer on', variant: 'layers' },
+  ...((await redisAnswers(redisUrl))
+    ? [
+        {
+          key: 'shared',
+          label: 'Switchyard, every layer on, state in Redis',
+          variant: 'shared',
+          env: { SWITCHYARD_REDIS_URL: redisUrl },
+        },
+      ]
+    : []),
+];
+
+/** Whether a Redis answers PING at `url` (no client library: one RESP command on a socket). */
+function redisAnswers(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379) });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+}
+
 async function main() {
   if (!existsSync(join(root, 'dist/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const loadgen = opts.loadgen ?? (hasWrk() ? 'wrk' : 'autocannon');
@@ -114,30 +154,31 @@ async function main() {
       { key: 'direct', label: 'direct (simulator)', url: bench.sim.url },
       { key: 'bare', label: 'bare node:http proxy', child: await start('bare-proxy', [bench.sim.url]) },
       { key: 'fastify', label: 'Fastify proxy', child: await start('fastify-proxy', [bench.sim.url]) },
-      {
-        key: 'gateway',
-        label: 'Switchyard gateway',
-        // --expose-gc only lets the bench ask for a full GC before reading the live heap.
-        child: await start('gateway', [bench.sim.url, scenarios.MODEL, 'defaults'], {
-          nodeArgs: ['--expose-gc', ...gatewayNodeArgs],
-          env: { SWITCHYARD_DATA_DIR: dataDir('defaults') },
-        }),
-      },
-      {
-        key: 'observed',
-        label: 'Switchyard gateway, metrics on too',
-        child: await start('gateway', [bench.sim.url, scenarios.MODEL, 'observed'], {
-          nodeArgs: gatewayNodeArgs,
-          env: { SWITCHYARD_DATA_DIR: dataDir('observed') },
-        }),
-      },
-    ].map((t) => ({
-      ...t,
-      url: t.url ?? t.child.url,
-      pid: t.child?.pid,
-      chatUrl: `${t.url ?? t.child.url}/v1/chat/completions`,
-    }));
-    const gatewayIdleMb = memory(targets[3].pid).rssMb;
+      ...gatewayConfigs.map(({ key, label, variant, env }) => ({
+        key,
+        label,
+        gateway: true,
+        child: null,
+        start: () =>
+          start('gateway', [bench.sim.url, scenarios.MODEL, variant], {
+            // --expose-gc only lets the bench ask for a full GC before reading the live heap.
+            nodeArgs: ['--expose-gc', ...gatewayNodeArgs],
+            env: { SWITCHYARD_DATA_DIR: dataDir(key), ...env },
+          }),
+      })),
+    ];
+    const gatewayIdleMb = {};
+    for (const t of targets) {
+      if (t.start) {
+        t.child = await t.start();
+        // Idle: after start, before any request, once its start-up work has settled.
+        await sleep(2000);
+        gatewayIdleMb[t.key] = memory(t.child.pid).rssMb;
+      }
+      t.url ??= t.child.url;
+      t.pid = t.child?.pid;
+      t.chatUrl = `${t.url}/v1/chat/completions`;
+    }
     log(`load generator: ${loadgen}; CPU layout: ${cpus.label}; ${settings.reps} repetition(s)`);
     for (const t of targets) {
       log(
@@ -156,7 +197,7 @@ async function main() {
         result.throughput[t.key] = await step(rep, 'throughput', t, scenarios.throughput(bench, t));
       if (rep === settings.reps - 1) {
         // Right after the gateway's last 50-connection window: as it stood, then after a full GC.
-        const gateway = targets[3].child;
+        const gateway = targets.find((t) => t.key === 'gateway').child;
         gatewayHeap = { loaded: await gateway.request({ type: 'memory' }) };
         gatewayHeap.live = await gateway.request({ type: 'memory', gc: true });
       }
@@ -167,7 +208,7 @@ async function main() {
         result.streaming[t.key] = await step(rep, 'streaming', t, scenarios.streaming(bench, t));
       reps.push(result);
     }
-    const gatewayPeakMb = memory(targets[3].pid).peakMb;
+    const gatewayPeakMb = memory(targets.find((t) => t.key === 'gateway').pid).peakMb;
     const command = `node bench/run.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
     const run = {
       command,
@@ -182,7 +223,7 @@ async function main() {
       gatewayPeakMb,
       gatewayHeap,
     };
-    const summary = summarize(targets, reps);
+    const summary = summarize(targets, reps, gatewayIdleMb);
     const markdown = await formatted(renderMarkdown(run, targets, summary));
     process.stdout.write(`\n${markdown}\n`);
     if (opts.json) writeFileSync(opts.json, JSON.stringify({ run, reps, summary }, null, 2));
