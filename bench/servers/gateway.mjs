@@ -4,6 +4,8 @@
 //               metrics off);
 //   `layers`    every per-request layer on: the defaults, metrics, and a routing policy (least-latency)
 //               choosing between two targets (two providers, both the simulator);
+//   `no-store`, `no-store-status`  the defaults less the request store (and the status page's
+//               statistics): what each layer costs (bench/layer-cost.mjs);
 //   `shared`    `layers`, with breakers, cooldowns, drains, budgets and the response cache's store shared
 //               through Redis (SWITCHYARD_REDIS_URL, set by bench/run.mjs; a private key prefix).
 // The request store writes to a temporary directory (SWITCHYARD_DATA_DIR, set by bench/run.mjs).
@@ -13,11 +15,13 @@ import { serve } from './common.mjs';
 
 function rawConfig(upstream, model, variant) {
   const sim = (apiKey) => ({ type: 'openai-compatible', baseUrl: `${upstream}/v1`, apiKey });
-  if (variant === 'defaults') {
+  if (variant === 'defaults' || variant.startsWith('no-store')) {
     return {
       server: { host: '127.0.0.1', port: 0 },
       providers: { sim: sim('sk-bench') },
       routes: { [model]: { targets: [`sim/${model}`] } },
+      ...(variant.startsWith('no-store') ? { store: { enabled: false } } : {}),
+      ...(variant === 'no-store-status' ? { status: { enabled: false } } : {}),
     };
   }
   const raw = {
