@@ -47,17 +47,16 @@ interface Wait extends FirstTokenWait {
   readonly commit: { readonly committed: boolean };
 }
 
-interface TargetIndex {
-  /** The list as it was indexed. */
-  list: readonly Target[];
-  byId: Map<string, Target>;
-  ids: string[];
+/** The targets' ids in order, each once. Lists are short: scans cost less than a Map per request. */
+function idsOf(targets: readonly Target[]): string[] {
+  const ids: string[] = [];
+  for (const t of targets) if (!ids.includes(t.id)) ids.push(t.id);
+  return ids;
 }
 
-function sameTargets(a: readonly Target[], b: readonly Target[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function targetOf(targets: readonly Target[], id: string): Target {
+  for (const t of targets) if (t.id === id) return t;
+  throw new Error(`unknown target ${id}`);
 }
 
 const CONCURRENCY_REFUSED: Admission = Object.freeze({ ok: false, reason: 'concurrency-limit' });
@@ -68,8 +67,6 @@ const timing = (ttftMs: number | undefined): { ttftMs?: number } =>
 
 export class BreakerHealth implements TargetHealth {
   private registry: BreakerRegistry;
-  /** Per targets list (a route's, kept for its life): its targets by id, and the ids in order. */
-  private readonly indexes = new WeakMap<readonly Target[], TargetIndex>();
   private readonly limits = new Map<string, ConcurrencyLimit>();
   private waits = new Map<string, FirstTokenWaits<Wait>>();
   private readonly ejectionListeners = new Map<string, Set<() => void>>();
@@ -80,8 +77,7 @@ export class BreakerHealth implements TargetHealth {
 
   plan(targets: readonly Target[], scope: RequestScope, order?: (usable: Target[]) => Target[]): Plan {
     const { events, requestId, route } = scope;
-    const { byId, ids } = this.index(targets);
-    const selection = this.registry.select(ids);
+    const selection = this.registry.select(idsOf(targets));
     const skipped: NonNullable<Plan['skipped']> = [];
     for (const s of selection.skipped) {
       const skip = {
@@ -96,24 +92,14 @@ export class BreakerHealth implements TargetHealth {
       events.publish('plan.panic', { requestId, route, target: targets[0]!.id });
     const usable =
       order && !selection.panic
-        ? order(selection.usable.map((id) => byId.get(id)!)).map((t) => t.id)
+        ? order(selection.usable.map((id) => targetOf(targets, id))).map((t) => t.id)
         : selection.usable;
     const ordered = selection.panic ? usable : this.registry.order(usable);
     return {
-      targets: ordered.map((id) => byId.get(id)!),
+      targets: ordered.map((id) => targetOf(targets, id)),
       panic: selection.panic,
       ...(skipped.length ? { skipped } : {}),
     };
-  }
-
-  private index(targets: readonly Target[]): TargetIndex {
-    const cached = this.indexes.get(targets);
-    // Checked, not trusted: a list changed since (a caller's working copy) is indexed afresh.
-    if (cached && sameTargets(cached.list, targets)) return cached;
-    const byId = new Map(targets.map((t) => [t.id, t]));
-    const index = { list: [...targets], byId, ids: [...byId.keys()] };
-    this.indexes.set(targets, index);
-    return index;
   }
 
   admit(target: Target, opts: AdmitOptions): Admission | Promise<Admission> {
