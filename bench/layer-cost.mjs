@@ -32,13 +32,20 @@ const CONFIGS = [
 const dataRoot = mkdtempSync(join(tmpdir(), 'switchyard-layer-cost-'));
 const body = scenarios.SMALL_BODY;
 
-/** A server under `--trace-gc` with a fixed 1 MB semi-space: each scavenge is about 1 MB allocated. */
-async function startTraced(config, simUrl) {
+/**
+ * A server; `traced`: under `--trace-gc` with a fixed 1 MB semi-space, so that each scavenge is about
+ * 1 MB allocated (a small young generation costs CPU: CPU is measured on servers started without it).
+ */
+async function start(config, simUrl, traced) {
   const script = new URL(`./servers/${config.server ?? 'gateway'}.mjs`, import.meta.url).pathname;
   const args = config.server ? [simUrl] : [simUrl, scenarios.MODEL, config.variant];
   const child = spawn(
     process.execPath,
-    ['--trace-gc', '--min-semi-space-size=1', '--max-semi-space-size=1', script, ...args],
+    [
+      ...(traced ? ['--trace-gc', '--min-semi-space-size=1', '--max-semi-space-size=1'] : []),
+      script,
+      ...args,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       env: { ...process.env, SWITCHYARD_DATA_DIR: join(dataRoot, config.key) },
@@ -55,33 +62,45 @@ async function startTraced(config, simUrl) {
   return { child, url: `${url}/v1/chat/completions`, counted };
 }
 
-async function main() {
-  const sim = await startChild('simulator', [JSON.stringify(scenarios.SMALL_BEHAVIOR)]);
+/** Starts every configuration, warms each up, runs `measure` on each in turn `rounds` times, stops them. */
+async function measured(simUrl, traced, rounds, measure) {
   const servers = [];
   try {
     for (const config of CONFIGS)
-      servers.push({ config, ...(await startTraced(config, sim.url)), rounds: [] });
+      servers.push({ config, ...(await start(config, simUrl, traced)), rounds: [] });
     for (const s of servers) await runWrk({ url: s.url, body, connections: 50, seconds: 5 });
-    for (let round = 0; round < Number(opts.rounds); round++) {
-      for (const s of servers) {
-        const before = cpuMs(s.child.pid);
-        s.counted.scavenges = 0;
-        s.counted.on = true;
-        const r = await runWrk({ url: s.url, body, connections: 50, seconds: Number(opts.seconds) });
-        s.counted.on = false;
-        const cpu = cpuMs(s.child.pid) - before;
-        s.rounds.push({
-          rps: r.rps,
-          cpuUs: (cpu * 1000) / r.requests,
-          kb: (s.counted.scavenges * 1024) / r.requests,
-        });
-      }
-    }
+    for (let round = 0; round < rounds; round++) for (const s of servers) s.rounds.push(await measure(s));
   } finally {
     for (const s of servers) s.child.kill();
+  }
+  return servers;
+}
+
+async function main() {
+  const sim = await startChild('simulator', [JSON.stringify(scenarios.SMALL_BEHAVIOR)]);
+  const seconds = Number(opts.seconds);
+  let cpu, alloc;
+  try {
+    cpu = await measured(sim.url, false, Number(opts.rounds), async (s) => {
+      const before = cpuMs(s.child.pid);
+      const r = await runWrk({ url: s.url, body, connections: 50, seconds });
+      return { rps: r.rps, cpuUs: ((cpuMs(s.child.pid) - before) * 1000) / r.requests };
+    });
+    alloc = await measured(sim.url, true, 1, async (s) => {
+      s.counted.scavenges = 0;
+      s.counted.on = true;
+      const r = await runWrk({ url: s.url, body, connections: 50, seconds });
+      s.counted.on = false;
+      return { kb: (s.counted.scavenges * 1024) / r.requests };
+    });
+  } finally {
     await sim.stop();
     rmSync(dataRoot, { recursive: true, force: true });
   }
+  const servers = cpu.map((s, i) => ({
+    ...s,
+    rounds: s.rounds.map((r) => ({ ...r, kb: alloc[i].rounds[0].kb })),
+  }));
   const base = median(servers[0].rounds.map((r) => r.cpuUs));
   console.log('| configuration | CPU µs/request | over bare | allocated KB/request | req/s |');
   console.log('|---|---|---|---|---|');
