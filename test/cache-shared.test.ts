@@ -5,6 +5,7 @@
  * overrides) under this run's own key prefix, deleted afterwards. Redis going away is a private
  * redis-server child, stopped or paused (SIGSTOP) under a third gateway.
  */
+import { eventually } from './eventually.js';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
@@ -54,14 +55,6 @@ afterAll(async () => {
   if (keys.length) await redis.del(...keys);
   await redis.quit();
 });
-
-async function eventually(check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const connected = (h: Harness): Promise<void> => eventually(() => h.gateway.state.redis?.connected === true);
 const cacheKeys = (): Promise<string[]> => redis.keys(`${PREFIX}:cache:*`);

@@ -3,6 +3,7 @@
  * providers) through the real Redis at 127.0.0.1:6379 (SWITCHYARD_TEST_REDIS_URL overrides), under
  * this run's own key prefix, deleted afterwards: retries spent through A are refused on B.
  */
+import { eventually } from './eventually.js';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,14 +40,6 @@ afterAll(async () => {
   if (keys.length) await redis.del(...keys);
   await redis.quit();
 });
-
-async function eventually(check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function fail(h: Harness): Promise<string | null> {
   const res = await h.client.chat.completions

@@ -2,11 +2,14 @@
  * Redis going away and coming back, for real: a private redis-server child (its own free port, so the
  * machine's Redis is never stopped) is stopped and started again under the link.
  */
+import { eventually as poll } from '../../test/eventually.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedis } from '../cluster/local.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { FailModeCounters, RedisCounters, StateUnavailableError } from './redis-counters.js';
 import { RedisLink } from './redis-link.js';
+
+const eventually = (check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> => poll(check, ms, 5);
 
 let redis: LocalRedis;
 let link: RedisLink;
@@ -25,14 +28,6 @@ afterAll(async () => {
   await link?.close();
   await redis?.stop();
 });
-
-async function eventually(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('Redis outage', () => {
   it('counters fail over to the fail mode, the link says so, and what was counted meanwhile is added back', async () => {

@@ -2,6 +2,7 @@
  * Shared state against the real Redis at 127.0.0.1:6379 (SWITCHYARD_TEST_REDIS_URL overrides). Every
  * run uses its own key prefix and deletes its keys afterwards; nothing here flushes anything.
  */
+import { eventually as poll } from '../../test/eventually.js';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,8 @@ import { silentLogger } from '../telemetry/logger.js';
 import { FailModeCounters, RedisCounters, StateUnavailableError } from './redis-counters.js';
 import { RedisLink } from './redis-link.js';
 import { SharedHealth } from './shared-health.js';
+
+const eventually = (check: () => boolean | Promise<boolean>, ms = 2_000): Promise<void> => poll(check, ms, 2);
 
 const URL = process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `sytest:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -44,14 +47,6 @@ afterAll(async () => {
 });
 
 /** Waits (real time) for something another connection does; fails after `ms`. */
-async function eventually(check: () => boolean | Promise<boolean>, ms = 2_000): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 async function link(): Promise<RedisLink> {
   const l = await RedisLink.open({ url: URL, commandTimeoutMs: 1_000, log: silentLogger });
   links.push(l);

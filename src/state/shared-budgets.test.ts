@@ -3,6 +3,7 @@
  * budgets, two syncs) against the real Redis at 127.0.0.1:6379 (SWITCHYARD_TEST_REDIS_URL overrides),
  * under this run's own key prefix, deleted afterwards.
  */
+import { eventually as poll } from '../../test/eventually.js';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import { systemClock } from '../resilience/system-clock.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { RedisLink } from './redis-link.js';
 import { SharedBudgets, type SyncedBudget } from './shared-budgets.js';
+
+const eventually = (check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> => poll(check, ms, 2);
 
 const URL = process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `sytest:budget:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -32,14 +35,6 @@ afterAll(async () => {
   if (keys.length) await redis.del(...keys);
   await redis.quit();
 });
-
-async function eventually(check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 /** One gateway instance's budgets and their sync, on its own Redis connection. */
 async function instance(name: string, budgets: (b: RetryBudget) => SyncedBudget[], ttlMs = 10_000) {
