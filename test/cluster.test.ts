@@ -7,6 +7,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCluster, type LocalCluster } from '../src/cluster/local.js';
+import { startSimulator } from '../src/simulator/index.js';
 
 let cluster: LocalCluster;
 
@@ -183,5 +184,60 @@ describe('a key limit across three instances sharing Redis', () => {
     if (minute() === before) expect(ok).toBe(10);
     else expect(ok).toBeLessThanOrEqual(20);
     expect(statuses.filter((s) => s !== 200).every((s) => s === '429 key_rate_limit_requests')).toBe(true);
+  });
+});
+
+describe('a key budget across three instances sharing Redis', () => {
+  const KEY = 'sk-cluster-budgeted-0123456789';
+  // USD per million tokens: a request of a few dozen tokens costs a few cents.
+  const PRICE = { input: 1_000, output: 1_000 };
+  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
+  let budgeted: LocalCluster;
+  let perRequestUsd = 0;
+  beforeAll(async () => {
+    // What one request costs: the same simulator's usage for the same request, at the same price.
+    const sim = await startSimulator();
+    try {
+      const res = await request(`${sim.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'Hello' }] }),
+      });
+      const { usage } = (await res.body.json()) as {
+        usage: { prompt_tokens: number; completion_tokens: number };
+      };
+      perRequestUsd = ((usage.prompt_tokens + usage.completion_tokens) * PRICE.input) / 1e6;
+    } finally {
+      await sim.close();
+    }
+    budgeted = await startLocalCluster({
+      instances: 3,
+      prices: { primary: { 'model-a': PRICE } },
+      // Three and a half requests' worth: the fourth still starts (the spend is below the cap), then no more.
+      config: {
+        keys: [{ name: 'budgeted', key: KEY, routing: { cap: { dailyUsd: perRequestUsd * 3.5 } } }],
+      },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await budgeted?.close();
+  });
+
+  it('holds across the balancer: the fleet spends the budget once, not once per instance', async () => {
+    const statuses: (number | string)[] = [];
+    // One at a time (HAProxy round-robins them over the three instances): no request is in flight when
+    // the next one is admitted, so there is no overshoot to allow for.
+    for (let i = 0; i < 9; i++) {
+      const res = await request(`${budgeted.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+        body,
+      });
+      const answer = (await res.body.json()) as { error?: { code: string } };
+      statuses.push(res.statusCode === 200 ? 200 : `${res.statusCode} ${answer.error?.code}`);
+    }
+    // Per-instance counters would let each of the three spend the whole budget (twelve answers).
+    expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 200]);
+    expect(statuses.slice(4)).toEqual(Array(5).fill('429 cost_cap_reached'));
   });
 });

@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   config?: Record<string, unknown>;
   /** Extra routes (the default: `m` = primary/model-a then backup/model-b). */
   routes?: Record<string, unknown>;
+  /** Prices per provider (`primary`, `backup`) and model, USD per million tokens (costs, budgets). */
+  prices?: Partial<Record<'primary' | 'backup', Record<string, { input: number; output: number }>>>;
   /** Where the gateways' output goes (default: kept in memory, see `output`). */
   onOutput?: (instance: number, text: string) => void;
   /** The gateways' log level (default warn). */
@@ -168,8 +170,18 @@ function instanceConfig(
       retry: { backoffBaseMs: 20, backoffCapMs: 100 },
     },
     providers: {
-      primary: { type: 'openai-compatible', baseUrl: `${urls.primary}/v1`, apiKey: PRIMARY_KEY },
-      backup: { type: 'openai-compatible', baseUrl: `${urls.backup}/v1`, apiKey: BACKUP_KEY },
+      primary: {
+        type: 'openai-compatible',
+        baseUrl: `${urls.primary}/v1`,
+        apiKey: PRIMARY_KEY,
+        prices: options.prices?.primary ?? {},
+      },
+      backup: {
+        type: 'openai-compatible',
+        baseUrl: `${urls.backup}/v1`,
+        apiKey: BACKUP_KEY,
+        prices: options.prices?.backup ?? {},
+      },
     },
     routes: { m: { targets: ['primary/model-a', 'backup/model-b'] }, ...options.routes },
     state: { driver: 'redis', url: urls.redis, prefix },
