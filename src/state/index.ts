@@ -28,7 +28,8 @@ export interface SharedState {
   counters: WindowCounters;
   /**
    * Shares what the routing layer and the engine hold once they are built: drained regions, provider
-   * key cooldowns and cost-cap spend (with Redis; nothing in memory).
+   * key cooldowns, cost-cap spend and, every `state.budgetSyncMs`, routing latency statistics
+   * (shared-stats.ts) (with Redis; nothing in memory).
    */
   attach(parts: { router?: Router; keys?: KeyPools }): void;
   /** The Redis link (driver `redis`): the shared response cache and shared retry budgets use it. */
