@@ -166,8 +166,8 @@ export function balancedScores(
     t,
     cost: size ? estimatedCost(t, size) : undefined,
     ttft: stats.latencyMs(t.id, input.stream),
-    tps: stats.get(t.id).tokensPerSecond?.value,
-    errors: stats.get(t.id).errorRate?.value ?? 0,
+    tps: stats.tokensPerSecond(t.id),
+    errors: stats.errorRate(t.id) ?? 0,
   }));
   const min = (xs: (number | undefined)[]): number | undefined => {
     const known = xs.filter((x): x is number => x !== undefined && x > 0);

@@ -50,6 +50,8 @@ const STATS_POLICIES = new Set(['least-latency', 'balanced']);
 
 export class Router {
   readonly stats: TargetStats;
+  /** Targets of routes whose policy reads the statistics (shared across instances with Redis). */
+  readonly statsTargets: string[];
   readonly spend: SpendLedger;
   private readonly policies: Policies;
   private readonly drained = new Set<string>();
@@ -64,6 +66,13 @@ export class Router {
       r.routing && STATS_POLICIES.has(r.routing.policy) ? [r.routing.decayMs] : [],
     );
     this.stats = new TargetStats(options.clock, taus.length ? Math.min(...taus) : undefined);
+    this.statsTargets = [
+      ...new Set(
+        routes.flatMap((r) =>
+          r.routing && STATS_POLICIES.has(r.routing.policy) ? r.targets.map((t) => t.id) : [],
+        ),
+      ),
+    ];
     this.spend = new SpendLedger(options.wallNow);
     this.policies = new Policies({
       random: options.random,

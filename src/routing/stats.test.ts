@@ -115,3 +115,57 @@ describe('routing config', () => {
     expect(config.keys[0]!.routing).toEqual({ region: 'eu', tierFloor: 1, overrides: false });
   });
 });
+
+describe('TargetStats fleet view (the merge rule)', () => {
+  it('latency: the highest of local and fleet, all decayed with τ; the fleet peak, never its mean', () => {
+    const clock = new ManualClock();
+    const stats = new TargetStats(clock, 1_000);
+    stats.setFleet(
+      new Map([
+        [
+          'a',
+          [
+            { ttft: { value: 800, ageMs: 1_000 }, samples: 1 },
+            { ttft: { value: 400, ageMs: 0 }, samples: 50 },
+          ],
+        ],
+      ]),
+    );
+    // 800·e^(−1) ≈ 294 < 400: the peak now is the younger estimate, whatever the sample counts.
+    expect(stats.latencyMs('a', true)).toBeCloseTo(400, 6);
+    expect(stats.latencyMs('a', false)).toBeCloseTo(400, 6); // no duration known: TTFT stands in
+    stats.ended(ok('a', 100));
+    expect(stats.latencyMs('a', true)).toBeCloseTo(400, 6); // a fleet peak above the local estimate
+    stats.ended(ok('a', 900));
+    expect(stats.latencyMs('a', true)).toBe(900); // the local peak reacts at once
+    clock.advance(1_000);
+    expect(stats.latencyMs('a', true)).toBeCloseTo(900 * Math.exp(-1), 6);
+    expect(stats.summaries(10_000).get('a')).toMatchObject({
+      ttft: { value: 900, ageMs: 1_000 },
+      samples: 2,
+    });
+    expect(stats.summaries(500).has('a')).toBe(false); // no sample in the last 500 ms: not published
+  });
+
+  it("tokens/s and error rate: local when known, else the fleet's sample-weighted mean", () => {
+    const stats = new TargetStats(new ManualClock());
+    stats.setFleet(
+      new Map([
+        [
+          'a',
+          [
+            { tokensPerSecond: 10, errorRate: 0, samples: 3 },
+            { tokensPerSecond: 50, errorRate: 0.4, samples: 1 },
+          ],
+        ],
+      ]),
+    );
+    expect(stats.tokensPerSecond('a')).toBeCloseTo(20, 6);
+    expect(stats.errorRate('a')).toBeCloseTo(0.1, 6);
+    stats.ended({ ...ok('a', 100, 1_100), tokens: { prompt: 1, completion: 80, estimated: false } });
+    expect(stats.tokensPerSecond('a')).toBe(80);
+    expect(stats.errorRate('a')).toBe(0);
+    stats.setFleet(new Map());
+    expect(stats.latencyMs('b', true)).toBeUndefined();
+  });
+});

@@ -14,6 +14,14 @@
  *
  * Streams are ranked by time to first token only, never by TTFT divided by tokens (a slow target that
  * writes long answers would look fast). The clock is injected.
+ *
+ * **Fleet view** (with Redis, src/state/shared-stats.ts): at each sync the other instances' summaries
+ * (`summaries()`) come back through `setFleet`, which folds them at once into one estimate per target:
+ * the highest of their decayed TTFT (and duration) estimates, and the sample-weighted mean of their
+ * tokens/s and error rates. Reads then merge: latency = max(local decayed estimate, fleet decayed
+ * estimate), i.e. peak semantics across the fleet (a target seen slow anywhere is slow everywhere, and
+ * every estimate decays with the same τ); tokens/s and error rate = local when this instance has one,
+ * else the fleet's. In-flight counts and exploration stay local. Cost per read: one more map lookup.
  */
 import type { Clock } from '../core/clock.js';
 import type { GatewayEvents } from '../core/events.js';
@@ -33,16 +41,34 @@ export interface TargetStat {
   samples: number;
 }
 
+/** One instance's summary of a target as shared: estimates with their age (ms) instead of a clock time. */
+export interface StatSummary {
+  ttft?: { value: number; ageMs: number };
+  duration?: { value: number; ageMs: number };
+  tokensPerSecond?: number;
+  errorRate?: number;
+  samples: number;
+}
+
+/** The other instances' view of a target, folded at each sync. */
+interface FleetStat {
+  ttft?: Ewma;
+  duration?: Ewma;
+  tokensPerSecond?: number;
+  errorRate?: number;
+}
+
 /** Most targets tracked at once (bounded: ids come from the config, this only guards mistakes). */
 const MAX_TARGETS = 10_000;
 
 export class TargetStats {
   private readonly stats = new Map<string, TargetStat>();
+  private fleet = new Map<string, FleetStat>();
 
   constructor(
     private readonly clock: Pick<Clock, 'now'>,
     /** Time constant τ of the latency estimates, ms (route setting `decayMs`). */
-    private readonly tauMs = 10_000,
+    readonly tauMs = 10_000,
   ) {}
 
   get(id: string): TargetStat {
@@ -58,8 +84,93 @@ export class TargetStats {
   /** The latency a request of this kind can expect from the target (ms), undefined before a sample. */
   latencyMs(id: string, stream: boolean): number | undefined {
     const stat = this.stats.get(id);
-    const avg = stream ? (stat?.ttft ?? stat?.duration) : (stat?.duration ?? stat?.ttft);
-    return avg && decayed(avg, this.clock.now(), this.tauMs);
+    const fleet = this.fleet.get(id);
+    const now = this.clock.now();
+    if (!fleet) {
+      const avg = stream ? (stat?.ttft ?? stat?.duration) : (stat?.duration ?? stat?.ttft);
+      return avg && decayed(avg, now, this.tauMs);
+    }
+    // The kind asked for from whoever has it (local or fleet), else the other kind: the higher one.
+    const [first, second] = stream ? (['ttft', 'duration'] as const) : (['duration', 'ttft'] as const);
+    const kind = stat?.[first] || fleet[first] ? first : second;
+    const local = stat?.[kind] && decayed(stat[kind], now, this.tauMs);
+    const remote = fleet[kind] && decayed(fleet[kind], now, this.tauMs);
+    return local === undefined ? remote : remote === undefined ? local : Math.max(local, remote);
+  }
+
+  /** Output tokens per second: this instance's estimate, else the fleet's. */
+  tokensPerSecond(id: string): number | undefined {
+    return this.stats.get(id)?.tokensPerSecond?.value ?? this.fleet.get(id)?.tokensPerSecond;
+  }
+
+  /** Error rate: this instance's estimate, else the fleet's. */
+  errorRate(id: string): number | undefined {
+    return this.stats.get(id)?.errorRate?.value ?? this.fleet.get(id)?.errorRate;
+  }
+
+  /** This instance's own estimates (never the fleet's) of targets with a sample in the last `maxAgeMs`. */
+  summaries(maxAgeMs: number): Map<string, StatSummary> {
+    const now = this.clock.now();
+    const out = new Map<string, StatSummary>();
+    const age = (e: Ewma | undefined) => e && { value: e.value, ageMs: Math.max(0, now - e.at) };
+    for (const [id, s] of this.stats) {
+      const last = Math.max(
+        s.ttft?.at ?? -Infinity,
+        s.duration?.at ?? -Infinity,
+        s.errorRate?.at ?? -Infinity,
+      );
+      if (now - last > maxAgeMs) continue;
+      const summary: StatSummary = { samples: s.samples };
+      if (s.ttft) summary.ttft = age(s.ttft);
+      if (s.duration) summary.duration = age(s.duration);
+      if (s.tokensPerSecond) summary.tokensPerSecond = s.tokensPerSecond.value;
+      if (s.errorRate) summary.errorRate = s.errorRate.value;
+      out.set(id, summary);
+    }
+    return out;
+  }
+
+  /**
+   * The other instances' summaries per target (replacing the last ones): latency estimates decayed to
+   * now and the highest kept (peak across the fleet); tokens/s and error rate averaged by samples.
+   */
+  setFleet(others: Map<string, StatSummary[]>): void {
+    const now = this.clock.now();
+    const fleet = new Map<string, FleetStat>();
+    const peak = (list: StatSummary[], kind: 'ttft' | 'duration'): Ewma | undefined => {
+      let best: number | undefined;
+      for (const s of list) {
+        const e = s[kind];
+        if (e) best = Math.max(best ?? 0, e.value * Math.exp(-e.ageMs / this.tauMs));
+      }
+      return best === undefined ? undefined : { value: best, at: now };
+    };
+    const mean = (list: StatSummary[], field: 'tokensPerSecond' | 'errorRate'): number | undefined => {
+      let sum = 0;
+      let weight = 0;
+      for (const s of list) {
+        const v = s[field];
+        if (v === undefined) continue;
+        const w = Math.max(1, s.samples);
+        sum += v * w;
+        weight += w;
+      }
+      return weight ? sum / weight : undefined;
+    };
+    for (const [id, list] of others) {
+      if (!list.length || fleet.size >= MAX_TARGETS) continue;
+      const f: FleetStat = {};
+      const ttft = peak(list, 'ttft');
+      const duration = peak(list, 'duration');
+      const tps = mean(list, 'tokensPerSecond');
+      const errors = mean(list, 'errorRate');
+      if (ttft) f.ttft = ttft;
+      if (duration) f.duration = duration;
+      if (tps !== undefined) f.tokensPerSecond = tps;
+      if (errors !== undefined) f.errorRate = errors;
+      fleet.set(id, f);
+    }
+    this.fleet = fleet;
   }
 
   started(id: string): void {
@@ -110,11 +221,15 @@ export class TargetStats {
     if (s.duration) out.ewmaDurationMs = Math.round(decayed(s.duration, now, this.tauMs));
     if (s.tokensPerSecond) out.tokensPerSecond = Math.round(s.tokensPerSecond.value * 10) / 10;
     if (s.errorRate) out.errorRate = Math.round(s.errorRate.value * 1000) / 1000;
+    const f = this.fleet.get(id);
+    if (f?.ttft) out.fleetTtftMs = Math.round(decayed(f.ttft, now, this.tauMs));
+    if (f?.duration) out.fleetDurationMs = Math.round(decayed(f.duration, now, this.tauMs));
     return out;
   }
 
   clear(): void {
     this.stats.clear();
+    this.fleet.clear();
   }
 }
 

@@ -19,6 +19,7 @@ import { RedisLink, type RedisLinkStatus } from './redis-link.js';
 import { SharedDrains, type SharedDrainsStatus } from './shared-drains.js';
 import { SharedBudgets, type SharedBudgetsStatus, type SyncedBudget } from './shared-budgets.js';
 import { SharedHealth, type SharedHealthStatus } from './shared-health.js';
+import { SharedStats, type SharedStatsStatus } from './shared-stats.js';
 import { SharedSpend } from './shared-spend.js';
 
 export interface SharedState {
@@ -27,7 +28,8 @@ export interface SharedState {
   counters: WindowCounters;
   /**
    * Shares what the routing layer and the engine hold once they are built: drained regions, provider
-   * key cooldowns and cost-cap spend (with Redis; nothing in memory).
+   * key cooldowns, cost-cap spend and, every `state.budgetSyncMs`, routing latency statistics
+   * (shared-stats.ts) (with Redis; nothing in memory).
    */
   attach(parts: { router?: Router; keys?: KeyPools }): void;
   /** The Redis link (driver `redis`): the shared response cache and shared retry budgets use it. */
@@ -56,6 +58,8 @@ export interface SharedStateStatus {
   spend?: { scopes: number; refreshes: number };
   /** Retry budgets and hedge caps shared across instances, when they are. */
   budgets?: SharedBudgetsStatus;
+  /** Routing latency statistics shared across instances, when some route reads them. */
+  routingStats?: SharedStatsStatus;
 }
 
 export interface SharedStateDeps {
@@ -113,6 +117,7 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
   });
   let spend: SharedSpend | undefined;
   let budgets: SharedBudgets | undefined;
+  let routingStats: SharedStats | undefined;
   return {
     driver: 'redis',
     counters,
@@ -130,6 +135,20 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
             deps.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'shared spend failed'),
         });
         spend.start();
+        // Latency statistics (least-latency, balanced): synced every budgetSyncMs, off the request path.
+        if (router.statsTargets.length && settings.budgetSyncMs > 0 && !routingStats) {
+          routingStats = new SharedStats({
+            redis: link.command,
+            link,
+            prefix: settings.prefix,
+            intervalMs: settings.budgetSyncMs,
+            stats: router.stats,
+            targets: router.statsTargets,
+            clock: deps.budgetClock ?? systemClock,
+            wallNow,
+          });
+          routingStats.start();
+        }
       }
       if (keys) shared.attachKeys(keyPoolsByTarget(deps.config, keys));
     },
@@ -156,12 +175,14 @@ export async function startSharedState(deps: SharedStateDeps): Promise<SharedSta
       regions: drains.status(),
       ...(spend ? { spend: spend.status() } : {}),
       ...(budgets ? { budgets: budgets.status() } : {}),
+      ...(routingStats ? { routingStats: routingStats.status() } : {}),
     }),
     async close() {
       shared.stop();
       drains.stop();
       spend?.stop();
       budgets?.stop();
+      routingStats?.stop();
       await link.close();
     },
   };
