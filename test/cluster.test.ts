@@ -225,8 +225,7 @@ describe('a key budget across three instances sharing Redis', () => {
 
   it('holds across the balancer: the fleet spends the budget once, not once per instance', async () => {
     const statuses: (number | string)[] = [];
-    // One at a time (HAProxy round-robins them over the three instances): no request is in flight when
-    // the next one is admitted, so there is no overshoot to allow for.
+    // One at a time (HAProxy round-robins them over the three instances).
     for (let i = 0; i < 9; i++) {
       const res = await request(`${budgeted.url}/v1/chat/completions`, {
         method: 'POST',
@@ -236,8 +235,13 @@ describe('a key budget across three instances sharing Redis', () => {
       const answer = (await res.body.json()) as { error?: { code: string } };
       statuses.push(res.statusCode === 200 ? 200 : `${res.statusCode} ${answer.error?.code}`);
     }
-    // Per-instance counters would let each of the three spend the whole budget (twelve answers).
-    expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 200]);
-    expect(statuses.slice(4)).toEqual(Array(5).fill('429 cost_cap_reached'));
+    // A request's cost is added to the shared counter as it ends, one Redis round trip after its answer
+    // left: the next request, already on another instance, may start before that lands (a slack of one).
+    // Per-instance counters would let each of the three spend the whole budget (all nine answered).
+    const answered = statuses.filter((s) => s === 200).length;
+    expect(answered).toBeGreaterThanOrEqual(4);
+    expect(answered).toBeLessThanOrEqual(5);
+    expect(statuses.slice(0, answered).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(answered).every((s) => s === '429 cost_cap_reached')).toBe(true);
   });
 });
