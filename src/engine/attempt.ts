@@ -133,7 +133,9 @@ class Attempt<T> {
       return result;
     } catch (error) {
       if (error instanceof ApiError) throw error;
-      return this.result(this.failure ?? failureOf(error));
+      // A body cut because the gateway is closing its connections is the gateway's doing, not the provider's.
+      const failure = this.deps.client.closing ? shuttingDownFailure() : failureOf(error);
+      return this.result(this.failure ?? failure);
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.watchdog.close();

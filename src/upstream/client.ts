@@ -13,7 +13,12 @@ import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
-import { timeoutFailure, transportFailure, type UpstreamFailure } from '../core/errors.js';
+import {
+  shuttingDownFailure,
+  timeoutFailure,
+  transportFailure,
+  type UpstreamFailure,
+} from '../core/errors.js';
 import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { HeaderMap, UpstreamRequestSpec } from '../providers/types.js';
 import { ConcurrencyLimit, type AbortLike } from '../resilience/concurrency-limit.js';
@@ -108,6 +113,11 @@ export class UpstreamClient {
   private readonly clock: Clock;
   private readonly events: EventBus;
   readonly limits: ReadLimits;
+  /**
+   * Set by `close()`: from then on a failed request is the gateway's own doing (its connections to the
+   * provider are being destroyed), never the provider's, and counts against no breaker.
+   */
+  closing = false;
 
   constructor(options: UpstreamClientOptions = {}) {
     const { clock, events, ...rest } = options;
@@ -146,7 +156,9 @@ export class UpstreamClient {
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
       release();
-      throw new UpstreamError(classifyTransportError(error, url.origin));
+      throw new UpstreamError(
+        this.closing ? shuttingDownFailure() : classifyTransportError(error, url.origin),
+      );
     }
   }
 
@@ -178,6 +190,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy()));
