@@ -17,7 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { SyncLoop } from './sync-loop.js';
 import type { RetryBudget, WindowCounts } from '../resilience/retry-budget.js';
 
 /** A budget to share: `name` in the keys, the keys to read (those held locally are added). */
@@ -92,37 +93,31 @@ const EXPIRY_MARGIN_MS = 5_000;
 export class SharedBudgets {
   readonly #o: SharedBudgetsOptions;
   readonly #instance: string;
-  #timer: TimerHandle | undefined;
-  #running = false;
-  #syncs = 0;
-  #failures = 0;
+  readonly #loop: SyncLoop;
   #lastSyncAt: number | null = null;
   /** Monotonic time of the last successful sync. */
   #lastSyncMono = Number.NEGATIVE_INFINITY;
 
   constructor(options: SharedBudgetsOptions) {
     this.#o = options;
+    this.#loop = new SyncLoop(options.clock, options.intervalMs, () => this.sync());
     this.#instance = options.instance ?? randomBytes(6).toString('hex');
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#schedule();
+    this.#loop.start();
   }
 
   stop(): void {
-    this.#running = false;
-    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#loop.stop();
   }
 
   status(): SharedBudgetsStatus {
     return {
       instance: this.#instance,
       intervalMs: this.#o.intervalMs,
-      syncs: this.#syncs,
-      failures: this.#failures,
+      syncs: this.#loop.syncs,
+      failures: this.#loop.failures,
       lastSyncAt: this.#lastSyncAt,
     };
   }
@@ -149,7 +144,7 @@ export class SharedBudgets {
       const args = [this.#instance, String(now), String(windowMs), String(windowMs + EXPIRY_MARGIN_MS)];
       reply = (await this.#o.redis.eval(SYNC_LUA, ids.length, ...ids, ...args, ...counts)) as string[];
     } catch {
-      this.#failures++;
+      this.#loop.failures++;
       return this.#stale(plan, windowMs);
     }
     let i = 0;
@@ -162,7 +157,7 @@ export class SharedBudgets {
       }
       b.budget.setRemote(remote);
     }
-    this.#syncs++;
+    this.#loop.syncs++;
     this.#lastSyncAt = this.#o.wallNow();
     this.#lastSyncMono = this.#o.clock.now();
     return true;
@@ -173,14 +168,5 @@ export class SharedBudgets {
     if (this.#o.clock.now() - this.#lastSyncMono > windowMs)
       for (const b of plan) b.budget.setRemote(new Map());
     return false;
-  }
-
-  #schedule(): void {
-    if (!this.#running) return;
-    this.#timer = this.#o.clock.setTimeout(() => {
-      this.sync()
-        .catch(() => this.#failures++)
-        .finally(() => this.#schedule());
-    }, this.#o.intervalMs);
   }
 }

@@ -18,7 +18,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { SyncLoop } from './sync-loop.js';
 import type { StatSummary, TargetStats } from '../routing/stats.js';
 
 export interface SharedStatsOptions {
@@ -89,29 +90,23 @@ export class SharedStats {
   readonly #o: SharedStatsOptions;
   readonly #instance: string;
   readonly #staleMs: number;
-  #timer: TimerHandle | undefined;
-  #running = false;
-  #syncs = 0;
-  #failures = 0;
+  readonly #loop: SyncLoop;
   #lastSyncAt: number | null = null;
   #lastSyncMono = Number.NEGATIVE_INFINITY;
 
   constructor(options: SharedStatsOptions) {
     this.#o = options;
+    this.#loop = new SyncLoop(options.clock, options.intervalMs, () => this.sync());
     this.#instance = options.instance ?? randomBytes(6).toString('hex');
     this.#staleMs = STALE_TAUS * options.stats.tauMs;
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#schedule();
+    this.#loop.start();
   }
 
   stop(): void {
-    this.#running = false;
-    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#loop.stop();
   }
 
   status(): SharedStatsStatus {
@@ -119,8 +114,8 @@ export class SharedStats {
       instance: this.#instance,
       intervalMs: this.#o.intervalMs,
       staleAfterMs: this.#staleMs,
-      syncs: this.#syncs,
-      failures: this.#failures,
+      syncs: this.#loop.syncs,
+      failures: this.#loop.failures,
       lastSyncAt: this.#lastSyncAt,
     };
   }
@@ -143,7 +138,7 @@ export class SharedStats {
       args.push(String(this.#staleMs + EXPIRY_MARGIN_MS), ...fields);
       reply = (await this.#o.redis.eval(SYNC_LUA, keys.length, ...keys, ...args)) as string[];
     } catch {
-      this.#failures++;
+      this.#loop.failures++;
       return this.#stale();
     }
     const readAt = this.#o.wallNow();
@@ -153,7 +148,7 @@ export class SharedStats {
       if (list.length) others.set(id, list);
     });
     this.#o.stats.setFleet(others);
-    this.#syncs++;
+    this.#loop.syncs++;
     this.#lastSyncAt = readAt;
     this.#lastSyncMono = this.#o.clock.now();
     return true;
@@ -163,15 +158,6 @@ export class SharedStats {
   #stale(): false {
     if (this.#o.clock.now() - this.#lastSyncMono > this.#staleMs) this.#o.stats.setFleet(new Map());
     return false;
-  }
-
-  #schedule(): void {
-    if (!this.#running) return;
-    this.#timer = this.#o.clock.setTimeout(() => {
-      this.sync()
-        .catch(() => this.#failures++)
-        .finally(() => this.#schedule());
-    }, this.#o.intervalMs);
   }
 }
 
