@@ -7,9 +7,10 @@
  */
 import { eventually } from './eventually.js';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropKeysAndQuit, testRedis } from './test-redis.js';
 import { startLocalRedis, type LocalRedis } from '../src/cluster/local.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -43,17 +44,14 @@ const instance = (
   });
 
 beforeAll(async () => {
-  redis = new Redis(URL, { maxRetriesPerRequest: 1 });
-  await redis.ping(); // no Redis: the suite fails here, loudly
+  redis = await testRedis(URL);
   [a, b] = await Promise.all([instance(URL), instance(URL)]);
   await Promise.all([connected(a), connected(b)]);
 }, 20_000);
 
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);
-  const keys = await redis.keys(`${PREFIX}:*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
+  await dropKeysAndQuit(redis, PREFIX);
 });
 
 const connected = (h: Harness): Promise<void> => eventually(() => h.gateway.state.redis?.connected === true);

@@ -7,8 +7,9 @@
  */
 import { eventually } from './eventually.js';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropKeysAndQuit, testRedis } from './test-redis.js';
 import { startHarness, type Harness } from './harness.js';
 
 const URL = process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -34,16 +35,13 @@ const instance = (): Promise<Harness> =>
   });
 
 beforeAll(async () => {
-  redis = new Redis(URL, { maxRetriesPerRequest: 1 });
-  await redis.ping(); // no Redis: the suite fails here, loudly
+  redis = await testRedis(URL);
   [a, b] = await Promise.all([instance(), instance()]);
 }, 20_000);
 
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);
-  const keys = await redis.keys(`${PREFIX}:*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
+  await dropKeysAndQuit(redis, PREFIX);
 });
 
 async function ask(h: Harness, pin?: string): Promise<{ target: string | null; trace: string }> {

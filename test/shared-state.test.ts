@@ -7,8 +7,9 @@
  * through one instance counts against the cap on the others.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dropKeysAndQuit, testRedis } from './test-redis.js';
 import { raw, startHarness, userMessage, type Harness } from './harness.js';
 
 const URL = process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -43,8 +44,7 @@ let b: Harness;
 let c: Harness | undefined;
 
 beforeAll(async () => {
-  redis = new Redis(URL, { maxRetriesPerRequest: 1 });
-  await redis.ping(); // no Redis: the suite fails here, loudly
+  redis = await testRedis(URL);
   [a, b] = await Promise.all([startHarness(options()), startHarness(options())]);
   await vi.waitFor(async () => {
     for (const h of [a, b]) expect(await state(h)).toMatchObject({ redis: { connected: true } });
@@ -53,13 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close(), c?.close()]);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
+  await dropKeysAndQuit(redis, PREFIX);
 });
 
 const get = async (h: Harness, path: string): Promise<unknown> =>

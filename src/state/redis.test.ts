@@ -6,6 +6,7 @@ import { eventually as poll } from '../../test/eventually.js';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropKeysAndQuit, testRedis } from '../../test/test-redis.js';
 import { transportFailure, type UpstreamFailure } from '../core/errors.js';
 import { EventBus } from '../core/events.js';
 import type { Target } from '../config/types.js';
@@ -31,19 +32,12 @@ let redis: Redis;
 const links: RedisLink[] = [];
 
 beforeAll(async () => {
-  redis = new Redis(URL, { maxRetriesPerRequest: 1 });
-  await redis.ping(); // no Redis: the suite fails here, loudly
+  redis = await testRedis(URL);
 });
 
 afterAll(async () => {
   await Promise.all(links.map((l) => l.close()));
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
+  await dropKeysAndQuit(redis, PREFIX);
 });
 
 /** Waits (real time) for something another connection does; fails after `ms`. */

@@ -5,8 +5,9 @@
  */
 import { eventually as poll } from '../../test/eventually.js';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropKeysAndQuit, testRedis } from '../../test/test-redis.js';
 import { RetryBudget } from '../resilience/retry-budget.js';
 import { systemClock } from '../resilience/system-clock.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -24,16 +25,13 @@ const links: RedisLink[] = [];
 const syncs: SharedBudgets[] = [];
 
 beforeAll(async () => {
-  redis = new Redis(URL, { maxRetriesPerRequest: 1 });
-  await redis.ping(); // no Redis: the suite fails here, loudly
+  redis = await testRedis(URL);
 });
 
 afterAll(async () => {
   for (const s of syncs) s.stop();
   await Promise.all(links.map((l) => l.close()));
-  const keys = await redis.keys(`${PREFIX}:*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
+  await dropKeysAndQuit(redis, PREFIX);
 });
 
 /** One gateway instance's budgets and their sync, on its own Redis connection. */

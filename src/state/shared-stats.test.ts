@@ -7,6 +7,7 @@ import { eventually as poll } from '../../test/eventually.js';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropKeysAndQuit, testRedis } from '../../test/test-redis.js';
 import { TargetStats } from '../routing/stats.js';
 import { systemClock } from '../resilience/system-clock.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -24,16 +25,13 @@ const links: RedisLink[] = [];
 const syncs: SharedStats[] = [];
 
 beforeAll(async () => {
-  redis = new Redis(URL, { maxRetriesPerRequest: 1 });
-  await redis.ping(); // no Redis: the suite fails here, loudly
+  redis = await testRedis(URL);
 });
 
 afterAll(async () => {
   for (const s of syncs) s.stop();
   await Promise.all(links.map((l) => l.close()));
-  const keys = await redis.keys(`${PREFIX}:*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
+  await dropKeysAndQuit(redis, PREFIX);
 });
 
 const ok = (target: string, ttftMs: number, durationMs = ttftMs + 500) =>
