@@ -5,8 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { SQLITE_THREAD_SOURCE } from '../store/sqlite-thread.js';
+import { SqliteThread } from '../store/sqlite-client.js';
 import {
   KEY_COLUMNS,
   insertKeySql,
@@ -25,37 +24,13 @@ const SELECT = `SELECT ${KEY_COLUMNS.join(', ')} FROM switchyard_keys ORDER BY c
 
 export class SqliteKeyStore implements KeyStore {
   readonly driver = 'sqlite';
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
   private closed = false;
 
-  private constructor(private readonly worker: Worker) {
-    worker.unref();
-    worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.error !== undefined) p.reject(new Error(`SQLite: ${m.error}`));
-      else p.resolve(m.result);
-    });
-    const stopped = (error: Error): void => {
-      this.closed = true;
-      for (const p of this.pending.values()) p.reject(error);
-      this.pending.clear();
-    };
-    worker.on('error', stopped);
-    worker.on('exit', (code) =>
-      stopped(new Error(`the key store's SQLite thread stopped (exit code ${code})`)),
-    );
-  }
+  private constructor(private readonly sqlite: SqliteThread) {}
 
   static async open(path: string): Promise<SqliteKeyStore> {
     mkdirSync(dirname(path), { recursive: true });
-    const worker = new Worker(SQLITE_THREAD_SOURCE, {
-      eval: true,
-      workerData: { path, requireFrom: import.meta.url },
-    });
-    const store = new SqliteKeyStore(worker);
+    const store = new SqliteKeyStore(new SqliteThread(path, "the key store's"));
     try {
       await store.call(
         'migrate',
@@ -70,11 +45,7 @@ export class SqliteKeyStore implements KeyStore {
 
   private call(op: string, arg: unknown): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the key store is closed'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, arg });
-    });
+    return this.sqlite.call(op, arg);
   }
 
   async list(): Promise<VirtualKeyRecord[]> {
@@ -96,8 +67,8 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async close(): Promise<void> {
-    if (!this.closed) await this.call('close', null).catch(() => undefined);
+    if (this.closed) return;
     this.closed = true;
-    await this.worker.terminate();
+    await this.sqlite.close().catch(() => undefined);
   }
 }

@@ -8,8 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { SQLITE_THREAD_SOURCE } from './sqlite-thread.js';
+import { SqliteThread } from './sqlite-client.js';
 import {
   ATTEMPT_COLUMNS,
   REQUEST_COLUMNS,
@@ -42,16 +41,9 @@ const oneRow = (name: string, columns: readonly string[]): string =>
 const INSERT_REQUEST = oneRow('requests', REQUEST_COLUMNS);
 const INSERT_ATTEMPT = oneRow('attempts', ATTEMPT_COLUMNS);
 
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-}
-
 export class SqliteStore implements RequestStore {
   readonly driver = 'sqlite';
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private sqlite: SqliteThread | undefined;
   private closed = false;
 
   private constructor(private readonly path: string) {}
@@ -70,45 +62,18 @@ export class SqliteStore implements RequestStore {
   }
 
   /** The thread, started (and its migrations queued first) if it is not running. */
-  private thread(): { worker: Worker; migrated: Promise<unknown> } {
-    if (this.worker) return { worker: this.worker, migrated: Promise.resolve() };
-    const worker = new Worker(SQLITE_THREAD_SOURCE, {
-      eval: true,
-      workerData: { path: this.path, requireFrom: import.meta.url },
-    });
-    // A gateway that forgets to close its store must still be able to exit.
-    worker.unref();
-    worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.error !== undefined) p.reject(new Error(`SQLite: ${m.error}`));
-      else p.resolve(m.result);
-    });
-    const stopped = (error: Error): void => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(error);
-      this.pending.clear();
-    };
-    worker.on('error', (error) => stopped(error));
-    worker.on('exit', (code) => stopped(new Error(`the SQLite thread stopped (exit code ${code})`)));
-    this.worker = worker;
-    const migrated = this.post(worker, 'migrate', migrations(table, DIALECT));
+  private thread(): { sqlite: SqliteThread; migrated: Promise<unknown> } {
+    if (this.sqlite && !this.sqlite.stopped) return { sqlite: this.sqlite, migrated: Promise.resolve() };
+    const sqlite = new SqliteThread(this.path, 'the');
+    this.sqlite = sqlite;
+    const migrated = sqlite.call('migrate', migrations(table, DIALECT));
     migrated.catch(() => undefined); // the caller that started the thread reports it; later calls fail on their own
-    return { worker, migrated };
-  }
-
-  private post(worker: Worker, op: string, arg: unknown): Promise<unknown> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, op, arg });
-    });
+    return { sqlite, migrated };
   }
 
   private call(op: 'write' | 'read', arg: unknown): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the SQLite store is closed'));
-    return this.post(this.thread().worker, op, arg);
+    return this.thread().sqlite.call(op, arg);
   }
 
   private async write(statements: { text: string; rows: SqlValue[][] }[]): Promise<number[]> {
@@ -170,12 +135,6 @@ export class SqliteStore implements RequestStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    if (!worker) return;
-    try {
-      await this.post(worker, 'close', null);
-    } finally {
-      await worker.terminate();
-    }
+    if (this.sqlite && !this.sqlite.stopped) await this.sqlite.close();
   }
 }

@@ -371,7 +371,7 @@ describe('SQLite thread', () => {
   it('is started again when it dies', async () => {
     const store = await SqliteStore.open(join(dir, 'thread.db'));
     await store.insert([request({ time: T0 })]);
-    const worker = (store as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    const { worker } = (store as unknown as { sqlite: { worker: { terminate(): Promise<number> } } }).sqlite;
     await worker.terminate();
     await store.insert([request({ time: T0 + 1 })]);
     expect((await store.recent({ limit: 5 })).map((r) => r.time - T0)).toEqual([1, 0]);
