@@ -15,16 +15,9 @@
 import { ApiError } from '../core/errors.js';
 import type { GatewayKey } from '../config/types.js';
 import { MemoryCounters, type WindowCounters } from '../state/counters.js';
+import { DAY_MS, fromMicroUsd, spendCounters, toMicroUsd } from '../state/spend-counters.js';
 
 const MINUTE = 60_000;
-const DAY = 86_400_000;
-/**
- * Months differ in length, so a month's counter carries the month in its name; its window only needs
- * to outlast it (2^42 ms, about 139 years: the next boundary after the epoch's is in 2109).
- */
-const MONTH_WINDOW = 2 ** 42;
-/** Budgets count in micro-dollars: whole numbers, which every counter backend adds exactly. */
-const MICRO = 1_000_000;
 
 export interface Reservation {
   key: GatewayKey;
@@ -151,15 +144,16 @@ export class KeyLimiter {
     cap: { dailyUsd?: number | undefined; monthlyUsd?: number | undefined },
     now: number,
   ): Promise<void> {
-    const periods: { period: 'day' | 'month'; capUsd: number | undefined; key: string; window: number }[] = [
-      { period: 'day', capUsd: cap.dailyUsd, key: `${id}:usd:day`, window: DAY },
-      { period: 'month', capUsd: cap.monthlyUsd, key: monthKey(id, now), window: MONTH_WINDOW },
-    ];
+    const { day, month } = spendCounters(id, now);
+    const periods = [
+      { period: 'day', capUsd: cap.dailyUsd, counter: day },
+      { period: 'month', capUsd: cap.monthlyUsd, counter: month },
+    ] as const;
     for (const p of periods) {
       if (p.capUsd === undefined) continue;
-      const spent = (await this.counters.peek(p.key, p.window)) / MICRO;
+      const spent = fromMicroUsd(await this.counters.peek(p.counter.name, p.counter.windowMs));
       if (spent < p.capUsd) continue;
-      const resetMs = p.period === 'day' ? DAY - (now % DAY) : nextMonth(now) - now;
+      const resetMs = p.period === 'day' ? DAY_MS - (now % DAY_MS) : nextMonth(now) - now;
       // OpenAI's "You exceeded your current quota": insufficient_quota; the code keeps the routing
       // layer's name for a key's spend cap (docs/routing.md), which this is.
       throw tooMany(
@@ -189,10 +183,11 @@ export class KeyLimiter {
       if (delta !== 0) work.push(this.counters.add(`${id}:tpm`, delta, MINUTE));
     }
     const cap = key.routing?.cap;
-    const micro = Math.round(used.costUsd * MICRO);
+    const micro = toMicroUsd(used.costUsd);
     if (cap && micro > 0) {
-      if (cap.dailyUsd !== undefined) work.push(this.counters.add(`${id}:usd:day`, micro, DAY));
-      if (cap.monthlyUsd !== undefined) work.push(this.counters.add(monthKey(id, now), micro, MONTH_WINDOW));
+      const { day, month } = spendCounters(id, now);
+      if (cap.dailyUsd !== undefined) work.push(this.counters.add(day.name, micro, day.windowMs));
+      if (cap.monthlyUsd !== undefined) work.push(this.counters.add(month.name, micro, month.windowMs));
     }
     for (const w of work) {
       w.catch((error: unknown) =>
@@ -210,17 +205,21 @@ export class KeyLimiter {
   }> {
     const id = `key:${key.name}`;
     const now = this.wallNow();
+    const { day, month } = spendCounters(id, now);
     const [r, t, d, m] = await Promise.all([
       this.counters.peek(`${id}:rpm`, MINUTE),
       this.counters.peek(`${id}:tpm`, MINUTE),
-      this.counters.peek(`${id}:usd:day`, DAY),
-      this.counters.peek(monthKey(id, now), MONTH_WINDOW),
+      this.counters.peek(day.name, day.windowMs),
+      this.counters.peek(month.name, month.windowMs),
     ]);
-    return { requestsThisMinute: r, tokensThisMinute: t, usdToday: d / MICRO, usdThisMonth: m / MICRO };
+    return {
+      requestsThisMinute: r,
+      tokensThisMinute: t,
+      usdToday: fromMicroUsd(d),
+      usdThisMonth: fromMicroUsd(m),
+    };
   }
 }
-
-const monthKey = (id: string, now: number): string => `${id}:usd:${new Date(now).toISOString().slice(0, 7)}`;
 
 function nextMonth(now: number): number {
   const d = new Date(now);

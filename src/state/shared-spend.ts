@@ -17,11 +17,7 @@ import type { EventBus } from '../core/events.js';
 import type { Route } from '../config/types.js';
 import { routeScope, targetScope, type SpendLedger } from '../routing/spend.js';
 import type { WindowCounters } from './counters.js';
-
-const DAY = 86_400_000;
-/** As the key limiter's month counters (src/keys/limiter.ts): the month in the name, a window that outlasts it. */
-const MONTH_WINDOW = 2 ** 42;
-const MICRO = 1_000_000;
+import { fromMicroUsd, spendCounters, toMicroUsd } from './spend-counters.js';
 
 export interface SharedSpendOptions {
   counters: WindowCounters;
@@ -78,11 +74,11 @@ export class SharedSpend {
     await Promise.all(
       [...this.scopes].map(async (scope) => {
         const now = this.o.wallNow();
-        const { day, month } = windows(scope, now);
+        const { day, month } = spendCounters(`spend:${scope}`, now);
         try {
           const [d, m] = await Promise.all([
-            this.o.counters.peek(day, DAY),
-            this.o.counters.peek(month, MONTH_WINDOW),
+            this.o.counters.peek(day.name, day.windowMs),
+            this.o.counters.peek(month.name, month.windowMs),
           ]);
           this.#raise(scope, now, d, m);
         } catch (error) {
@@ -93,14 +89,14 @@ export class SharedSpend {
   }
 
   async #add(scope: string, usd: number): Promise<void> {
-    const micro = Math.round(usd * MICRO);
+    const micro = toMicroUsd(usd);
     if (micro <= 0) return;
     const now = this.o.wallNow();
-    const { day, month } = windows(scope, now);
+    const { day, month } = spendCounters(`spend:${scope}`, now);
     try {
       const [d, m] = await Promise.all([
-        this.o.counters.add(day, micro, DAY),
-        this.o.counters.add(month, micro, MONTH_WINDOW),
+        this.o.counters.add(day.name, micro, day.windowMs),
+        this.o.counters.add(month.name, micro, month.windowMs),
       ]);
       this.#raise(scope, now, d, m);
     } catch (error) {
@@ -113,13 +109,6 @@ export class SharedSpend {
     const before = new Date(at).toISOString().slice(0, 10);
     const after = new Date(this.o.wallNow()).toISOString().slice(0, 10);
     if (before !== after) return;
-    this.o.ledger.raise(scope, dayMicro / MICRO, monthMicro / MICRO);
+    this.o.ledger.raise(scope, fromMicroUsd(dayMicro), fromMicroUsd(monthMicro));
   }
-}
-
-function windows(scope: string, now: number): { day: string; month: string } {
-  return {
-    day: `spend:${scope}:usd:day`,
-    month: `spend:${scope}:usd:${new Date(now).toISOString().slice(0, 7)}`,
-  };
 }
