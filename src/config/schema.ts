@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { PROVIDER_TYPES } from './presets.js';
 import { alertsSchema, slosSchema } from '../alerts/schema.js';
 import { cacheStoreSchema, routeCacheSchema } from '../cache/schema.js';
-import { routeCaptureSchema, storeCaptureSchema } from '../store/capture-schema.js';
+import { routeCaptureSchema } from '../store/capture-schema.js';
+import { storeSchema } from '../store/schema.js';
+import { stateSchema } from '../state/schema.js';
 import { speculativeRouteFields } from './speculative.js';
 import { keyRoutingSchema, routeRoutingSchema } from '../routing/schema.js';
 import { keyLimitsSchema, keysAdminFields } from '../keys/schema.js';
@@ -317,79 +319,9 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /** The request store (docs/observability.md#request-store): one record per request, queryable. */
-    store: z
-      .object({
-        enabled: z.boolean().default(true),
-        driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
-        /** SQLite file; default `requests.db` in $SWITCHYARD_DATA_DIR, else in ./.switchyard. */
-        path: z.string().min(1).optional(),
-        /** PostgreSQL connection URL (driver: postgres), e.g. from SWITCHYARD_STORE_URL. */
-        url: z.string().min(1).optional(),
-        /** PostgreSQL schema for the tables (created if missing). */
-        schema: z
-          .string()
-          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL identifier (letters, digits, _)')
-          .default('public'),
-        /** PostgreSQL: how long opening a connection may take before it counts as a failure. */
-        connectTimeoutMs: positiveMs.default(5_000),
-        /** PostgreSQL: how long one query may wait for its answer (a hung connection is dropped after it). */
-        queryTimeoutMs: positiveMs.default(15_000),
-        retention: z
-          .object({
-            maxAgeMs: positiveMs.default(7 * 24 * 3_600_000),
-            maxRows: z.number().int().positive().default(1_000_000),
-            pruneIntervalMs: positiveMs.default(60_000),
-          })
-          .strict()
-          .prefault({}),
-        batch: z
-          .object({
-            maxSize: z.number().int().positive().max(5_000).default(200),
-            flushIntervalMs: positiveMs.default(1_000),
-            maxQueued: z.number().int().positive().default(10_000),
-          })
-          .strict()
-          .prefault({}),
-        /** Prompt and completion text, opt-in, redacted (docs/observability.md#prompt-and-completion-capture). */
-        capture: storeCaptureSchema.prefault({}),
-      })
-      .strict()
-      .refine((s) => s.driver !== 'postgres' || s.url !== undefined, {
-        message: 'required with driver: postgres',
-        path: ['url'],
-      })
-      .prefault({}),
-    /**
-     * Shared state across gateway instances (docs/deployment.md): `memory` (the default) keeps
-     * everything in this process; `redis` shares breaker and cooldown deadlines and offers shared
-     * rate-limit counters. `url` may come from SWITCHYARD_REDIS_URL instead.
-     */
-    state: z
-      .object({
-        driver: z.enum(['memory', 'redis']).default('memory'),
-        /** e.g. redis://127.0.0.1:6379/0 */
-        url: z.string().min(1).optional(),
-        /** Prefix of every key and channel, so that several gateways can share one Redis. */
-        prefix: z
-          .string()
-          .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : -')
-          .default('switchyard'),
-        /** Shared counters while Redis is unreachable: `open` counts locally, `closed` refuses. */
-        failMode: z.enum(['open', 'closed']).default('open'),
-        /** Each Redis command gives up after this long (then the instance works on local state). */
-        commandTimeoutMs: z.number().int().positive().max(60_000).default(500),
-        /**
-         * Retry budgets and hedge caps across instances: each instance writes its counts and reads the
-         * others' this often (one round trip); 0 keeps them per instance.
-         */
-        budgetSyncMs: z.number().int().min(0).max(60_000).default(250),
-      })
-      .strict()
-      .refine((s) => s.driver !== 'redis' || s.url !== undefined, {
-        message: 'required with driver: redis (or set SWITCHYARD_REDIS_URL)',
-        path: ['url'],
-      })
-      .prefault({}),
+    store: storeSchema,
+    /** Shared state across gateway instances (docs/deployment.md). */
+    state: stateSchema,
     providers: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'),
       providerSchema,
