@@ -28,6 +28,7 @@ describe('RequestEvents: the trace built from the request’s events', () => {
       ...ids,
       ...{ target: 'a/x', provider: 'a', model: 'x', operation: 'chat', stream: false },
       ...{ outcome: 'retry', reason: 'upstream_503', durationMs: 12.6, countsAgainstBreaker: true },
+      upstreamStatus: 503,
       tokens: { prompt: 3, completion: 1, estimated: false },
       costUsd: 0.5,
       key: 'key#2',
@@ -72,7 +73,19 @@ describe('RequestEvents: the trace built from the request’s events', () => {
       tokens: { prompt: 3, completion: 1 },
       costUsd: 0.5,
       key: 'key#2',
+      outcome: 'retry',
+      status: 503,
     });
+  });
+
+  it('keeps a successful attempt’s entry small: no outcome class or status, which only failures carry', () => {
+    const events = new RequestEvents(new EventBus());
+    events.publish('attempt.ended', {
+      ...ids,
+      ...{ target: 'a/x', provider: 'a', model: 'x', operation: 'chat', stream: true },
+      ...{ outcome: 'ok', reason: 'ok', durationMs: 5, ttftMs: 2, countsAgainstBreaker: false },
+    });
+    expect(events.trace).toEqual([{ target: 'a/x', action: 'attempt', result: 'ok', ms: 5 }]);
   });
 
   it('passes every event on to the gateway’s bus, the same object, and wants the traced ones itself', () => {
