@@ -268,6 +268,14 @@ describe.each(backends)('store.capture beyond live chat: $name', (backend) => {
       expect(body.completion, id).toBe(answer);
     }
     expect((await stored(h, 'cache-hit')).body).toMatchObject({ attempts: 0, costUsd: 0, stream: false });
+    // Its decision trace is the hit (the cache.hit event's entry), kept by the store as any trace.
+    expect((await stored(h, 'cache-hit')).body.trace).toEqual([
+      {
+        target: 'primary/model-a',
+        action: 'cache',
+        result: expect.stringMatching(/^hit age \d+s$/) as string,
+      },
+    ]);
     expect((await stored(h, 'cache-stream')).body).toMatchObject({ attempts: 0, stream: true });
   });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus, type EventName, type GatewayEvents } from './events.js';
 import { RequestEvents } from './request-events.js';
-import { TRACE_OF } from './trace.js';
+import { TRACE_OF, traceLine } from './trace.js';
 
 const ids = { requestId: 'r1', route: 'm' };
 
@@ -76,6 +76,18 @@ describe('RequestEvents: the trace built from the request’s events', () => {
       outcome: 'retry',
       status: 503,
     });
+  });
+
+  it('writes an answer from the response cache as the header has always shown it', () => {
+    const bus = new EventBus();
+    const seen: GatewayEvents['cache.hit'][] = [];
+    bus.subscribe('cache.hit', (e) => seen.push(e));
+    const events = new RequestEvents(bus);
+    const hit = { ...ids, target: 'a/x', ageMs: 12_999 };
+    events.publish('cache.hit', hit);
+    expect(events.trace).toEqual([{ target: 'a/x', action: 'cache', result: 'hit age 12s' }]);
+    expect(events.trace.map(traceLine)).toEqual(['a/x cache hit age 12s']);
+    expect(seen).toEqual([hit]);
   });
 
   it('keeps a successful attempt’s entry small: no outcome class or status, which only failures carry', () => {

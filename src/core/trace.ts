@@ -9,12 +9,13 @@ import type { AttemptOutcomeClass, EventName, EventTokens, GatewayEvents } from 
 /** One line of the per-request decision trace: a target tried or skipped, and why. */
 export interface TraceEntry {
   target: string;
-  action: 'attempt' | 'skip' | 'wait' | 'hedge' | 'continue' | 'race' | 'vote' | 'rank';
+  action: 'attempt' | 'skip' | 'wait' | 'hedge' | 'continue' | 'race' | 'vote' | 'rank' | 'cache';
   /**
    * For attempts: `ok` or the failure reason; for skips and waits: why; for continuations:
    * `after:<chars>:<method>` (or `refused:<why>` when a cut stream could not be continued); for
    * races: `with:<other racers>`; for consensus votes: `chosen:<n>/<answered>` or `dissent:<n>/<answered>`; for ranks:
-   * `<policy>:<score>`, the routing policy's score of a candidate (docs/routing.md).
+   * `<policy>:<score>`, the routing policy's score of a candidate (docs/routing.md); for an answer from
+   * the response cache: `hit age <seconds>s` (`target` answered it originally).
    */
   result: string;
   /** Milliseconds the attempt or the wait took. */
@@ -111,5 +112,9 @@ export const TRACE_OF: { readonly [K in EventName]?: Tracer<K> } = {
   'stream.uncontinued': (e, trace) => {
     const result = e.reason === 'complete' ? 'complete' : `refused:${e.reason}`;
     trace.push({ target: e.from, action: 'continue', result });
+  },
+  // The whole trace of an answer from the response cache: no attempt was made.
+  'cache.hit': (e, trace) => {
+    trace.push({ target: e.target, action: 'cache', result: `hit age ${Math.floor(e.ageMs / 1000)}s` });
   },
 };

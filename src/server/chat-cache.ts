@@ -44,8 +44,7 @@ export async function replayCachedAnswer(
 ): Promise<number> {
   const { res, deps } = ctx;
   const { completion, target } = stored.value;
-  call.answeredFromCache(target, stored.ageMs);
-  const meta: ResponseMeta = { target, attempts: 0, trace: [] };
+  const meta = call.answeredFromCache(target, stored.ageMs);
   const hit = { [CACHE_HEADER]: 'hit', age: String(Math.floor(stored.ageMs / 1000)) };
   if (request.stream !== true) {
     const body = { ...completion, id: `chatcmpl-${ctx.requestId}`, created: Math.floor(Date.now() / 1000) };
