@@ -27,6 +27,7 @@ Commands:
   stats     Print the request store's aggregates from a running gateway (switchyard stats --help).
             --url URL  --key KEY  --window 1h  --by route|target|model|key  --bucket 1m
             --store FILE|URL  read the store itself (no gateway), e.g. .switchyard/requests.db
+            --request ID  one stored request: attempts, trace, timings, captured text
   keys      Manage virtual keys through a running gateway's admin API (switchyard keys --help).
             create|list|get|update|revoke|rotate  --url URL  --admin-key KEY (or SWITCHYARD_ADMIN_KEY)
   cluster   Start a local multi-instance setup: simulated providers, a private redis-server, N

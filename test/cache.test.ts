@@ -15,6 +15,7 @@ let h: Harness;
 let bob: OpenAI;
 const records: RequestRecord[] = [];
 const ended: GatewayEvents['request.ended'][] = [];
+const hits: GatewayEvents['cache.hit'][] = [];
 
 beforeAll(async () => {
   h = await startHarness({
@@ -36,6 +37,7 @@ beforeAll(async () => {
     logger: { log: (r) => records.push(r) },
   });
   h.gateway.events.subscribe('request.ended', (e) => ended.push(e));
+  h.gateway.events.subscribe('cache.hit', (e) => hits.push(e));
   bob = new OpenAI({ baseURL: `${h.gateway.url}/v1`, apiKey: BOB, maxRetries: 0 });
 });
 afterAll(() => h.close());
@@ -82,6 +84,21 @@ describe('the response cache', () => {
     const event = ended.at(-1)!;
     expect(event).toMatchObject({ cache: 'hit', costUsd: 0, attempts: 0, provider: 'primary' });
     expect(event.tokens).toBeUndefined();
+    // The hit is an event, and the trace (header, log, store) is made from it as from any other.
+    expect(hits.at(-1)).toEqual({
+      requestId: event.requestId,
+      route: 'c',
+      target: 'primary/model-a',
+      ageMs: expect.any(Number) as number,
+    });
+    expect(event.trace).toEqual([
+      {
+        target: 'primary/model-a',
+        action: 'cache',
+        result: expect.stringMatching(/^hit age \d+s$/) as string,
+      },
+    ]);
+    expect(lastRecord().trace).toEqual(event.trace);
   });
 
   it('ignores key order and volatile fields (user) in the request', async () => {
@@ -206,6 +223,22 @@ describe('a cached stream', () => {
     expect([...replay.ids][0]).toMatch(/^chatcmpl-/);
     expect(replay.ids).not.toEqual(live.ids);
     expect(ended.at(-1)!.ttftMs).toBeGreaterThanOrEqual(0);
+    // A replayed stream's trace is the hit, with no attempt "streaming".
+    const traced = await h.client.chat.completions
+      .create(
+        {
+          model: 'c',
+          temperature: 0,
+          messages: [{ role: 'user', content: 'stream question' }],
+          stream: true,
+        },
+        { headers: { 'x-switchyard-debug': 'trace' } },
+      )
+      .withResponse();
+    for await (const _ of traced.data) void _;
+    expect(traced.response.headers.get('x-switchyard-trace')).toMatch(
+      /^primary\/model-a cache hit age \d+s$/,
+    );
 
     // The same entry answers the JSON form of the request.
     const json = await ask('stream question');

@@ -3,7 +3,9 @@
  * backends (a temp SQLite file; the machine's PostgreSQL in a schema of its own, dropped afterwards):
  * off by default (and then no text is even copied), the messages' and the answer's text stored once on,
  * secrets and common personal data redacted, cut to `maxChars`, the text a stream's client received,
- * a route's own choice, one request read by id while lists leave the text out.
+ * a route's own choice, one request read by id while lists leave the text out; embeddings requests
+ * (their input, and what the answer was: never the vectors) and answers replayed from the response cache
+ * (the prompt and the replayed answer, JSON and stream).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
-  for (const n of ['on', 'off']) await client.query(`DROP SCHEMA IF EXISTS "${schema}_${n}" CASCADE`);
+  for (const n of ['on', 'off', 'more']) await client.query(`DROP SCHEMA IF EXISTS "${schema}_${n}" CASCADE`);
   await client.end();
 });
 
@@ -166,5 +168,114 @@ describe.each(backends)('store.capture: $name', (backend) => {
     const missing = await stored(on, 'no-such-request');
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ error: { code: 'request_not_found' } });
+  });
+});
+
+describe.each(backends)('store.capture beyond live chat: $name', (backend) => {
+  let h: Harness;
+  const ended = new Map<string, GatewayEvents['request.ended']>();
+  const got: Record<string, { text?: string; dims?: number[] }> = {};
+
+  beforeAll(async () => {
+    h = await startHarness({
+      routes: {
+        e: { targets: ['primary/model-e'] },
+        // What the answer was only, here; nothing at all on `enone`.
+        eq: { targets: ['primary/model-e'], capture: { prompts: false } },
+        enone: { targets: ['primary/model-e'], capture: { prompts: false, completions: false } },
+        c: { targets: ['primary/model-a'], cache: {} },
+      },
+      config: {
+        store: {
+          ...backend.store('more'),
+          capture: { prompts: true, completions: true, maxChars: 200, redact: ['project-\\w+'] },
+        },
+      },
+    });
+    h.gateway.events.subscribe('request.ended', (e) => ended.set(e.requestId, e));
+    const opts = (id: string) => ({ headers: { 'x-request-id': id } });
+    // The SDK asks for base64 and decodes it; `raw` asks for floats.
+    const two = await h.client.embeddings.create(
+      { model: 'e', input: ['Mail alice@example.com today', 'The project-orion plans'] },
+      opts('emb-two'),
+    );
+    got['emb-two'] = { dims: two.data.map((d) => d.embedding.length) };
+    const float = await raw(`${h.gateway.url}/v1/embeddings`, {
+      headers: { 'x-request-id': 'emb-float' },
+      body: JSON.stringify({ model: 'e', input: 'One text.', encoding_format: 'float', dimensions: 8 }),
+    });
+    expect(float.status).toBe(200);
+    await h.client.embeddings.create({ model: 'e', input: [1, 2, 3] }, opts('emb-tokens'));
+    await h.client.embeddings.create({ model: 'eq', input: 'Not kept.' }, opts('emb-quiet'));
+    await h.client.embeddings.create({ model: 'enone', input: 'Not kept either.' }, opts('emb-none'));
+
+    const ask = {
+      model: 'c',
+      temperature: 0,
+      messages: [{ role: 'user' as const, content: 'Cached, bob@example.org?' }],
+    };
+    const miss = await h.client.chat.completions.create(ask, opts('cache-miss')).withResponse();
+    expect(miss.response.headers.get('x-switchyard-cache')).toBe('miss');
+    got['cache-miss'] = { text: miss.data.choices[0]!.message.content! };
+    const hit = await h.client.chat.completions.create(ask, opts('cache-hit')).withResponse();
+    expect(hit.response.headers.get('x-switchyard-cache')).toBe('hit');
+    got['cache-hit'] = { text: hit.data.choices[0]!.message.content! };
+    const stream = await h.client.chat.completions.create({ ...ask, stream: true }, opts('cache-stream'));
+    let streamed = '';
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta?.content ?? '';
+    got['cache-stream'] = { text: streamed };
+    expect(ended.get('cache-stream')?.cache).toBe('hit');
+
+    const store = h.gateway.store!;
+    await vi.waitFor(() => expect(store.queued + store.counters.written).toBe(8));
+    expect(await store.flush()).toBe(true);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('embeddings: each input’s text, redacted, and what the answer was, never the vectors', async () => {
+    const { body } = await stored(h, 'emb-two');
+    expect(body).toMatchObject({ endpoint: 'embeddings', status: 200 });
+    expect(body.prompt).toBe('input[0]: Mail [redacted] today\n\ninput[1]: The [redacted] plans');
+    const dims = got['emb-two']!.dims!;
+    expect(dims).toEqual([dims[0], dims[0]]);
+    expect(dims[0]).toBeGreaterThan(8);
+    expect(body.completion).toBe(`2 embeddings × ${dims[0]} dimensions (base64)`);
+    const float = (await stored(h, 'emb-float')).body;
+    expect(float.prompt).toBe('input: One text.');
+    expect(float.completion).toBe('1 embedding × 8 dimensions (float)');
+    expect((await stored(h, 'emb-tokens')).body.prompt).toBe('input: 3 token ids');
+  });
+
+  it('embeddings: a route’s own choice', async () => {
+    const quiet = (await stored(h, 'emb-quiet')).body;
+    expect(quiet).not.toHaveProperty('prompt');
+    expect(quiet.completion).toMatch(/^1 embedding × \d+ dimensions \(base64\)$/);
+    const none = (await stored(h, 'emb-none')).body;
+    expect(none).not.toHaveProperty('prompt');
+    expect(none).not.toHaveProperty('completion');
+    expect(ended.get('emb-none')).not.toHaveProperty('capture');
+  });
+
+  it('an answer from the response cache: the prompt and the replayed answer, JSON and stream', async () => {
+    const answer = got['cache-miss']!.text!;
+    expect(got['cache-hit']!.text).toBe(answer);
+    expect(got['cache-stream']!.text).toBe(answer);
+    for (const id of ['cache-miss', 'cache-hit', 'cache-stream']) {
+      const { body } = await stored(h, id);
+      expect(body.prompt, id).toBe('user: Cached, [redacted]?');
+      expect(body.completion, id).toBe(answer);
+    }
+    expect((await stored(h, 'cache-hit')).body).toMatchObject({ attempts: 0, costUsd: 0, stream: false });
+    // Its decision trace is the hit (the cache.hit event's entry), kept by the store as any trace.
+    expect((await stored(h, 'cache-hit')).body.trace).toEqual([
+      {
+        target: 'primary/model-a',
+        action: 'cache',
+        result: expect.stringMatching(/^hit age \d+s$/) as string,
+      },
+    ]);
+    expect((await stored(h, 'cache-stream')).body).toMatchObject({ attempts: 0, stream: true });
   });
 });

@@ -170,6 +170,11 @@ export interface GatewayEvents {
     /** Why `from`'s stream ended (e.g. `stream_cut`). */
     reason: string;
   };
+  /**
+   * A chat request answered from the response cache (docs/caching.md): `target` answered it
+   * originally, `ageMs` ago. No attempt follows; `request.ended` says `cache: 'hit'`.
+   */
+  'cache.hit': { requestId: string; route: string; target: string; ageMs: number };
   'target.skipped': {
     requestId?: string;
     route?: string;

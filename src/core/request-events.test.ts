@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus, type EventName, type GatewayEvents } from './events.js';
 import { RequestEvents } from './request-events.js';
-import { TRACE_OF } from './trace.js';
+import { TRACE_OF, traceLine } from './trace.js';
 
 const ids = { requestId: 'r1', route: 'm' };
 
@@ -28,6 +28,7 @@ describe('RequestEvents: the trace built from the request’s events', () => {
       ...ids,
       ...{ target: 'a/x', provider: 'a', model: 'x', operation: 'chat', stream: false },
       ...{ outcome: 'retry', reason: 'upstream_503', durationMs: 12.6, countsAgainstBreaker: true },
+      upstreamStatus: 503,
       tokens: { prompt: 3, completion: 1, estimated: false },
       costUsd: 0.5,
       key: 'key#2',
@@ -72,7 +73,31 @@ describe('RequestEvents: the trace built from the request’s events', () => {
       tokens: { prompt: 3, completion: 1 },
       costUsd: 0.5,
       key: 'key#2',
+      outcome: 'retry',
+      status: 503,
     });
+  });
+
+  it('writes an answer from the response cache as the header has always shown it', () => {
+    const bus = new EventBus();
+    const seen: GatewayEvents['cache.hit'][] = [];
+    bus.subscribe('cache.hit', (e) => seen.push(e));
+    const events = new RequestEvents(bus);
+    const hit = { ...ids, target: 'a/x', ageMs: 12_999 };
+    events.publish('cache.hit', hit);
+    expect(events.trace).toEqual([{ target: 'a/x', action: 'cache', result: 'hit age 12s' }]);
+    expect(events.trace.map(traceLine)).toEqual(['a/x cache hit age 12s']);
+    expect(seen).toEqual([hit]);
+  });
+
+  it('keeps a successful attempt’s entry small: no outcome class or status, which only failures carry', () => {
+    const events = new RequestEvents(new EventBus());
+    events.publish('attempt.ended', {
+      ...ids,
+      ...{ target: 'a/x', provider: 'a', model: 'x', operation: 'chat', stream: true },
+      ...{ outcome: 'ok', reason: 'ok', durationMs: 5, ttftMs: 2, countsAgainstBreaker: false },
+    });
+    expect(events.trace).toEqual([{ target: 'a/x', action: 'attempt', result: 'ok', ms: 5 }]);
   });
 
   it('passes every event on to the gateway’s bus, the same object, and wants the traced ones itself', () => {

@@ -4,17 +4,18 @@
  * request's trace is a subscriber of its own request's events (src/core/request-events.ts), built by
  * TRACE_OF below: one entry (or a few) per event that tells a decision, none for the others.
  */
-import type { EventName, EventTokens, GatewayEvents } from './events.js';
+import type { AttemptOutcomeClass, EventName, EventTokens, GatewayEvents } from './events.js';
 
 /** One line of the per-request decision trace: a target tried or skipped, and why. */
 export interface TraceEntry {
   target: string;
-  action: 'attempt' | 'skip' | 'wait' | 'hedge' | 'continue' | 'race' | 'vote' | 'rank';
+  action: 'attempt' | 'skip' | 'wait' | 'hedge' | 'continue' | 'race' | 'vote' | 'rank' | 'cache';
   /**
    * For attempts: `ok` or the failure reason; for skips and waits: why; for continuations:
    * `after:<chars>:<method>` (or `refused:<why>` when a cut stream could not be continued); for
    * races: `with:<other racers>`; for consensus votes: `chosen:<n>/<answered>` or `dissent:<n>/<answered>`; for ranks:
-   * `<policy>:<score>`, the routing policy's score of a candidate (docs/routing.md).
+   * `<policy>:<score>`, the routing policy's score of a candidate (docs/routing.md); for an answer from
+   * the response cache: `hit age <seconds>s` (`target` answered it originally).
    */
   result: string;
   /** Milliseconds the attempt or the wait took. */
@@ -25,7 +26,15 @@ export interface TraceEntry {
   costUsd?: number;
   /** Providers with a key pool: the label of the key used (`key#2` or its name), never the key. */
   key?: string;
+  /** Failed attempts: the outcome class (`retry`, `failover`, `context`, `fatal`, `cancelled`). */
+  outcome?: AttemptOutcomeClass;
+  /** Failed attempts: the upstream's HTTP status, when it answered with one. */
+  status?: number;
 }
+
+/** One entry as x-switchyard-trace (and `switchyard stats --request`) shows it: `TARGET [KEY] ACTION RESULT [MSms]`. */
+export const traceLine = (t: TraceEntry): string =>
+  `${t.target}${t.key ? ` ${t.key}` : ''} ${t.action} ${t.result}${t.ms !== undefined ? ` ${t.ms}ms` : ''}`;
 
 type Tracer<K extends EventName> = (event: GatewayEvents[K], trace: TraceEntry[]) => void;
 
@@ -45,6 +54,9 @@ export const TRACE_OF: { readonly [K in EventName]?: Tracer<K> } = {
     if (e.tokens) entry.tokens = e.tokens;
     if (e.costUsd !== undefined) entry.costUsd = e.costUsd;
     if (e.key) entry.key = e.key;
+    // Failures only: a successful attempt's entry stays as small as it was.
+    if (e.outcome !== 'ok') entry.outcome = e.outcome;
+    if (e.upstreamStatus !== undefined) entry.status = e.upstreamStatus;
     trace.push(entry);
   },
   'target.skipped': (e, trace) => {
@@ -100,5 +112,9 @@ export const TRACE_OF: { readonly [K in EventName]?: Tracer<K> } = {
   'stream.uncontinued': (e, trace) => {
     const result = e.reason === 'complete' ? 'complete' : `refused:${e.reason}`;
     trace.push({ target: e.from, action: 'continue', result });
+  },
+  // The whole trace of an answer from the response cache: no attempt was made.
+  'cache.hit': (e, trace) => {
+    trace.push({ target: e.target, action: 'cache', result: `hit age ${Math.floor(e.ageMs / 1000)}s` });
   },
 };

@@ -10,6 +10,7 @@ import { AnswerRecorder, answerParts, type CachedAnswer } from '../cache/answer.
 import type { StoredValue } from '../cache/store.js';
 import type { ResponseMeta, StreamSink, StreamSummary } from '../engine/types.js';
 import type { RequestContext } from './app.js';
+import { CaptureSink, captureCompletion, completionText } from './capture.js';
 import type { ModelCall } from './model-call.js';
 import { metaHeaders, sendJson } from './respond.js';
 import { ChatChunkEncoder } from './sse-encoder.js';
@@ -31,7 +32,9 @@ export function chatEncoder(ctx: RequestContext, request: ChatRequest, model: st
 /**
  * Answers from the cache, as JSON or as a stream (whichever the request asks for). A hit gets its own
  * id and `created`; `x-switchyard-target` names the target that originally answered, `age` the
- * entry's age in seconds. Returns the status to log (499 when a streaming client left or was cut).
+ * entry's age in seconds. With store.capture, the replayed answer is captured as a live one is (a
+ * stream's: the text its client was sent). Returns the status to log (499 when a streaming client left
+ * or was cut).
  */
 export async function replayCachedAnswer(
   ctx: RequestContext,
@@ -41,13 +44,13 @@ export async function replayCachedAnswer(
 ): Promise<number> {
   const { res, deps } = ctx;
   const { completion, target } = stored.value;
-  call.answeredFromCache(target, stored.ageMs);
-  const meta: ResponseMeta = { target, attempts: 0, trace: [] };
+  const meta = call.answeredFromCache(target, stored.ageMs);
   const hit = { [CACHE_HEADER]: 'hit', age: String(Math.floor(stored.ageMs / 1000)) };
   if (request.stream !== true) {
     const body = { ...completion, id: `chatcmpl-${ctx.requestId}`, created: Math.floor(Date.now() / 1000) };
     if (res.destroyed) return 499;
     sendJson(res, 200, body, { ...metaHeaders(meta), ...call.headers(meta), ...hit });
+    if (call.capture?.completions) captureCompletion(call, completionText(completion, call.capture.limit));
     return 200;
   }
   const encoder = chatEncoder(ctx, request, call.route.name);
@@ -55,17 +58,23 @@ export async function replayCachedAnswer(
     ...call.headers(m, streaming),
     ...hit,
   });
-  const sink = new SseResponseSink(res, encoder, headers, deps.config.server.clientStallMs);
-  sink.open(meta);
-  for (const part of answerParts(completion)) {
-    sink.part(part);
-    const drained = sink.drained();
-    if (drained) await drained;
-    // The client left or was cut for not reading: nginx's 499 (client closed request).
-    if (res.destroyed) return 499;
+  const client = new SseResponseSink(res, encoder, headers, deps.config.server.clientStallMs);
+  const tap = call.capture?.completions ? new CaptureSink(client, call.capture.limit) : undefined;
+  const sink: StreamSink = tap ?? client;
+  try {
+    sink.open(meta);
+    for (const part of answerParts(completion)) {
+      sink.part(part);
+      const drained = sink.drained();
+      if (drained) await drained;
+      // The client left or was cut for not reading: nginx's 499 (client closed request).
+      if (res.destroyed) return 499;
+    }
+    sink.end();
+    return 200;
+  } finally {
+    if (tap) captureCompletion(call, tap.captured);
   }
-  sink.end();
-  return 200;
 }
 
 /**

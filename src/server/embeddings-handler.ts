@@ -5,6 +5,7 @@ import { readJsonBody } from './body.js';
 import { startModelCall } from './model-call.js';
 import { estimateEmbeddingTokens } from '../keys/estimate.js';
 import { metaHeaders, sendJson } from './respond.js';
+import { captureCompletion, embeddingsInputText, embeddingsSummary } from './capture.js';
 
 const isTokenArray = (v: unknown): boolean =>
   Array.isArray(v) && v.length > 0 && v.every((n) => Number.isInteger(n));
@@ -48,12 +49,16 @@ export async function handleEmbeddings(ctx: RequestContext): Promise<void> {
   const key = ctx.auth.authenticate(req.headers);
   const request = validateEmbeddings(await readJsonBody(req, deps.config.server));
   const call = startModelCall(ctx, key, request.model, 'embeddings', false);
+  // store.capture (docs/observability.md): the input's text, and what the answer was (not its vectors).
+  if (call.capture?.prompts)
+    call.captured = { prompt: embeddingsInputText(request.input, call.capture.limit) };
   try {
     // The key's limits and budget (docs/keys.md): a 429 here never reaches a provider.
     const admitting = call.admit(() => estimateEmbeddingTokens(request));
     if (admitting) await admitting;
     const { response, meta } = await deps.engine.embed(call.run, request);
     if (!res.destroyed) sendJson(res, 200, response, { ...metaHeaders(meta), ...call.headers(meta) });
+    if (call.capture?.completions) captureCompletion(call, embeddingsSummary(response));
     call.settle(200);
   } catch (error) {
     call.settle((error as { status?: number }).status ?? 500, error);

@@ -9,13 +9,15 @@ import type { RunCall } from '../engine/engine.js';
 import type { ResponseMeta } from '../engine/types.js';
 import { CLIENT_TIMEOUT_HEADER, parseClientTimeout } from '../resilience/deadline.js';
 import { formatTrace, totalCost } from '../telemetry/request-log.js';
-import type { GatewayEvents } from '../core/events.js';
+import { NO_EVENTS, type GatewayEvents } from '../core/events.js';
 import type { CacheOutcome } from '../cache/key.js';
 import type { RequestContext } from './app.js';
 import { metaHeaders } from './respond.js';
 import { requestRouting } from './routing-headers.js';
 import { KeyLimiter, type Reservation } from '../keys/limiter.js';
 import { capturePlan, type CapturePlan } from './capture.js';
+import { RequestEvents } from '../core/request-events.js';
+import type { TraceEntry } from '../core/trace.js';
 
 export interface ModelCall {
   route: Route;
@@ -27,8 +29,11 @@ export interface ModelCall {
   settle(status: number, error?: unknown): void;
   /** The response cache's outcome, said in `request.ended` (routes with a cache; docs/caching.md). */
   cache?: CacheOutcome;
-  /** Answered from the cache: no attempt, cost 0; `target` answered originally, `ageMs` ago. */
-  answeredFromCache(target: string, ageMs: number): void;
+  /**
+   * Answered from the cache: no attempt, cost 0; `target` answered originally, `ageMs` ago. Announces
+   * `cache.hit` (which makes the trace) and returns the meta to answer with.
+   */
+  answeredFromCache(target: string, ageMs: number): ResponseMeta;
   /** The key's limits and budget (docs/keys.md): resolves, or throws their 429; `estimate` for tpm. */
   admit(estimate: () => number): Promise<void> | undefined;
   /** What the request store captures of this request (store.capture); undefined: nothing. */
@@ -67,14 +72,12 @@ export function startModelCall(
   const wantsTrace = req.headers['x-switchyard-debug'] === 'trace' && key?.debug !== false;
   let settled: ResponseMeta | undefined;
   let committedAt: number | undefined;
-  let hit: { target: string; ageMs: number } | undefined;
+  let hit: { target: string; trace: readonly TraceEntry[] } | undefined;
   const headers = (meta: ResponseMeta, streaming = false): Record<string, string> => {
     if (streaming) committedAt = performance.now();
     if (!wantsTrace) return {};
-    const trace = hit
-      ? `${hit.target} cache hit age ${Math.floor(hit.ageMs / 1000)}s`
-      : formatTrace(meta, streaming);
-    return { 'x-switchyard-trace': trace };
+    // A replayed stream has no attempt still streaming: its trace is the cache hit's entry.
+    return { 'x-switchyard-trace': formatTrace(meta, streaming && !hit) };
   };
   const { events } = deps;
   ctx.announced = true;
@@ -110,7 +113,7 @@ export function startModelCall(
       if (events?.wants('request.ended')) {
         const timing = { started, committedAt };
         const ended = hit
-          ? cacheHitEnded(announced, route, hit.target, status, timing)
+          ? cacheHitEnded(announced, route, hit, status, timing)
           : requestEnded(announced, route, settled, status, error, timing);
         if (call.cache && !hit) ended.cache = call.cache;
         if (call.captured) ended.capture = call.captured;
@@ -118,8 +121,12 @@ export function startModelCall(
       }
     },
     answeredFromCache(target, ageMs) {
-      hit = { target, ageMs };
+      // The request's own publisher, as the engine's for a live answer: its trace is the subscriber.
+      const published = new RequestEvents(events ?? NO_EVENTS);
+      published.publish('cache.hit', { requestId, route: route.name, target, ageMs });
+      hit = { target, trace: published.trace };
       call.cache = 'hit';
+      return { target, attempts: 0, trace: published.trace };
     },
   };
   const capture = deps.requestStore ? capturePlan(deps.config.store, route) : undefined;
@@ -131,10 +138,11 @@ export function startModelCall(
 function cacheHitEnded(
   announced: GatewayEvents['request.started'],
   route: Route,
-  targetId: string,
+  hit: { target: string; trace: readonly TraceEntry[] },
   status: number,
   timing: { started: number; committedAt: number | undefined },
 ): GatewayEvents['request.ended'] {
+  const targetId = hit.target;
   const target = route.targets.find((t) => t.id === targetId);
   return {
     ...announced,
@@ -146,7 +154,7 @@ function cacheHitEnded(
     totalMs: performance.now() - timing.started,
     ...(timing.committedAt !== undefined ? { ttftMs: timing.committedAt - timing.started } : {}),
     costUsd: 0,
-    trace: [],
+    trace: hit.trace,
     cache: 'hit',
   };
 }

@@ -11,6 +11,7 @@
 import { ApiError, forbidden, methodNotAllowed, routeNotFound } from '../core/errors.js';
 import { parseRecentQuery, parseStatsQuery } from '../store/query-params.js';
 import type { StoreRecorder } from '../store/recorder.js';
+import { requestJson } from '../store/request-view.js';
 import type { RequestStore, StoredRequest } from '../store/types.js';
 import type { RequestContext } from './app.js';
 import { sendJson } from './respond.js';
@@ -78,12 +79,7 @@ export function storedRequestHandler(
         code: 'request_not_found',
       });
     }
-    sendJson(
-      ctx.res,
-      200,
-      { object: 'switchyard.request', ...view(record) },
-      { 'cache-control': 'no-store' },
-    );
+    sendJson(ctx.res, 200, requestJson(record), { 'cache-control': 'no-store' });
   };
 }
 

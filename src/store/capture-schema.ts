@@ -23,9 +23,12 @@ const pattern = z
 
 export const storeCaptureSchema = z
   .object({
-    /** Store the request's messages (their text parts, `role: text`). */
+    /** Store the request's messages (their text parts, `role: text`); embeddings: the input's text. */
     prompts: z.boolean().default(false),
-    /** Store the answer's text (choice 0; streams: the text the client received). */
+    /**
+     * Store the answer's text (choice 0; streams: the text the client received; cache hits too);
+     * embeddings: how many vectors of how many dimensions, never the vectors.
+     */
     completions: z.boolean().default(false),
     /** Characters kept of each, after redaction; longer text is cut and ends with `…`. */
     maxChars: z.number().int().positive().max(1_000_000).default(4_000),

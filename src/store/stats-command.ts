@@ -1,12 +1,14 @@
 /**
  * `switchyard stats`: the request store's aggregates as a table, one line per route, target, model or
  * key (and bucket): from a running gateway (GET /v1/switchyard/stats), or read from the store itself
- * (`--store`), e.g. after a drill.
+ * (`--store`), e.g. after a drill. `--request ID` prints one stored request instead
+ * (GET /v1/switchyard/requests/{id}; src/store/request-view.ts).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { parseStatsQuery } from './query-params.js';
+import { REQUEST_ID, formatRequest, requestJson, type RequestJson } from './request-view.js';
 import type { Percentiles, RequestStore, StatsGroup } from './types.js';
 
 export const STATS_USAGE = `Usage: switchyard stats [options]
@@ -20,6 +22,8 @@ export const STATS_USAGE = `Usage: switchyard stats [options]
   --by G          route, target (every attempt), model or key (default route)
   --route R       only this route
   --bucket B      a time series: one line per group and bucket of B (e.g. 1m)
+  --request ID    one request instead (its x-request-id): status, timings, tokens, cost, each
+                  attempt, the decision trace, and the captured prompt and completion if stored
   --json          print the API's JSON instead of a table`;
 
 interface StatsBody {
@@ -62,6 +66,7 @@ export async function runStats(argv: string[], io: StatsIO): Promise<number> {
         by: { type: 'string' },
         route: { type: 'string' },
         bucket: { type: 'string' },
+        request: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -75,37 +80,64 @@ export async function runStats(argv: string[], io: StatsIO): Promise<number> {
     return 0;
   }
   const query = new URLSearchParams();
-  for (const name of ['window', 'since', 'until', 'by', 'route', 'bucket'] as const) {
+  for (const name of AGGREGATE_OPTIONS) {
     const v = values[name];
     if (v !== undefined) query.set(name, v);
   }
+  const gateway = {
+    location: values.url ?? io.env.SWITCHYARD_URL ?? 'http://127.0.0.1:4000',
+    key: values.key ?? io.env.SWITCHYARD_KEY,
+  };
+  if (values.request !== undefined) {
+    const usage = requestUsageError(values.request, query);
+    if (usage) {
+      io.err(`switchyard stats: ${usage}\n\n${STATS_USAGE}\n`);
+      return 2;
+    }
+    const id = values.request;
+    const answer = values.store
+      ? await fromStore(values.store, (store) => readRequest(store, id))
+      : await fromGateway<RequestJson>(gateway, `/v1/switchyard/requests/${id}`);
+    return print(io, answer, values.json ? undefined : formatRequest);
+  }
   const answer = values.store
-    ? await fromStore(values.store, query)
-    : await fromGateway(
-        values.url ?? io.env.SWITCHYARD_URL ?? 'http://127.0.0.1:4000',
-        values.key ?? io.env.SWITCHYARD_KEY,
-        query,
-      );
+    ? await fromStore(values.store, (store) => readStats(store, query))
+    : await fromGateway<StatsBody>(gateway, `/v1/switchyard/stats?${query.toString()}`);
+  return print(io, answer, values.json ? undefined : formatStats);
+}
+
+/** The options that shape the aggregates (and mean nothing with --request). */
+const AGGREGATE_OPTIONS = ['window', 'since', 'until', 'by', 'route', 'bucket'] as const;
+
+function requestUsageError(id: string, aggregates: URLSearchParams): string | undefined {
+  if (!REQUEST_ID.test(id)) return `--request: not a request id: "${id.slice(0, 200)}"`;
+  const given = [...aggregates.keys()];
+  if (given.length) return `--request prints one request: --${given.join(', --')} cannot go with it`;
+  return undefined;
+}
+
+/** Prints the answer (formatted, or as the API's JSON), or says what went wrong; the exit code. */
+function print<T>(io: StatsIO, answer: Answer<T>, format: ((body: T) => string) | undefined): number {
   if ('error' in answer) {
     io.err(`switchyard stats: ${answer.error}\n`);
     return answer.code;
   }
-  io.out(values.json ? `${JSON.stringify(answer.body)}\n` : formatStats(answer.body));
+  io.out(format ? format(answer.body) : `${JSON.stringify(answer.body)}\n`);
   return 0;
 }
 
-type Answer = { body: StatsBody } | { error: string; code: number };
+type Answer<T> = { body: T } | { error: string; code: number };
 
-/** Asks a running gateway (GET /v1/switchyard/stats). */
-async function fromGateway(
-  location: string,
-  key: string | undefined,
-  query: URLSearchParams,
-): Promise<Answer> {
-  const base = location.replace(/\/+$/, '');
+/** Asks a running gateway (GET `path`, e.g. /v1/switchyard/stats?…). */
+async function fromGateway<T>(
+  gateway: { location: string; key: string | undefined },
+  path: string,
+): Promise<Answer<T>> {
+  const { key } = gateway;
+  const base = gateway.location.replace(/\/+$/, '');
   let url: URL;
   try {
-    url = new URL(`${base}/v1/switchyard/stats?${query.toString()}`);
+    url = new URL(`${base}${path}`);
   } catch {
     return { error: `--url: not a URL: "${base}"`, code: 2 };
   }
@@ -132,20 +164,17 @@ async function fromGateway(
     }
     return { error: `${url.origin} answered ${status}: ${message}`, code: 1 };
   }
-  return { body: JSON.parse(text) as StatsBody };
+  return { body: JSON.parse(text) as T };
 }
 
 /**
  * Reads a store directly, without a gateway (after a drill, or with the gateway down): a SQLite file
  * that must exist, or a PostgreSQL URL (tables in the `public` schema).
  */
-async function fromStore(location: string, params: URLSearchParams): Promise<Answer> {
-  let query;
-  try {
-    query = parseStatsQuery(params, Date.now());
-  } catch (error) {
-    return { error: (error as Error).message, code: 2 };
-  }
+async function fromStore<T>(
+  location: string,
+  read: (store: RequestStore) => Promise<Answer<T>>,
+): Promise<Answer<T>> {
   let store: RequestStore;
   try {
     if (/^postgres(ql)?:\/\//.test(location)) {
@@ -160,21 +189,39 @@ async function fromStore(location: string, params: URLSearchParams): Promise<Ans
     return { error: `cannot open the store: ${(error as Error).message}`, code: 1 };
   }
   try {
-    const data = await store.stats(query);
-    return {
-      body: {
-        since: new Date(query.since).toISOString(),
-        until: new Date(query.until).toISOString(),
-        by: query.by,
-        ...(query.bucketMs !== undefined ? { bucketMs: query.bucketMs } : {}),
-        data,
-      },
-    };
+    return await read(store);
   } catch (error) {
     return { error: `reading the store failed: ${(error as Error).message}`, code: 1 };
   } finally {
     await store.close();
   }
+}
+
+async function readStats(store: RequestStore, params: URLSearchParams): Promise<Answer<StatsBody>> {
+  let query;
+  try {
+    query = parseStatsQuery(params, Date.now());
+  } catch (error) {
+    return { error: (error as Error).message, code: 2 };
+  }
+  const data = await store.stats(query);
+  return {
+    body: {
+      since: new Date(query.since).toISOString(),
+      until: new Date(query.until).toISOString(),
+      by: query.by,
+      ...(query.bucketMs !== undefined ? { bucketMs: query.bucketMs } : {}),
+      data,
+    },
+  };
+}
+
+/** One request by its id, as the API answers it; the same message as the API's 404 when there is none. */
+async function readRequest(store: RequestStore, id: string): Promise<Answer<RequestJson>> {
+  const record = await store.get(id);
+  if (!record)
+    return { error: `no stored request has the id \`${id}\` (not recorded yet, or pruned)`, code: 1 };
+  return { body: requestJson(record) };
 }
 
 const ms = (v: number | null | undefined): string =>

@@ -4,7 +4,7 @@
  * never before it.
  */
 import type { EventBus, GatewayEvents } from '../core/events.js';
-import type { TraceEntry } from '../core/trace.js';
+import { traceLine, type TraceEntry } from '../core/trace.js';
 import type { ResponseMeta } from '../engine/types.js';
 import type { Logger } from './logger.js';
 
@@ -90,10 +90,7 @@ export function totalCost(trace: readonly TraceEntry[]): number | undefined {
  * no entry yet, so `streaming` adds one (`TARGET attempt streaming`).
  */
 export function formatTrace(meta: ResponseMeta, streaming = false): string {
-  const entries = meta.trace.map(
-    (t) =>
-      `${t.target}${t.key ? ` ${t.key}` : ''} ${t.action} ${t.result}${t.ms !== undefined ? ` ${t.ms}ms` : ''}`,
-  );
+  const entries = meta.trace.map(traceLine);
   if (streaming) entries.push(`${meta.target} attempt streaming`);
   return entries.join('; ');
 }
