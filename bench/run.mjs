@@ -6,7 +6,7 @@
  *
  *   npm run build && node bench/run.mjs            full run (~5 min), writes docs/BENCHMARKS.md
  *   node bench/run.mjs --quick                     ~1 min, prints only (add --write to write)
- *   node bench/run.mjs --profile [--scenario stream]  gateway under --cpu-prof, top self time
+ *   node bench/run.mjs --profile [--scenario stream] [--variant layers]  gateway under --cpu-prof, top self time
  *
  * Options: --reps N, --seconds N, --loadgen wrk|autocannon, --pin none|LOADGEN:SIM:PROXY (CPU
  * lists, e.g. 0:0:1), --no-write, --json FILE, --gateway-node-args "--max-semi-space-size=8".
@@ -37,6 +37,7 @@ const { values: opts } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     json: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    variant: { type: 'string' },
     scenario: { type: 'string', default: 'throughput' },
     'gateway-node-args': { type: 'string', default: '' },
   },
@@ -255,7 +256,7 @@ async function step(rep, scenario, target, promise) {
 /** The gateway under --cpu-prof for one scenario; prints where its CPU time goes. */
 async function profile(bench, start) {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-prof-'));
-  const gateway = await start('gateway', [bench.sim.url, scenarios.MODEL], {
+  const gateway = await start('gateway', [bench.sim.url, scenarios.MODEL, opts.variant ?? 'defaults'], {
     nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
   });
   const target = { key: 'gateway', pid: gateway.pid, chatUrl: `${gateway.url}/v1/chat/completions` };
