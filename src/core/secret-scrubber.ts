@@ -23,7 +23,8 @@ export const MIN_SECRET_LENGTH = 4;
 const MASK_HEAD = 4;
 const MASK_TAIL = 3;
 const REDACTED = '[redacted]';
-const MASK_RUN = /[*.…x]+/g;
+/** The characters of a mask run: `*`, `.`, `…`, `x`. */
+const isMaskChar = (c: number): boolean => c === 42 || c === 46 || c === 0x2026 || c === 120;
 const CUT_MARK = '…';
 const TOKEN_CHAR = /[\w-]/;
 /** Powers of the rolling hash's base are taken modulo 2^32 (Math.imul). */
@@ -91,12 +92,12 @@ export class SecretScrubber {
 
   scrub(text: string): string {
     if (this.empty || text.length < MIN_SECRET_LENGTH) return text;
-    const spans = [
-      ...this.fragmentSpans(text),
-      ...this.maskedSpans(text),
-      ...this.cutSpans(text),
-      ...this.shortSpans(text),
-    ];
+    // One array per call, filled by each scan: text without a secret (nearly all of it) costs no more.
+    const spans: Span[] = [];
+    this.fragmentSpans(text, spans);
+    this.maskedSpans(text, spans);
+    this.cutSpans(text, spans);
+    this.shortSpans(text, spans);
     return spans.length === 0 ? text : redact(text, spans);
   }
 
@@ -123,41 +124,45 @@ export class SecretScrubber {
   }
 
   /** Runs of overlapping secret windows, found with a rolling hash and confirmed exactly. */
-  private fragmentSpans(text: string): Span[] {
-    const runs: Run[] = [];
-    if (this.secrets.length === 0 || text.length < FRAGMENT_LENGTH) return [];
+  private fragmentSpans(text: string, spans: Span[]): void {
+    if (this.secrets.length === 0 || text.length < FRAGMENT_LENGTH) return;
+    let runs: Run[] | undefined;
     let h = windowHash(text, 0);
     for (let i = 0; ; i++) {
       const window = this.windowHashes.has(hashKey(h)) ? text.slice(i, i + FRAGMENT_LENGTH) : '';
       if (window && this.windows.has(window)) {
-        const last = runs.at(-1);
+        const last = runs?.at(-1);
         const strong = !WORD_LIKE.test(window);
         if (last && last.end >= i) {
           last.end = i + FRAGMENT_LENGTH;
           last.strong ||= strong;
-        } else runs.push({ start: i, end: i + FRAGMENT_LENGTH, strong });
+        } else (runs ??= []).push({ start: i, end: i + FRAGMENT_LENGTH, strong });
       }
-      if (i + FRAGMENT_LENGTH >= text.length)
-        return runs.filter(keepRun).map((run): Span => [run.start, run.end]);
+      if (i + FRAGMENT_LENGTH >= text.length) break;
       const out = Math.imul(text.charCodeAt(i), BASE_POW);
       h = (Math.imul(h - out, BASE) + text.charCodeAt(i + FRAGMENT_LENGTH)) | 0;
     }
+    for (const run of runs ?? []) if (keepRun(run)) spans.push([run.start, run.end]);
   }
 
   /** A secret's fragment, mask characters, then the end of the same secret. */
-  private maskedSpans(text: string): Span[] {
-    const spans: Span[] = [];
-    if (this.secrets.length === 0) return spans;
-    for (const m of text.matchAll(MASK_RUN)) {
-      const maskStart = m.index;
-      const maskEnd = maskStart + m[0].length;
-      if (maskStart < MASK_HEAD) continue;
-      const heads = this.heads.get(text.slice(maskStart - MASK_HEAD, maskStart));
-      if (!heads) continue;
-      const tail = this.tailAt(text, maskEnd, heads);
-      if (tail) spans.push([this.headStart(text, maskStart, tail.id), maskEnd + tail.length]);
+  private maskedSpans(text: string, spans: Span[]): void {
+    if (this.secrets.length === 0) return;
+    // A scan by character, not matchAll: no iterator and no match array per run of mask characters.
+    for (let maskStart = MASK_HEAD; maskStart < text.length; maskStart++) {
+      if (!isMaskChar(text.charCodeAt(maskStart))) continue;
+      let maskEnd = maskStart + 1;
+      while (maskEnd < text.length && isMaskChar(text.charCodeAt(maskEnd))) maskEnd++;
+      // A run that starts right after another mask character was seen from its start.
+      const heads = isMaskChar(text.charCodeAt(maskStart - 1))
+        ? undefined
+        : this.heads.get(text.slice(maskStart - MASK_HEAD, maskStart));
+      if (heads) {
+        const tail = this.tailAt(text, maskEnd, heads);
+        if (tail) spans.push([this.headStart(text, maskStart, tail.id), maskEnd + tail.length]);
+      }
+      maskStart = maskEnd;
     }
-    return spans;
   }
 
   /**
@@ -189,27 +194,26 @@ export class SecretScrubber {
    * Text cut inside a secret: 4 to WORD_RUN_LENGTH - 1 characters that begin a secret, at the end of
    * the text or before `…` (the mark of a cut excerpt, which may be quoted inside a longer message).
    */
-  private cutSpans(text: string): Span[] {
-    const spans: Span[] = [];
-    if (this.secrets.length === 0) return spans;
-    const cuts = [text.length];
-    for (let at = text.indexOf(CUT_MARK); at !== -1; at = text.indexOf(CUT_MARK, at + 1)) cuts.push(at);
-    for (const cut of cuts) {
-      if (cut < MIN_SECRET_LENGTH) continue;
-      for (const id of this.heads.get(text.slice(cut - MIN_SECRET_LENGTH, cut)) ?? []) {
-        const k = cutPrefixLength(text, cut, this.secrets[id]!);
-        if (k > 0) {
-          spans.push([cut - k, cut]);
-          break;
-        }
+  private cutSpans(text: string, spans: Span[]): void {
+    if (this.secrets.length === 0) return;
+    this.cutSpanAt(text, text.length, spans);
+    for (let at = text.indexOf(CUT_MARK); at !== -1; at = text.indexOf(CUT_MARK, at + 1))
+      this.cutSpanAt(text, at, spans);
+  }
+
+  private cutSpanAt(text: string, cut: number, spans: Span[]): void {
+    if (cut < MIN_SECRET_LENGTH) return;
+    for (const id of this.heads.get(text.slice(cut - MIN_SECRET_LENGTH, cut)) ?? []) {
+      const k = cutPrefixLength(text, cut, this.secrets[id]!);
+      if (k > 0) {
+        spans.push([cut - k, cut]);
+        return;
       }
     }
-    return spans;
   }
 
   /** Short secrets, whole and standing alone (not inside a longer word). */
-  private shortSpans(text: string): Span[] {
-    const spans: Span[] = [];
+  private shortSpans(text: string, spans: Span[]): void {
     for (const secret of this.shortSecrets) {
       for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
         const end = at + secret.length;
@@ -217,7 +221,6 @@ export class SecretScrubber {
         if (alone) spans.push([at, end]);
       }
     }
-    return spans;
   }
 }
 

@@ -22,6 +22,7 @@ import { Watchdog } from '../resilience/timers.js';
 import { UpstreamCancel, UpstreamError, type UpstreamClient } from '../upstream/client.js';
 import { eventTooLarge, readCapped, readErrorExcerpt, responseTooLarge } from '../upstream/read-body.js';
 import { EJECTED, ejectedFailure } from './ejection.js';
+import type { CancelSignal } from '../core/cancel.js';
 
 /** The abort reason when an attempt is cancelled because another attempt of the request won. */
 export const LOST_RACE: unique symbol = Symbol('lost-race');
@@ -55,7 +56,7 @@ export interface AttemptInput<T> {
   exchange: AttemptExchange<T>;
   timeouts: Timeouts;
   /** Aborted when the client leaves or the request deadline passes. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Stream parts, in order; the first output part is the first token. Errors are not reported here. */
   onPart?: (part: StreamPart) => void;
   /** The request reached the provider (after any wait in the gateway's own connection queue). */

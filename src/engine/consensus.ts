@@ -19,6 +19,7 @@ import type { Operation } from './exchanges.js';
 import type { Plan } from './health.js';
 import { skipTarget, type RequestState } from './request-state.js';
 import { runTarget, type RunnerDeps, type Success } from './target-runner.js';
+import { Cancel } from '../core/cancel.js';
 
 type Answer = Success<ChatCompletion>;
 
@@ -36,7 +37,7 @@ const VOTE_TIMEOUT: unique symbol = Symbol('consensus-vote-timeout');
 interface Ballot {
   target: Target;
   rank: number;
-  controller: AbortController;
+  controller: Cancel;
   done: Promise<{ ballot: Ballot; result: Answer | undefined }>;
 }
 
@@ -97,7 +98,7 @@ async function collect(
   };
   state.signal.addEventListener('abort', forward, { once: true });
   voters.forEach((target, rank) => {
-    const controller = new AbortController();
+    const controller = new Cancel();
     const ballot: Ballot = {
       target,
       rank,

@@ -35,6 +35,7 @@ import { RequestEvents } from '../core/request-events.js';
 import { skipTarget, type RequestState, type RunCall } from './request-state.js';
 import { CommittedFailure, runTarget, type RunnerDeps, type Success } from './target-runner.js';
 import type { ChatCall, CompletionResult, ResponseMeta, StreamSink } from './types.js';
+import { Cancel } from '../core/cancel.js';
 
 export type { RunCall };
 
@@ -59,7 +60,7 @@ interface Racer<T> {
    * On routes that hedge, where racers can lose, and on streams, which can be moved off an ejected
    * target; otherwise a lone racer lives and dies with the request.
    */
-  controller: AbortController | undefined;
+  controller: Cancel | undefined;
   done: Promise<{ racer: Racer<T>; result: Success<T> | undefined }>;
 }
 
@@ -263,7 +264,7 @@ export class Engine {
       // Each racer of a hedging route or a stream gets its own signal, so that it can lose or be moved;
       // otherwise the one racer at a time simply runs on the request's signal. The request's abort
       // reason (e.g. the gateway shutting down) passes on to the racer.
-      const controller = route.hedge || race || ejectable ? new AbortController() : undefined;
+      const controller = route.hedge || race || ejectable ? new Cancel() : undefined;
       const abort = (): void => controller!.abort(state.signal.reason);
       if (controller) state.signal.addEventListener('abort', abort, { once: true });
       const unwatch = ejectable

@@ -7,6 +7,7 @@ import type { UpstreamFailure } from '../core/errors.js';
 import type { RequestScope, SkipReason } from '../core/events.js';
 import type { Cancellation } from './attempt.js';
 import type { Target } from '../config/types.js';
+import type { CancelSignal } from '../core/cancel.js';
 
 export interface AttemptOutcome {
   ok: boolean;
@@ -32,7 +33,7 @@ export type Admission =
 
 export interface AdmitOptions {
   panic: boolean;
-  signal: AbortSignal;
+  signal: CancelSignal;
   commit?: { readonly committed: boolean } | undefined;
 }
 

@@ -5,6 +5,7 @@ import type { Deadline } from '../resilience/deadline.js';
 import type { CommitGate } from './commit-gate.js';
 import type { RequestEvents } from '../core/request-events.js';
 import type { ChatCall, TraceEntry } from './types.js';
+import type { CancelSignal } from '../core/cancel.js';
 
 /** What every kind of request needs to run: the route, the caller's signal and deadline, the body. */
 export type RunCall = Omit<ChatCall, 'request'> & { body: unknown };
@@ -24,7 +25,7 @@ export interface RequestState {
   skips: TargetSkip[];
   deadline: Deadline;
   /** Aborted when the client leaves or the deadline passes. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Streams only: the commit point. */
   gate?: CommitGate;
   /** The target that answered, or was tried last. */

@@ -22,6 +22,7 @@ import type { Operation } from './exchanges.js';
 import type { AttemptOutcome, TargetHealth } from './health.js';
 import { fatalError, translationFailure } from './outcome-errors.js';
 import { noteContextNeed, skipTarget, tooSmallForContext, type RequestState } from './request-state.js';
+import type { CancelSignal } from '../core/cancel.js';
 
 export interface RunnerDeps {
   client: UpstreamClient;
@@ -43,12 +44,15 @@ export class CommittedFailure extends Error {
   }
 }
 
+/** Stands for the tried keys of a target without a key pool (never read or written). */
+const NO_KEYS: Set<number> = new Set();
+
 export async function runTarget<T>(
   deps: RunnerDeps,
   target: Target,
   operation: Operation<T>,
   state: RequestState,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<Success<T> | undefined> {
   const { route } = state.call;
   const protocol = chatProtocol(target.provider.protocol);
@@ -80,8 +84,8 @@ export async function runTarget<T>(
   }
   deps.budget.recordRequest(target.id);
   const pool = deps.keys?.poolOf(target) && deps.keys;
-  /** Pool keys that failed as keys (rate limit, quota, auth) during this request. */
-  const triedKeys = new Set<number>();
+  /** Pool keys that failed as keys (rate limit, quota, auth) during this request (targets with a pool). */
+  const triedKeys = pool ? new Set<number>() : NO_KEYS;
   for (let retry = 0; ;) {
     if (state.attempts >= state.maxAttempts || signal.aborted) return undefined;
     const keyIndex = pool ? chooseKey(pool, target, triedKeys, state.panic) : undefined;
@@ -212,7 +216,7 @@ async function waitToRetry(
   failure: UpstreamFailure,
   retry: number,
   state: RequestState,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<boolean> {
   const { retry: settings } = state.call.route;
   const { requestId, route } = state.call;
@@ -295,7 +299,7 @@ function announceAttempt({ state, target, operation, result, key }: EndedAttempt
   state.events.publish('attempt.ended', event);
 }
 
-export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(clock: Clock, ms: number, signal: CancelSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const onAbort = (): void => {

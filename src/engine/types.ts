@@ -4,6 +4,7 @@ import type { StreamPart } from '../core/stream.js';
 import type { Route } from '../config/types.js';
 import type { TraceEntry } from '../core/trace.js';
 import type { RequestRouting } from '../routing/router.js';
+import type { CancelController } from '../core/cancel.js';
 
 export type { TraceEntry };
 
@@ -31,7 +32,7 @@ export interface ChatCall {
    * The request's one controller: the caller aborts it when the client goes away, the engine when
    * the request's deadline passes (reason: DeadlineExceededError). One per request, not one per layer.
    */
-  cancel: AbortController;
+  cancel: CancelController;
   /** The client's own deadline (x-switchyard-timeout-ms), already validated. */
   timeoutMs?: number;
   /** What the request and its key ask of routing: tier floor, region, pin/skip (docs/routing.md). */

@@ -4,6 +4,7 @@
  * inside it: ask `canFit(ms)` before a wait or an attempt.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
+import type { CancelController } from '../core/cancel.js';
 
 /** The abort reason of a Deadline's signal, so callers can tell a deadline from a client cancel. */
 export class DeadlineExceededError extends Error {
@@ -66,7 +67,7 @@ export class Deadline {
    * has). One controller per deadline: the request's own, so no extra signal to link. After `dispose()`
    * it never fires.
    */
-  abortOnExpiry(controller: AbortController): void {
+  abortOnExpiry(controller: CancelController): void {
     if (this.#disposed || this.#timer !== undefined) return;
     const expire = (): void => {
       this.#passed = true;

@@ -22,9 +22,19 @@ interface Armed {
   left?: number;
 }
 
+/** Each kind's slot: an attempt arms at most these five, so five fields beat a Map made per attempt. */
+const SLOT: Readonly<Record<WatchdogKind, number>> = {
+  connect: 0,
+  headers: 1,
+  'first-token': 2,
+  stall: 3,
+  total: 4,
+};
+const KINDS = Object.keys(SLOT) as WatchdogKind[];
+
 export class Watchdog {
   readonly #clock: Clock;
-  readonly #armed = new Map<WatchdogKind, Armed>();
+  readonly #armed: (Armed | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
   #closed = false;
 
   constructor(clock: Clock) {
@@ -38,7 +48,7 @@ export class Watchdog {
     const due = this.#clock.now() + Math.max(0, ms);
     const entry: Armed = { ms, due, onFire, handle: { id: undefined } };
     entry.handle = this.#schedule(kind, entry, due - this.#clock.now());
-    this.#armed.set(kind, entry);
+    this.#armed[SLOT[kind]] = entry;
   }
 
   /**
@@ -46,7 +56,7 @@ export class Watchdog {
    * `kind` is not armed. Cheap: the underlying timer is only rescheduled when it comes due.
    */
   touch(kind: WatchdogKind): boolean {
-    const entry = this.#armed.get(kind);
+    const entry = this.#armed[SLOT[kind]];
     if (entry === undefined) return false;
     entry.due = this.#clock.now() + Math.max(0, entry.ms);
     return true;
@@ -54,7 +64,7 @@ export class Watchdog {
 
   /** Stops an armed timer's clock, keeping what it had left (time that must not count against it). */
   pause(kind: WatchdogKind): void {
-    const entry = this.#armed.get(kind);
+    const entry = this.#armed[SLOT[kind]];
     if (entry === undefined || entry.left !== undefined) return;
     entry.left = Math.max(0, entry.due - this.#clock.now());
     this.#clock.clearTimeout(entry.handle);
@@ -62,7 +72,7 @@ export class Watchdog {
 
   /** Restarts a paused timer with what it had left. */
   resume(kind: WatchdogKind): void {
-    const entry = this.#armed.get(kind);
+    const entry = this.#armed[SLOT[kind]];
     if (entry === undefined || entry.left === undefined) return;
     entry.due = this.#clock.now() + entry.left;
     entry.left = undefined;
@@ -70,14 +80,15 @@ export class Watchdog {
   }
 
   disarm(kind: WatchdogKind): void {
-    const entry = this.#armed.get(kind);
+    const slot = SLOT[kind];
+    const entry = this.#armed[slot];
     if (entry === undefined) return;
     this.#clock.clearTimeout(entry.handle);
-    this.#armed.delete(kind);
+    this.#armed[slot] = undefined;
   }
 
   disarmAll(): void {
-    for (const kind of [...this.#armed.keys()]) this.disarm(kind);
+    for (const kind of KINDS) this.disarm(kind);
   }
 
   /** Disarms everything and ignores any later `arm`: for when the attempt is over. */
@@ -87,18 +98,19 @@ export class Watchdog {
   }
 
   isArmed(kind: WatchdogKind): boolean {
-    return this.#armed.has(kind);
+    return this.#armed[SLOT[kind]] !== undefined;
   }
 
   #schedule(kind: WatchdogKind, entry: Armed, delay: number): TimerHandle {
     return this.#clock.setTimeout(() => {
-      if (this.#armed.get(kind) !== entry) return;
+      const slot = SLOT[kind];
+      if (this.#armed[slot] !== entry) return;
       const left = entry.due - this.#clock.now();
       if (left > 0) {
         entry.handle = this.#schedule(kind, entry, left);
         return;
       }
-      this.#armed.delete(kind);
+      this.#armed[slot] = undefined;
       entry.onFire(kind);
     }, delay);
   }

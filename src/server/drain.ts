@@ -13,6 +13,7 @@ import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { SHUTTING_DOWN } from '../core/errors.js';
+import type { CancelController } from '../core/cancel.js';
 
 /** After the cut, how long the error events and 503s get to reach their clients before sockets close. */
 const CUT_GRACE_MS = 1_000;
@@ -29,7 +30,7 @@ export interface DrainSummary {
 
 export class Drain {
   /** Every request in flight, with its model call's controller once it has one. */
-  private readonly inFlight = new Map<ServerResponse, AbortController | undefined>();
+  private readonly inFlight = new Map<ServerResponse, CancelController | undefined>();
   private readonly onClose: (this: ServerResponse) => void;
   private started: Promise<DrainSummary> | undefined;
   private cutting = false;
@@ -63,7 +64,7 @@ export class Drain {
   }
 
   /** The model call's controller: aborted with SHUTTING_DOWN if the request outlives the drain. */
-  cancelOnShutdown(res: ServerResponse, controller: AbortController): void {
+  cancelOnShutdown(res: ServerResponse, controller: CancelController): void {
     if (!this.inFlight.has(res)) return;
     if (this.cutting) controller.abort(SHUTTING_DOWN);
     else this.inFlight.set(res, controller);

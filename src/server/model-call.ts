@@ -18,6 +18,7 @@ import { KeyLimiter, type Reservation } from '../keys/limiter.js';
 import { capturePlan, type CapturePlan } from './capture.js';
 import { RequestEvents } from '../core/request-events.js';
 import type { TraceEntry } from '../core/trace.js';
+import { Cancel } from '../core/cancel.js';
 
 export interface ModelCall {
   route: Route;
@@ -63,8 +64,9 @@ export function startModelCall(
   const timeout = parseClientTimeout(req.headers[CLIENT_TIMEOUT_HEADER], route.timeouts.requestMs);
   if (!timeout.ok) throw invalidRequest(timeout.message, CLIENT_TIMEOUT_HEADER);
 
-  const cancel = new AbortController();
-  res.once('close', () => {
+  const cancel = new Cancel();
+  // 'close' comes once: `on` spares the wrapper `once` would allocate.
+  res.on('close', () => {
     if (!res.writableFinished) cancel.abort();
   });
   deps.drain.cancelOnShutdown(res, cancel);
