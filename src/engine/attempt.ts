@@ -77,7 +77,7 @@ export type AttemptResult<T> =
       outputParts: number;
     };
 
-export async function runAttempt<T>(deps: AttemptDeps, input: AttemptInput<T>): Promise<AttemptResult<T>> {
+export function runAttempt<T>(deps: AttemptDeps, input: AttemptInput<T>): Promise<AttemptResult<T>> {
   return new Attempt(deps, input).run();
 }
 

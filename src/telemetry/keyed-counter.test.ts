@@ -1,6 +1,6 @@
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { KeyedCounter } from './keyed-counter.js';
+import { KeyedCounter, KeyedGauge } from './keyed-counter.js';
 
 const labelNames = ['route', 'type', 'reason'] as const;
 type Labels = Partial<Record<(typeof labelNames)[number], string>>;
@@ -40,5 +40,27 @@ describe('KeyedCounter', () => {
     expect(() => keyed.inc({ route: 'a' }, Number.NaN)).toThrow(TypeError);
     keyed.reset();
     expect(await ours.metrics()).toBe('# HELP c_total Help.\n# TYPE c_total counter\n');
+  });
+});
+
+describe('KeyedGauge', () => {
+  it("renders exactly what prom-client's Gauge renders for the same increments and decrements", async () => {
+    const theirs = new Registry();
+    const ours = new Registry();
+    const reference = new Gauge({ name: 'g', help: 'Help.', labelNames: ['route'], registers: [theirs] });
+    const keyed = new KeyedGauge('g', 'Help.', { labelNames: ['route'], registers: [ours] });
+    for (const g of [reference, keyed]) {
+      g.inc({ route: 'a' });
+      g.inc({ route: 'a' });
+      g.inc({ route: 'b' });
+      g.dec({ route: 'a' });
+      g.dec({ route: 'b' });
+      g.inc({}, 2);
+    }
+    const text = await ours.metrics();
+    expect(text).toBe(await theirs.metrics());
+    expect(text).toContain('g{route="a"} 1');
+    expect(text).toContain('g{route="b"} 0');
+    expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
   });
 });

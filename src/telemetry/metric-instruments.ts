@@ -3,7 +3,7 @@
  * gateway's own prom-client Registry. Names and labels: docs/observability.md.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { KeyedCounter } from './keyed-counter.js';
+import { KeyedCounter, KeyedGauge } from './keyed-counter.js';
 import { KeyedHistogram } from './keyed-histogram.js';
 
 /** Seconds: LLM calls take from tens of milliseconds (cached, embeddings) to a minute (long answers). */
@@ -96,7 +96,11 @@ export function gatewayInstruments(registry: Registry) {
       'Streams: time to the first token sent to the client, by route and key.',
       ['route', 'key'],
     ),
-    inFlight: gauge('switchyard_requests_in_flight', 'Model requests being served.', ['route']),
+    // Up and down once per request: counted by the gateway, not by prom-client's Gauge (docs/PERFORMANCE.md).
+    inFlight: new KeyedGauge('switchyard_requests_in_flight', 'Model requests being served.', {
+      labelNames: ['route'],
+      registers: [registry],
+    }),
     tokens: counter(
       'switchyard_tokens_total',
       'Tokens consumed by requests (all attempts), by route, key and type.',

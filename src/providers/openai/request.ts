@@ -35,6 +35,23 @@ function lacksReasoning(request: ChatRequest): boolean {
 
 /** Builds `baseUrl + path?query` with `{model}` filled in. */
 export function upstreamUrl(provider: ProviderSettings, path: string, model: string): string {
+  // Distinct (provider, path, model) triples are few: each URL is built once, not per request.
+  let urls = URLS.get(provider);
+  if (!urls) URLS.set(provider, (urls = new Map()));
+  const key = `${path}\u0000${model}`;
+  let url = urls.get(key);
+  if (url === undefined) {
+    url = buildUrl(provider, path, model);
+    if (urls.size >= MAX_URLS_PER_PROVIDER) urls.clear();
+    urls.set(key, url);
+  }
+  return url;
+}
+
+const URLS = new WeakMap<ProviderSettings, Map<string, string>>();
+const MAX_URLS_PER_PROVIDER = 1_000;
+
+function buildUrl(provider: ProviderSettings, path: string, model: string): string {
   let url = provider.baseUrl + path.replace('{model}', encodeURIComponent(model));
   const query = provider.options.query;
   if (query) {
@@ -44,7 +61,19 @@ export function upstreamUrl(provider: ProviderSettings, path: string, model: str
   return url;
 }
 
+/**
+ * The provider's headers with its key; a fresh object each time (callers add to it), copied from one
+ * built once per provider settings object (a pool key's settings are their own object).
+ */
 export function authHeaders(provider: ProviderSettings): Record<string, string> {
+  let base = AUTH_HEADERS.get(provider);
+  if (!base) AUTH_HEADERS.set(provider, (base = buildAuthHeaders(provider)));
+  return Object.assign({}, base);
+}
+
+const AUTH_HEADERS = new WeakMap<ProviderSettings, Record<string, string>>();
+
+function buildAuthHeaders(provider: ProviderSettings): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...provider.headers };
   if (provider.apiKey) {
     const name = provider.options.authHeader ?? 'authorization';
