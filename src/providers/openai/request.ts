@@ -35,21 +35,23 @@ function lacksReasoning(request: ChatRequest): boolean {
 
 /** Builds `baseUrl + path?query` with `{model}` filled in. */
 export function upstreamUrl(provider: ProviderSettings, path: string, model: string): string {
-  // Distinct (provider, path, model) triples are few: each URL is built once, not per request.
-  let urls = URLS.get(provider);
-  if (!urls) URLS.set(provider, (urls = new Map()));
-  const key = `${path}\u0000${model}`;
-  let url = urls.get(key);
+  // Distinct (provider, path, model) triples are few: each URL is built once, not per request (looked up
+  // by path, then model: no key string made per request).
+  let byPath = URLS.get(provider);
+  if (!byPath) URLS.set(provider, (byPath = new Map()));
+  let byModel = byPath.get(path);
+  if (!byModel) byPath.set(path, (byModel = new Map()));
+  let url = byModel.get(model);
   if (url === undefined) {
     url = buildUrl(provider, path, model);
-    if (urls.size >= MAX_URLS_PER_PROVIDER) urls.clear();
-    urls.set(key, url);
+    if (byModel.size >= MAX_URLS_PER_PATH) byModel.clear();
+    byModel.set(model, url);
   }
   return url;
 }
 
-const URLS = new WeakMap<ProviderSettings, Map<string, string>>();
-const MAX_URLS_PER_PROVIDER = 1_000;
+const URLS = new WeakMap<ProviderSettings, Map<string, Map<string, string>>>();
+const MAX_URLS_PER_PATH = 1_000;
 
 function buildUrl(provider: ProviderSettings, path: string, model: string): string {
   let url = provider.baseUrl + path.replace('{model}', encodeURIComponent(model));
