@@ -6,7 +6,7 @@
  * instrumentation off; after `--warmup` requests it is switched on (`callgrind_control --instr=on`),
  * `--requests` more are sent at 8 connections, then the counts are dumped, per thread.
  *
- *   npm run build && node bench/instructions.mjs [--variant defaults|layers|no-store|bare]
+ *   npm run build && node bench/instructions.mjs [--variant defaults|layers|no-store|bare|json]
  *        [--requests 1000] [--warmup 1000] [--dist path/to/another/build/dist]
  *
  * Prints the main thread's instructions per request (the figure to compare: it repeats within about
@@ -41,6 +41,7 @@ const work = mkdtempSync(join(tmpdir(), 'switchyard-instructions-'));
 /** The server script; for another build, a copy of gateway.mjs that imports that build's dist/. */
 function serverScript() {
   if (opts.variant === 'bare') return join(servers, 'bare-proxy.mjs');
+  if (opts.variant === 'json') return join(servers, 'json-proxy.mjs');
   const script = join(servers, 'gateway.mjs');
   if (!opts.dist) return script;
   const copy = join(work, 'gateway.mjs');

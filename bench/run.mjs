@@ -155,6 +155,7 @@ async function main() {
       { key: 'direct', label: 'direct (simulator)', url: bench.sim.url },
       { key: 'bare', label: 'bare node:http proxy', child: await start('bare-proxy', [bench.sim.url]) },
       { key: 'fastify', label: 'Fastify proxy', child: await start('fastify-proxy', [bench.sim.url]) },
+      { key: 'json', label: 'JSON proxy', child: await start('json-proxy', [bench.sim.url]) },
       ...gatewayConfigs.map(({ key, label, variant, env }) => ({
         key,
         label,
