@@ -13,46 +13,21 @@
  * the request: its end, or its error (which an abort also is).
  */
 import type { Dispatcher } from 'undici';
+import { Cancel } from '../core/cancel.js';
 import type { HeaderMap } from '../providers/types.js';
 
 type Controller = Dispatcher.DispatchController;
 
 /**
  * Cancels one upstream request (one per attempt), at any phase: waiting for a connection slot, for
- * headers, or mid-body. Cheaper than an AbortController or an EventEmitter: its watchers are called
- * directly.
+ * headers, or mid-body. The gateway's own `Cancel` (no EventTarget, no EventEmitter).
  */
-export class UpstreamCancel {
-  aborted = false;
-  reason: Error | undefined = undefined;
-  private watchers: CancelWatcher[] | undefined = undefined;
+export class UpstreamCancel extends Cancel {
+  declare reason: Error | undefined;
 
   cancel(reason: Error = ATTEMPT_CANCELLED): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    const watchers = this.watchers;
-    if (!watchers) return;
-    this.watchers = undefined;
-    for (const watcher of watchers) watcher.cancelled(reason);
+    this.abort(reason);
   }
-
-  /** `watcher.cancelled` is called once, on cancel (not when already cancelled: check `aborted`). */
-  watch(watcher: CancelWatcher): void {
-    if (this.watchers) this.watchers.push(watcher);
-    else this.watchers = [watcher];
-  }
-
-  unwatch(watcher: CancelWatcher): void {
-    const watchers = this.watchers;
-    if (!watchers) return;
-    const i = watchers.indexOf(watcher);
-    if (i >= 0) watchers.splice(i, 1);
-  }
-}
-
-export interface CancelWatcher {
-  cancelled(reason: Error): void;
 }
 
 /** The default reason; the attempt records its own failure before cancelling, so this is never shown. */
@@ -90,7 +65,7 @@ const STREAM = 3;
 /** The reader was answered (or stopped): later chunks, end and errors are not its business. */
 const DONE = 4;
 
-export class UpstreamBody implements Dispatcher.DispatchHandler, CancelWatcher {
+export class UpstreamBody implements Dispatcher.DispatchHandler {
   private controller: Controller | undefined = undefined;
   private release: (() => void) | undefined;
   private resolveHead: ((response: UpstreamResponse) => void) | undefined;
@@ -120,7 +95,7 @@ export class UpstreamBody implements Dispatcher.DispatchHandler, CancelWatcher {
     this.release = release;
     this.resolveHead = resolve;
     this.rejectHead = reject;
-    cancel.watch(this);
+    cancel.addEventListener('abort', this.cancelled);
   }
 
   /** The whole body as text, or undefined (and the request aborted) once it passes `maxBytes`. */
@@ -247,9 +222,9 @@ export class UpstreamBody implements Dispatcher.DispatchHandler, CancelWatcher {
   }
 
   /** The attempt was cancelled: abort at once, or as soon as undici starts the request. */
-  cancelled(reason: Error): void {
-    this.controller?.abort(reason);
-  }
+  private readonly cancelled = (): void => {
+    this.controller?.abort(this.cancel.reason ?? ATTEMPT_CANCELLED);
+  };
 
   // internals
 
@@ -284,7 +259,7 @@ export class UpstreamBody implements Dispatcher.DispatchHandler, CancelWatcher {
     const release = this.release;
     if (!release) return;
     this.release = undefined;
-    this.cancel.unwatch(this);
+    this.cancel.removeEventListener('abort', this.cancelled);
     release();
   }
 

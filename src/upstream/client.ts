@@ -19,13 +19,12 @@ import {
 } from '../core/errors.js';
 import { NO_EVENTS, type EventBus } from '../core/events.js';
 import type { UpstreamRequestSpec } from '../providers/types.js';
-import { ConcurrencyLimit, type AbortLike } from '../resilience/concurrency-limit.js';
+import { ConcurrencyLimit } from '../resilience/concurrency-limit.js';
 import { systemClock } from '../resilience/system-clock.js';
 import {
   ATTEMPT_CANCELLED,
   UpstreamBody,
   UpstreamCancel,
-  type CancelWatcher,
   type HeadFailures,
   type UpstreamResponse,
 } from './body.js';
@@ -181,7 +180,7 @@ export class UpstreamClient implements HeadFailures {
   private async queue(slots: ConcurrencyLimit, origin: string, signal: UpstreamCancel): Promise<() => void> {
     const { queueTimeoutMs } = this.settings;
     const since = this.clock.now();
-    const release = await slots.acquire(queueTimeoutMs, abortLike(signal));
+    const release = await slots.acquire(queueTimeoutMs, signal);
     if (this.events.wants('gateway.queued')) {
       const ms = this.clock.now() - since;
       this.events.publish('gateway.queued', { origin, ms, saturated: !release && !signal.aborted });
@@ -247,23 +246,6 @@ export function gatewaySaturated(origin: string, connections: number, waitedMs: 
     class: 'failover',
     status: 503,
     breaker: false,
-  };
-}
-
-/** The cancel of an attempt seen as an abort signal, for the slot queue (only when a request waits). */
-function abortLike(signal: UpstreamCancel): AbortLike {
-  let watcher: CancelWatcher | undefined;
-  return {
-    get aborted() {
-      return signal.aborted;
-    },
-    addEventListener: (_type, listener) => {
-      watcher = { cancelled: listener };
-      signal.watch(watcher);
-    },
-    removeEventListener: () => {
-      if (watcher) signal.unwatch(watcher);
-    },
   };
 }
 
