@@ -4,7 +4,7 @@
  * inside undici. The body is read in one of three ways, once:
  *
  * - `text(maxBytes)`: the whole body, its chunks kept as they come and decoded once at the end;
- * - `excerpt(maxBytes)`: the beginning of an error answer, the rest dropped;
+ * - `excerpt(maxChars)`: the beginning of an error answer, the rest dropped;
  * - `stream(onChunk)`: chunk by chunk, with backpressure: while the promise `onChunk` answers is
  *   pending, undici stops reading from the socket.
  *
