@@ -21,7 +21,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-globals': [
         'error',
-        { name: 'fetch', message: 'The request path uses undici request/Pool.' },
+        { name: 'fetch', message: 'The request path uses undici (Pool.dispatch, src/upstream).' },
       ],
     },
   },

@@ -192,12 +192,13 @@ class Attempt<T> {
         onOverflow: (kind) => this.fail(eventTooLarge(id, kind, maxEventBytes)),
       },
     );
-    for await (const chunk of response.body) {
-      parser.push(chunk as Buffer);
-      if (this.failure) break;
+    // Chunk by chunk as undici reads them; while the client is not reading, neither is undici.
+    await response.body.stream((chunk) => {
+      parser.push(chunk);
+      if (this.failure) return false;
       const wait = this.input.drained?.();
-      if (wait) await this.waitForClient(wait);
-    }
+      return wait ? this.waitForClient(wait) : undefined;
+    });
     if (!this.failure) decoder.end(emit);
     return this.failure ? this.result(this.failure) : this.success();
   }

@@ -28,7 +28,7 @@ const hangingClient = {
     new Promise((_resolve, reject) => {
       const signal = options.signal as UpstreamCancel;
       if (signal.aborted) reject(signal.reason);
-      else signal.once('abort', () => reject(signal.reason));
+      else signal.addEventListener('abort', () => reject(signal.reason));
     }),
 } as unknown as UpstreamClient;
 

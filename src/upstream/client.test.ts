@@ -38,7 +38,7 @@ describe('UpstreamClient connection slots', () => {
     for (let i = 0; i < 3; i++) {
       const res = await client.send(chat(sim.url), options());
       expect(res.status).toBe(200);
-      await res.body.text();
+      await res.body.text(1 << 20);
     }
     const streamed = await client.send(chat(sim.url, true), options());
     streamed.body.destroy();
@@ -46,9 +46,9 @@ describe('UpstreamClient connection slots', () => {
     const refused = await failureOf(client.send(chat('http://127.0.0.1:1'), options()));
     expect(refused.failure.reason).toBe('connect_error');
     const iterated = await client.send(chat(sim.url, true), options());
-    for await (const chunk of iterated.body) if (chunk) break;
+    await iterated.body.stream(() => false);
     const after = await client.send(chat(sim.url), options());
-    await after.body.text();
+    await after.body.text(1 << 20);
     await expect.poll(() => client.usage().every((u) => u.active === 0 && u.queued === 0)).toBe(true);
     await client.close();
   });
@@ -73,7 +73,7 @@ describe('UpstreamClient connection slots', () => {
       class: 'failover',
     });
     expect(dispatched).toEqual([1]);
-    await (await first).body.text();
+    await (await first).body.text(1 << 20);
     sim.setBehavior('*', { ttftMs: 0 });
     await client.close();
   });
@@ -89,7 +89,7 @@ describe('UpstreamClient connection slots', () => {
     cancel.cancel();
     const aborted = await failureOf(queued);
     expect(aborted.failure).toMatchObject({ reason: 'aborted', breaker: false });
-    await first.body.text();
+    await first.body.text(1 << 20);
     await expect.poll(() => client.usage()[0]).toMatchObject({ active: 0, queued: 0 });
     sim.setBehavior('*', { ttftMs: 0 });
     await client.close();

@@ -3,15 +3,13 @@
  * Transport errors come back classified as UpstreamFailures.
  *
  * Each origin has as many slots as connections, and a request holds a slot from before it is handed to
- * undici until its response body closes. With one request per connection (no pipelining) the pool then
+ * undici until undici is done with it (the response's end, or an error or abort: `UpstreamBody`). With one request per connection (no pipelining) the pool then
  * never queues inside undici: a request that has a slot goes to the provider at once, and the wait
  * for a slot is the gateway's own queue, bounded (`maxQueued`, `queueTimeoutMs`) and measured apart
  * (`onDispatch`). A request that gets no slot fails with `gateway_saturated`, which never counts
  * against the target: the provider never saw it. See docs/failover.md, "The gateway's own queue".
  */
-import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import {
   shuttingDownFailure,
@@ -20,39 +18,21 @@ import {
   type UpstreamFailure,
 } from '../core/errors.js';
 import { NO_EVENTS, type EventBus } from '../core/events.js';
-import type { HeaderMap, UpstreamRequestSpec } from '../providers/types.js';
-import { ConcurrencyLimit, type AbortLike } from '../resilience/concurrency-limit.js';
+import type { UpstreamRequestSpec } from '../providers/types.js';
+import { ConcurrencyLimit } from '../resilience/concurrency-limit.js';
 import { systemClock } from '../resilience/system-clock.js';
+import {
+  ATTEMPT_CANCELLED,
+  UpstreamBody,
+  UpstreamCancel,
+  type HeadFailures,
+  type UpstreamResponse,
+} from './body.js';
 
-export interface UpstreamResponse {
-  status: number;
-  headers: HeaderMap;
-  body: Dispatcher.ResponseData['body'];
-}
-
-/**
- * Cancels one upstream request. undici takes an EventEmitter as a request's signal; one is made per
- * attempt, and an EventEmitter costs a fraction of an AbortController (and no DOMException to cancel).
- */
-export class UpstreamCancel extends EventEmitter {
-  aborted = false;
-  reason: Error | undefined;
-
-  cancel(reason: Error = ATTEMPT_CANCELLED): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.emit('abort');
-  }
-}
-
-/** The default reason; the attempt records its own failure before cancelling, so this is never shown. */
-const ATTEMPT_CANCELLED = Object.assign(new Error('The upstream request was cancelled.'), {
-  code: 'UND_ERR_ABORTED',
-});
+export { UpstreamBody, UpstreamCancel, type UpstreamResponse } from './body.js';
 
 export interface SendOptions {
-  signal: AbortSignal | UpstreamCancel;
+  signal: UpstreamCancel;
   headersTimeoutMs: number;
   connectTimeoutMs: number;
   /** Called when the request got a connection slot and goes to the provider (after any gateway queue). */
@@ -103,7 +83,7 @@ export class UpstreamError extends Error {
 /** Distinct upstream URLs are few (targets × endpoints): parse each once, not per request. */
 const MAX_CACHED_URLS = 1_000;
 
-export class UpstreamClient {
+export class UpstreamClient implements HeadFailures {
   /** Per origin and connect timeout (undici sets it per pool). */
   private readonly pools = new Map<string, Pool>();
   /** Per origin, shared by its pools: each pool has as many connections, so none ever queues. */
@@ -133,33 +113,58 @@ export class UpstreamClient {
     };
   }
 
-  async send(spec: UpstreamRequestSpec, options: SendOptions): Promise<UpstreamResponse> {
-    const url = this.parse(spec.url);
-    const pool = this.pool(url.origin, options.connectTimeoutMs);
-    const slots = this.originSlots(url.origin);
-    const release = slots.tryAcquire() ?? (await this.queue(slots, url.origin, options.signal));
-    options.onDispatch?.();
+  /**
+   * Sends the request once it has a connection slot; settles with the status and headers (the body
+   * follows, read through `UpstreamBody`) or rejects with an UpstreamError. undici's dispatch API, not
+   * `request`: no body stream, no header object beyond undici's own, no abort listener per request.
+   */
+  send(spec: UpstreamRequestSpec, options: SendOptions): Promise<UpstreamResponse> {
     try {
-      const response = await pool.request({
-        method: spec.method,
-        path: url.path,
-        headers: spec.headers,
-        body: spec.body ?? null,
-        signal: options.signal,
-        headersTimeout: options.headersTimeoutMs,
-        // The engine watches first-token and stall times itself; keep-alive bytes must not count.
-        bodyTimeout: 0,
-      });
-      // The slot is the connection: free again once the body is consumed or destroyed ('close'), or
-      // failed ('error': an error nobody listened to would throw before 'close' is emitted).
-      response.body.on('close', release).on('error', release); // release is idempotent
-      return { status: response.statusCode, headers: response.headers, body: response.body };
-    } catch (error) {
-      release();
-      throw new UpstreamError(
-        this.closing ? shuttingDownFailure() : classifyTransportError(error, url.origin),
+      const url = this.parse(spec.url);
+      const slots = this.originSlots(url.origin);
+      const release = slots.tryAcquire();
+      if (release) return this.dispatch(spec, options, url, release);
+      return this.queue(slots, url.origin, options.signal).then((queued) =>
+        this.dispatch(spec, options, url, queued),
       );
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
+  }
+
+  private dispatch(
+    spec: UpstreamRequestSpec,
+    options: SendOptions,
+    url: { origin: string; path: string },
+    release: () => void,
+  ): Promise<UpstreamResponse> {
+    options.onDispatch?.();
+    const { signal } = options;
+    if (signal.aborted) {
+      release();
+      return Promise.reject(this.headFailure(signal.reason ?? ATTEMPT_CANCELLED, url.origin));
+    }
+    const pool = this.pool(url.origin, options.connectTimeoutMs);
+    return new Promise((resolve, reject) => {
+      const handler = new UpstreamBody(signal, release, resolve, reject, url.origin, this);
+      pool.dispatch(
+        {
+          method: spec.method,
+          path: url.path,
+          headers: spec.headers,
+          body: spec.body ?? null,
+          headersTimeout: options.headersTimeoutMs,
+          // The engine watches first-token and stall times itself; keep-alive bytes must not count.
+          bodyTimeout: 0,
+        },
+        handler,
+      );
+    });
+  }
+
+  /** A request that failed before its response headers, as the attempt reads it. */
+  headFailure(error: Error, origin: string): UpstreamError {
+    return new UpstreamError(this.closing ? shuttingDownFailure() : classifyTransportError(error, origin));
   }
 
   /** Connections in use and requests waiting for one, per origin (for status and tests). */
@@ -172,14 +177,10 @@ export class UpstreamClient {
   }
 
   /** Waits in the gateway's own queue for a connection slot; throws when none comes. */
-  private async queue(
-    slots: ConcurrencyLimit,
-    origin: string,
-    signal: AbortSignal | UpstreamCancel,
-  ): Promise<() => void> {
+  private async queue(slots: ConcurrencyLimit, origin: string, signal: UpstreamCancel): Promise<() => void> {
     const { queueTimeoutMs } = this.settings;
     const since = this.clock.now();
-    const release = await slots.acquire(queueTimeoutMs, abortLike(signal));
+    const release = await slots.acquire(queueTimeoutMs, signal);
     if (this.events.wants('gateway.queued')) {
       const ms = this.clock.now() - since;
       this.events.publish('gateway.queued', { origin, ms, saturated: !release && !signal.aborted });
@@ -245,18 +246,6 @@ export function gatewaySaturated(origin: string, connections: number, waitedMs: 
     class: 'failover',
     status: 503,
     breaker: false,
-  };
-}
-
-/** The cancel of an attempt seen as an abort signal, for the slot queue (only when a request waits). */
-function abortLike(signal: AbortSignal | UpstreamCancel): AbortLike {
-  if (!(signal instanceof UpstreamCancel)) return signal;
-  return {
-    get aborted() {
-      return signal.aborted;
-    },
-    addEventListener: (_type, listener) => void signal.once('abort', listener),
-    removeEventListener: (_type, listener) => void signal.off('abort', listener),
   };
 }
 
