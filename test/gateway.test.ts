@@ -285,3 +285,32 @@ describe('embeddings', () => {
     });
   });
 });
+
+describe('the request id', () => {
+  it('is echoed on every kind of response: JSON, stream, errors, the status page, a probe', async () => {
+    const base = h.gateway.url;
+    const chat = JSON.stringify({ model: 'm', messages: userMessage() });
+    const stream = JSON.stringify({ model: 'm', messages: userMessage(), stream: true });
+    const cases = [
+      { url: `${base}/v1/chat/completions`, init: { body: chat }, status: 200 },
+      { url: `${base}/v1/chat/completions`, init: { body: stream }, status: 200 },
+      { url: `${base}/v1/chat/completions`, init: { body: '{"model":' }, status: 400 },
+      {
+        url: `${base}/v1/chat/completions`,
+        init: { body: JSON.stringify({ model: 'nope', messages: userMessage() }) },
+        status: 404,
+      },
+      { url: `${base}/v1/nowhere`, init: { method: 'GET' as const }, status: 404 },
+      { url: `${base}/v1/chat/completions`, init: { method: 'GET' as const }, status: 405 },
+      { url: `${base}/healthz`, init: { method: 'GET' as const }, status: 200 },
+      { url: `${base}/status`, init: { method: 'GET' as const }, status: 200 },
+    ];
+    for (const { url, init, status } of cases) {
+      const mine = await raw(url, { ...init, headers: { 'x-request-id': 'client-id-42' } });
+      expect(mine.status, url).toBe(status);
+      expect(mine.headers['x-request-id'], `${url} ${init.body ?? ''}`).toBe('client-id-42');
+      const made = await raw(url, init);
+      expect(made.headers['x-request-id'], url).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    }
+  });
+});

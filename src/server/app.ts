@@ -44,6 +44,7 @@ import type { SharedState } from '../state/index.js';
 import type { KeyService } from '../keys/service.js';
 import { keysHandler } from './keys-endpoint.js';
 import { newRequestId } from './request-id.js';
+import { GatewayResponse } from './gateway-response.js';
 
 export interface GatewayServerDeps {
   config: ResolvedConfig;
@@ -134,7 +135,8 @@ export function createGatewayServer(deps: GatewayServerDeps): Server {
   const server = createServer(serverOptions(limits), (req, res) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newRequestId();
-    res.setHeader('x-request-id', requestId);
+    // Echoed on every response (gateway-response.ts).
+    res.requestId = requestId;
     deps.drain.track(res);
     const ctx: RequestContext = { requestId, req, res, deps, auth, scrubber };
     const fail = (error: unknown): void => {
@@ -177,8 +179,11 @@ function announceRefused(ctx: RequestContext, error: unknown): void {
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
 /** node:http's own limits on slow and greedy clients, from `server.*`. */
-function serverOptions(limits: ResolvedConfig['server']): ServerOptions {
+function serverOptions(
+  limits: ResolvedConfig['server'],
+): ServerOptions<typeof IncomingMessage, typeof GatewayResponse> {
   return {
+    ServerResponse: GatewayResponse,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
