@@ -181,8 +181,8 @@ async function main() {
       t.pid = t.child?.pid;
       t.chatUrl = `${t.url}/v1/chat/completions`;
     }
-    // Idle again once V8's memory reducer has had its turn: some 8–16 s after start an idle isolate
-    // gives back the young generation that start-up grew (the bare pass-through shrinks too).
+    // Idle again once V8's memory reducer has had its turn: some 8, 16 or 24 s after start an idle
+    // isolate gives back the young generation that start-up grew (the bare pass-through's too).
     const settledIdleMb = await settledIdle(targets.filter((t) => t.gateway || t.key === 'bare'));
     log(`load generator: ${loadgen}; CPU layout: ${cpus.label}; ${settings.reps} repetition(s)`);
     for (const t of targets) {
@@ -245,18 +245,22 @@ async function main() {
   }
 }
 
-/** How long after start the second idle figure is read (report.mjs says why). */
+/** How long after start the second idle figure is watched for (report.mjs says why). */
 const SETTLED_IDLE_MS = SETTLED_IDLE_SECONDS * 1000;
 
-/** RSS of each target `SETTLED_IDLE_MS` after it was ready, before any request. */
+/**
+ * The lowest RSS of each target within `SETTLED_IDLE_MS` of its start, idle (no request yet), read
+ * every 500 ms: what it holds once V8's memory reducer has run, whenever in that time it does.
+ */
 async function settledIdle(targets) {
   const mb = {};
-  for (const t of [...targets].sort((a, b) => a.child.readyAt - b.child.readyAt)) {
-    const wait = t.child.readyAt + SETTLED_IDLE_MS - Date.now();
-    if (wait > 0) await sleep(wait);
-    mb[t.key] = memory(t.child.pid).rssMb;
+  for (;;) {
+    const now = Date.now();
+    const watching = targets.filter((t) => now - t.child.readyAt <= SETTLED_IDLE_MS);
+    for (const t of watching) mb[t.key] = Math.min(mb[t.key] ?? Infinity, memory(t.child.pid).rssMb);
+    if (!watching.length) return mb;
+    await sleep(500);
   }
-  return mb;
 }
 
 async function step(rep, scenario, target, promise) {

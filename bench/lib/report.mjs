@@ -123,7 +123,7 @@ export function summarize(targets, reps, idleMb, settledIdleMb = {}) {
   if (settledIdleMb.gateway !== undefined) {
     out.targets.push(
       target(
-        `Gateway RSS idle ${SETTLED_IDLE_SECONDS} s after start, memory reducer run (defaults)`,
+        `Gateway RSS idle, lowest within ${SETTLED_IDLE_SECONDS} s of start (memory reducer run; defaults)`,
         [settledIdleMb.gateway],
         '≤',
         60,
@@ -149,17 +149,18 @@ export function summarize(targets, reps, idleMb, settledIdleMb = {}) {
 const range = (v) => [Math.min(...v), Math.max(...v)];
 
 /**
- * When the second idle figure is read (bench/run.mjs): V8's memory reducer starts its first
- * memory-reducing GC some 8 s after the last start-up GC of an idle isolate, later (in 8 s steps)
- * when it does not find the allocation rate low yet; 20 s catches it in most starts.
+ * The second idle figure: the lowest RSS within this many seconds of start, before any request
+ * (bench/run.mjs). V8's memory reducer gives back the young generation that start-up grew with a
+ * memory-reducing GC some 8 s after the last start-up GC, or 16 or 24 s when it does not yet find
+ * the isolate idle; before it runs, RSS stays at the 2 s figure.
  */
-export const SETTLED_IDLE_SECONDS = 20;
+export const SETTLED_IDLE_SECONDS = 30;
 
 /** The settled idle figures, for the memory section. */
 function settledText(run) {
   const m = run.settledIdleMb;
   if (!m?.gateway) return 'no settled idle figure (an older run)';
-  return `idle ${run.settledIdleSeconds ?? SETTLED_IDLE_SECONDS} s after start, once V8's memory reducer has given back the young generation start-up grew, ${m.gateway.toFixed(1)} MB (every layer on: ${f(m.layers, 1)} MB; the bare pass-through ${f(m.bare, 1)} MB)`;
+  return `lowest idle within ${run.settledIdleSeconds ?? SETTLED_IDLE_SECONDS} s of start, once V8's memory reducer has given back the young generation start-up grew, ${m.gateway.toFixed(1)} MB (every layer on: ${f(m.layers, 1)} MB; the bare pass-through ${f(m.bare, 1)} MB)`;
 }
 
 function heapText(m) {
