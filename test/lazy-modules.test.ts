@@ -1,8 +1,9 @@
 /**
  * What a serving gateway loads (docs/PERFORMANCE.md): Anthropic's and Gemini's translators are
- * imported only when a configured provider speaks their protocol, the alerts only with sinks. The
- * static import graph is read from the built `dist/` (which `npm test` builds first); that the
- * protocols still serve once loaded is shown over HTTP by translation.test.ts.
+ * imported only when a configured provider speaks their protocol, the alerts only with sinks, the
+ * Redis-backed shared state only with `state.driver: redis`. The static import graph is read from
+ * the built `dist/` (which `npm test` builds first); that the protocols still serve once loaded is
+ * shown over HTTP by translation.test.ts, the Redis state by test/shared-state.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -30,14 +31,16 @@ function staticGraph(entry: string): Set<string> {
 
 describe('modules a serving gateway loads', () => {
   it.each(['main.js', 'cli.js'])(
-    '%s does not import the Anthropic, Gemini or alerts modules statically',
+    '%s does not import the Anthropic, Gemini, alerts or Redis-state modules statically',
     (entry) => {
       const files = [...staticGraph(entry)];
       expect(files).toContain('providers/openai/index.js'); // the walk does follow imports
       expect(files).toContain('providers/registry.js');
       // alerts/settings.js resolves the configuration's `alerts` section (no runtime): it may load.
       expect(
-        files.filter((f) => /^providers\/(anthropic|gemini)\/|^alerts\/(?!settings\.js)/.test(f)),
+        files.filter((f) =>
+          /^providers\/(anthropic|gemini)\/|^alerts\/(?!settings\.js)|^state\/(redis|shared)-/.test(f),
+        ),
       ).toEqual([]);
     },
   );
