@@ -1,9 +1,10 @@
 /**
  * What a serving gateway loads (docs/PERFORMANCE.md): Anthropic's and Gemini's translators are
  * imported only when a configured provider speaks their protocol, the alerts only with sinks, the
- * Redis-backed shared state only with `state.driver: redis`. The static import graph is read from
- * the built `dist/` (which `npm test` builds first); that the protocols still serve once loaded is
- * shown over HTTP by translation.test.ts, the Redis state by test/shared-state.test.ts.
+ * Redis-backed shared state only with `state.driver: redis`, the status page's HTML on its first GET.
+ * The static import graph is read from the built `dist/` (which `npm test` builds first); that they
+ * still work once loaded is shown over HTTP by translation.test.ts, test/shared-state.test.ts and
+ * test/status-page.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -31,7 +32,7 @@ function staticGraph(entry: string): Set<string> {
 
 describe('modules a serving gateway loads', () => {
   it.each(['main.js', 'cli.js'])(
-    '%s does not import the Anthropic, Gemini, alerts or Redis-state modules statically',
+    '%s does not import the Anthropic, Gemini, alerts, Redis-state or status-page HTML modules statically',
     (entry) => {
       const files = [...staticGraph(entry)];
       expect(files).toContain('providers/openai/index.js'); // the walk does follow imports
@@ -39,7 +40,9 @@ describe('modules a serving gateway loads', () => {
       // alerts/settings.js resolves the configuration's `alerts` section (no runtime): it may load.
       expect(
         files.filter((f) =>
-          /^providers\/(anthropic|gemini)\/|^alerts\/(?!settings\.js)|^state\/(redis|shared)-/.test(f),
+          /^providers\/(anthropic|gemini)\/|^alerts\/(?!settings\.js)|^state\/(redis|shared)-|^server\/status-page-/.test(
+            f,
+          ),
         ),
       ).toEqual([]);
     },
