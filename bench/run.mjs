@@ -22,7 +22,7 @@ import { hasTaskset, pin, startChild } from './lib/children.mjs';
 import { hasWrk } from './lib/loadgen.mjs';
 import { memory } from './lib/proc.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
-import { machine, renderMarkdown, summarize } from './lib/report.mjs';
+import { SETTLED_IDLE_SECONDS, machine, renderMarkdown, summarize } from './lib/report.mjs';
 import * as scenarios from './lib/scenarios.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -145,6 +145,7 @@ async function main() {
       cpus: name === 'simulator' ? cpus.sim : cpus.proxy,
       ...extra,
     });
+    child.readyAt = Date.now();
     children.push(child);
     return child;
   };
@@ -181,6 +182,9 @@ async function main() {
       t.pid = t.child?.pid;
       t.chatUrl = `${t.url}/v1/chat/completions`;
     }
+    // Idle again once V8's memory reducer has had its turn: some 8, 16 or 24 s after start an idle
+    // isolate gives back the young generation that start-up grew (the bare pass-through's too).
+    const settledIdleMb = await settledIdle(targets.filter((t) => t.gateway || t.key === 'bare'));
     log(`load generator: ${loadgen}; CPU layout: ${cpus.label}; ${settings.reps} repetition(s)`);
     for (const t of targets) {
       log(
@@ -222,10 +226,12 @@ async function main() {
       cpus,
       gatewayNodeArgs,
       gatewayIdleMb,
+      settledIdleMb,
+      settledIdleSeconds: SETTLED_IDLE_MS / 1000,
       gatewayPeakMb,
       gatewayHeap,
     };
-    const summary = summarize(targets, reps, gatewayIdleMb);
+    const summary = summarize(targets, reps, gatewayIdleMb, settledIdleMb);
     const markdown = await formatted(renderMarkdown(run, targets, summary));
     process.stdout.write(`\n${markdown}\n`);
     if (opts.json) writeFileSync(opts.json, JSON.stringify({ run, reps, summary }, null, 2));
@@ -237,6 +243,24 @@ async function main() {
   } finally {
     await Promise.all(children.map((c) => c.stop()));
     rmSync(dataRoot, { recursive: true, force: true });
+  }
+}
+
+/** How long after start the second idle figure is watched for (report.mjs says why). */
+const SETTLED_IDLE_MS = SETTLED_IDLE_SECONDS * 1000;
+
+/**
+ * The lowest RSS of each target within `SETTLED_IDLE_MS` of its start, idle (no request yet), read
+ * every 500 ms: what it holds once V8's memory reducer has run, whenever in that time it does.
+ */
+async function settledIdle(targets) {
+  const mb = {};
+  for (;;) {
+    const now = Date.now();
+    const watching = targets.filter((t) => now - t.child.readyAt <= SETTLED_IDLE_MS);
+    for (const t of watching) mb[t.key] = Math.min(mb[t.key] ?? Infinity, memory(t.child.pid).rssMb);
+    if (!watching.length) return mb;
+    await sleep(500);
   }
 }
 

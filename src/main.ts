@@ -1,6 +1,6 @@
 /** Composition root: config → upstream client, engine → HTTP server. */
 import type { Server } from 'node:http';
-import { startAlerting, type Alerting } from './alerts/index.js';
+import type { Alerting } from './alerts/index.js';
 import type { DestinationStream } from 'pino';
 import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from './core/clock.js';
@@ -18,6 +18,7 @@ import { RetryBudget } from './resilience/retry-budget.js';
 import { systemClock, systemRandom } from './resilience/system-clock.js';
 import type { WallClock } from './resilience/wall-clock.js';
 import { createGatewayServer } from './server/app.js';
+import { loadProtocols } from './providers/registry.js';
 import { startKeyService, type KeyService } from './keys/service.js';
 import type { KeyStore } from './keys/types.js';
 import type { WindowCounters } from './state/counters.js';
@@ -111,6 +112,8 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     version: version(),
     ...(options.env ? { env: options.env } : {}),
   });
+  // The wire protocols the configured providers speak (Anthropic's and Gemini's load only if used).
+  await loadProtocols([...config.providers.values()].map((p) => p.protocol));
   const client = new UpstreamClient({ ...config.upstream, clock, events });
   const random = options.random ?? systemRandom;
   const budget = new RetryBudget({ clock, ...config.retryBudget });
@@ -182,6 +185,8 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
     log: (message, err) => log.warn({ err }, message),
   });
   if (metrics) (await import('./keys/metrics.js')).registerKeyMetrics(metrics.registry, keys);
+  // SLOs and alerts: their code is loaded only when sinks are configured (without, nothing starts).
+  const alerting = config.alerts.sinks.length ? await import('./alerts/index.js') : undefined;
   const server = createGatewayServer({
     keys,
     config,
@@ -217,7 +222,7 @@ export async function startGateway(config: ResolvedConfig, options: GatewayOptio
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   // Alerts: subscribers of the events; their timer is unref'd and their deliveries never block a request.
-  const alerts = startAlerting({
+  const alerts = alerting?.startAlerting({
     config,
     events,
     clock,

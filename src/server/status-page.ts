@@ -11,7 +11,6 @@
 import { routeNotFound } from '../core/errors.js';
 import type { Target } from '../config/types.js';
 import type { RequestContext } from './app.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page-html.js';
 
 const COMMON_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -20,8 +19,20 @@ const COMMON_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-export function handleStatusPage(ctx: RequestContext): void {
+/**
+ * The page (HTML, CSS and script, some 0.16 MB of heap once imported), loaded on the first GET /status:
+ * a gateway nobody looks at does not hold it (docs/PERFORMANCE.md).
+ */
+let page: Promise<typeof import('./status-page-html.js')> | undefined;
+const loadPage = (): Promise<typeof import('./status-page-html.js')> =>
+  (page ??= import('./status-page-html.js').catch((error: unknown) => {
+    page = undefined;
+    throw error;
+  }));
+
+export async function handleStatusPage(ctx: RequestContext): Promise<void> {
   if (!ctx.deps.liveStats) throw routeNotFound('GET', '/status');
+  const { STATUS_PAGE_CSP, STATUS_PAGE_HTML } = await loadPage();
   ctx.res
     .writeHead(200, {
       ...COMMON_HEADERS,
