@@ -1,8 +1,8 @@
-// Child process: the least a gateway that reads JSON must do, and nothing else — node:http in front of
+// Child process: the least a gateway that reads JSON must do, and nothing else: node:http in front of
 // an undici Pool, the request body read and parsed, its model set, serialised again; the answer read,
-// parsed, its model set, serialised again. No routing, no failover, no events, no store. What any
-// translating gateway pays over the bare pass-through (bare-proxy.mjs) before its first feature.
-// argv[2]: the upstream URL.
+// parsed, its model set, serialised again (a stream's events pass through as they come). No routing,
+// no failover, no events, no store. What any translating gateway pays over the bare pass-through
+// (bare-proxy.mjs) before its first feature. argv[2]: the upstream URL.
 import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
@@ -22,6 +22,14 @@ serve(async () => {
           headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
           body: JSON.stringify({ ...request, model: request.model }),
         });
+        if (request.stream === true) {
+          // A stream's events pass through as they come (rewriting each one is the gateway's job).
+          res.writeHead(upstream.statusCode, { 'content-type': 'text/event-stream' });
+          upstream.body.on('error', () => res.destroy());
+          res.on('close', () => upstream.body.destroy());
+          upstream.body.pipe(res);
+          return;
+        }
         const answer = JSON.parse(await upstream.body.text());
         const text = JSON.stringify({ ...answer, model: request.model });
         res.writeHead(upstream.statusCode, {
