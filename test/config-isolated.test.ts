@@ -6,8 +6,9 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { staticImports } from './import-graph.js';
 
 const root = new URL('..', import.meta.url).pathname;
 type Load = typeof import('../src/config/load.js');
@@ -47,24 +48,7 @@ describe('configuration loaded on its own thread', () => {
   it('the serving thread imports neither zod nor yaml: only the configuration thread does', () => {
     // Static imports, followed through dist/ (dynamic imports load on use: the admin API's bodies,
     // `switchyard check`).
-    const reaches = (entry: string): Set<string> => {
-      const seen = new Set<string>();
-      const packages = new Set<string>();
-      const visit = (file: string): void => {
-        if (seen.has(file)) return;
-        seen.add(file);
-        const text = readFileSync(file, 'utf8');
-        for (const [, spec] of text.matchAll(
-          /^(?:import|export)\s[^;]*?from\s+'([^']+)';|^import\s+'([^']+)';/gm,
-        )) {
-          if (!spec) continue;
-          if (spec.startsWith('.')) visit(join(dirname(file), spec));
-          else packages.add(spec.split('/')[0]!);
-        }
-      };
-      visit(join(root, 'dist', entry));
-      return packages;
-    };
+    const reaches = (entry: string): Set<string> => staticImports(join(root, 'dist'), entry).packages;
     for (const entry of ['cli.js', 'main.js']) {
       const packages = reaches(entry);
       expect(packages.has('undici'), entry).toBe(true); // the walk does see packages

@@ -6,29 +6,13 @@
  * still work once loaded is shown over HTTP by translation.test.ts, test/shared-state.test.ts and
  * test/status-page.test.ts.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chatProtocol, loadProtocols } from '../src/providers/registry.js';
+import { staticImports } from './import-graph.js';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 
-/** Every file of dist/ that `entry` reaches through static imports. */
-function staticGraph(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const visit = (file: string): void => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const text = readFileSync(file, 'utf8');
-    for (const [, spec] of text.matchAll(
-      /^(?:import|export)\s[^;]*?from\s+'([^']+)';|^import\s+'([^']+)';/gm,
-    )) {
-      if (spec?.startsWith('.')) visit(join(dirname(file), spec));
-    }
-  };
-  visit(join(dist, entry));
-  return new Set([...seen].map((file) => relative(dist, file)));
-}
+const staticGraph = (entry: string): Set<string> => staticImports(dist, entry).files;
 
 describe('modules a serving gateway loads', () => {
   it.each(['main.js', 'cli.js'])(

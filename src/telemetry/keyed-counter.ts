@@ -15,8 +15,9 @@ interface Series {
 const SEP = '\u0000';
 const ABSENT = '\u0001';
 
-export class KeyedCounter<L extends string = string> {
-  readonly type = 'counter';
+/** Values by label set, exposed through prom-client's Registry as its Counter and Gauge are. */
+abstract class KeyedValues<L extends string> {
+  abstract readonly type: 'counter' | 'gauge';
   readonly aggregator = 'sum';
   private readonly series = new Map<string, Series>();
   private readonly labelNames: readonly L[];
@@ -31,9 +32,8 @@ export class KeyedCounter<L extends string = string> {
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
-  inc(labels: Partial<Record<L, string>>, value = 1): void {
+  protected add(labels: Partial<Record<L, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
-    if (value < 0) throw new Error('It is not possible to decrease a counter');
     let key = '';
     for (const name of this.labelNames) key += (labels[name] ?? ABSENT) + SEP;
     const series = this.series.get(key);
@@ -57,51 +57,28 @@ export class KeyedCounter<L extends string = string> {
   }
 }
 
+export class KeyedCounter<L extends string = string> extends KeyedValues<L> {
+  readonly type = 'counter';
+
+  inc(labels: Partial<Record<L, string>>, value = 1): void {
+    if (value < 0) throw new Error('It is not possible to decrease a counter');
+    this.add(labels, value);
+  }
+}
+
 /**
  * A gauge counted the same way (requests in flight: one up and one down per request), with the
  * exposition of prom-client's own Gauge; prom-client's `inc`/`dec` validate and hash the labels each
  * time. Label sets stay once seen (at 0 when nothing is in flight), as prom-client's do.
  */
-export class KeyedGauge<L extends string = string> {
+export class KeyedGauge<L extends string = string> extends KeyedValues<L> {
   readonly type = 'gauge';
-  readonly aggregator = 'sum';
-  private readonly series = new Map<string, Series>();
-  private readonly labelNames: readonly L[];
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    options: { labelNames: readonly L[]; registers: Registry[] },
-  ) {
-    this.labelNames = options.labelNames;
-    for (const registry of options.registers) registry.registerMetric(this as never);
-  }
 
   inc(labels: Partial<Record<L, string>>, value = 1): void {
-    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
-    let key = '';
-    for (const name of this.labelNames) key += (labels[name] ?? ABSENT) + SEP;
-    const series = this.series.get(key);
-    if (series) series.value += value;
-    else this.series.set(key, { labels: { ...labels } as Record<string, string>, value });
+    this.add(labels, value);
   }
 
   dec(labels: Partial<Record<L, string>>, value = 1): void {
-    this.inc(labels, -value);
-  }
-
-  reset(): void {
-    this.series.clear();
-  }
-
-  get(): {
-    name: string;
-    help: string;
-    type: string;
-    values: { value: number; labels: Record<string, string> }[];
-    aggregator: string;
-  } {
-    const values = [...this.series.values()].map((s) => ({ value: s.value, labels: s.labels }));
-    return { help: this.help, name: this.name, type: this.type, values, aggregator: this.aggregator };
+    this.add(labels, -value);
   }
 }
