@@ -9,7 +9,7 @@ import { metaHeaders, sendJson } from './respond.js';
 import { SseResponseSink } from './stream-sink.js';
 import { validateChatRequest } from './validate-chat.js';
 import { estimateChatTokens } from '../keys/estimate.js';
-import { CaptureSink, completionText, promptText } from './capture.js';
+import { CaptureSink, captureCompletion, completionText, promptText } from './capture.js';
 
 /** POST /v1/chat/completions */
 export async function handleChatCompletions(ctx: RequestContext): Promise<void> {
@@ -73,10 +73,6 @@ async function relayStream(
   const answer = !res.destroyed && recorder?.answer(call.route.name);
   if (answer) cache?.save(answer);
   return 200;
-}
-
-function captureCompletion(call: ModelCall, text: string | undefined): void {
-  if (text !== undefined) (call.captured ??= {}).completion = text;
 }
 
 const cacheHeader = (cache: RequestCache | undefined): Record<string, string> =>

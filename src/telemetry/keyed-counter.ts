@@ -15,6 +15,16 @@ interface Series {
 const SEP = '\u0000';
 const ABSENT = '\u0001';
 
+/** One series' key: its label values in the metric's label order (counters, gauges and histograms). */
+export function seriesKey<L extends string>(
+  labelNames: readonly L[],
+  labels: Partial<Record<L, string>>,
+): string {
+  let key = '';
+  for (const name of labelNames) key += (labels[name] ?? ABSENT) + SEP;
+  return key;
+}
+
 /** Values by label set, exposed through prom-client's Registry as its Counter and Gauge are. */
 abstract class KeyedValues<L extends string> {
   abstract readonly type: 'counter' | 'gauge';
@@ -34,8 +44,7 @@ abstract class KeyedValues<L extends string> {
 
   protected add(labels: Partial<Record<L, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
-    let key = '';
-    for (const name of this.labelNames) key += (labels[name] ?? ABSENT) + SEP;
+    const key = seriesKey(this.labelNames, labels);
     const series = this.series.get(key);
     if (series) series.value += value;
     else this.series.set(key, { labels: { ...labels } as Record<string, string>, value });

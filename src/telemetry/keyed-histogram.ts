@@ -7,6 +7,7 @@
  * (metric-labels.ts), so they are not validated again.
  */
 import type { Registry } from 'prom-client';
+import { seriesKey } from './keyed-counter.js';
 
 interface Series {
   labels: Record<string, string>;
@@ -24,10 +25,6 @@ interface Value {
   /** prom-client's shape: `null` on buckets (this histogram keeps no exemplars). */
   exemplar?: null;
 }
-
-/** Separates label values in a series key; a label left out is marked apart from an empty one. */
-const SEP = '\u0000';
-const ABSENT = '\u0001';
 
 export class KeyedHistogram<L extends string = string> {
   readonly type = 'histogram';
@@ -49,8 +46,7 @@ export class KeyedHistogram<L extends string = string> {
 
   observe(labels: Partial<Record<L, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
-    let key = '';
-    for (const name of this.labelNames) key += (labels[name] ?? ABSENT) + SEP;
+    const key = seriesKey(this.labelNames, labels);
     let series = this.series.get(key);
     if (!series) {
       series = {

@@ -101,7 +101,7 @@ export class UpstreamBody implements Dispatcher.DispatchHandler {
   /** The whole body as text, or undefined (and the request aborted) once it passes `maxBytes`. */
   text(maxBytes: number): Promise<string | undefined> {
     if (this.size > maxBytes) {
-      this.stop();
+      this.destroy();
       return Promise.resolve(undefined);
     }
     if (this.ended) {
@@ -115,7 +115,7 @@ export class UpstreamBody implements Dispatcher.DispatchHandler {
   excerpt(maxChars: number): Promise<string> {
     if (this.ended || this.size >= maxChars) {
       const text = this.decode().slice(0, maxChars);
-      this.stop();
+      this.destroy();
       return Promise.resolve(text);
     }
     return this.read(EXCERPT, maxChars);
@@ -133,11 +133,6 @@ export class UpstreamBody implements Dispatcher.DispatchHandler {
     const done = this.read<void>(STREAM, 0);
     this.pump();
     return done;
-  }
-
-  /** Stops reading: the request is aborted unless undici is done with it already. */
-  destroy(): void {
-    this.stop();
   }
 
   // undici's handler
@@ -170,7 +165,7 @@ export class UpstreamBody implements Dispatcher.DispatchHandler {
         this.size += chunk.length;
         if (this.size > this.limit) {
           this.answer(undefined as never);
-          this.stop();
+          this.destroy();
         }
         return;
       case EXCERPT:
@@ -178,7 +173,7 @@ export class UpstreamBody implements Dispatcher.DispatchHandler {
         this.size += chunk.length;
         if (this.size >= this.limit) {
           this.answer(this.decode().slice(0, this.limit) as never);
-          this.stop();
+          this.destroy();
         }
         return;
       default: // DONE: dropped
@@ -248,7 +243,8 @@ export class UpstreamBody implements Dispatcher.DispatchHandler {
     resolve?.(value);
   }
 
-  private stop(): void {
+  /** Stops reading: the request is aborted unless undici is done with it already. */
+  destroy(): void {
     this.reader = DONE;
     this.chunks = [];
     if (!this.ended && !this.error) this.controller?.abort(READ_STOPPED);
@@ -297,7 +293,7 @@ export class UpstreamBody implements Dispatcher.DispatchHandler {
     if (this.reader !== STREAM) return false; // aborted from within (the attempt failed)
     if (answer === false) {
       this.answer(undefined as never);
-      this.stop();
+      this.destroy();
       return false;
     }
     if (!answer) return true;

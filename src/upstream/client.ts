@@ -3,10 +3,10 @@
  * Transport errors come back classified as UpstreamFailures.
  *
  * Each origin has as many slots as connections, and a request holds a slot from before it is handed to
- * undici until undici is done with it (the response's end, or an error or abort: `UpstreamBody`). With one request per connection (no pipelining) the pool then
- * never queues inside undici: a request that has a slot goes to the provider at once, and the wait
- * for a slot is the gateway's own queue, bounded (`maxQueued`, `queueTimeoutMs`) and measured apart
- * (`onDispatch`). A request that gets no slot fails with `gateway_saturated`, which never counts
+ * undici until undici is done with it (the response's end, or an error or abort: `UpstreamBody`). With
+ * one request per connection (no pipelining) the pool then never queues inside undici: a request that
+ * has a slot goes to the provider at once, and the wait for a slot is the gateway's own queue, bounded
+ * (`maxQueued`, `queueTimeoutMs`) and measured apart (`onDispatch`). A request that gets no slot fails with `gateway_saturated`, which never counts
  * against the target: the provider never saw it. See docs/failover.md, "The gateway's own queue".
  */
 import { Pool } from 'undici';
