@@ -58,6 +58,8 @@ export class KeyPools {
   private readonly cursors = new Map<string, number>();
   /** Target ids seen with a target-scoped cooldown, per provider (for the status endpoint). */
   private readonly seenTargets = new Map<string, Set<string>>();
+  /** Per provider's settings, the same settings with each of its pool keys (`settingsWith`). */
+  private readonly keyed = new WeakMap<ProviderSettings, ProviderSettings[]>();
 
   constructor(
     private readonly clock: Pick<Clock, 'now'>,
@@ -100,6 +102,18 @@ export class KeyPools {
   /** The key at `index` of the target's pool. */
   key(target: Target, index: number): ProviderKey {
     return target.provider.keyPool!.keys[index]!;
+  }
+
+  /**
+   * The target's provider settings with the pool key at `index` as its key: one object per key, made
+   * once, so that what is derived from a provider's settings once (its URLs, its auth headers) is
+   * derived once per key too, not per attempt.
+   */
+  settingsWith(target: Target, index: number): ProviderSettings {
+    const { provider } = target;
+    let perKey = this.keyed.get(provider);
+    if (!perKey) this.keyed.set(provider, (perKey = []));
+    return (perKey[index] ??= { ...provider, apiKey: this.key(target, index).secret });
   }
 
   /**

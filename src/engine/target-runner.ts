@@ -95,10 +95,7 @@ export async function runTarget<T>(
     }
     const keyedExchange =
       pool && keyIndex !== undefined
-        ? operation.exchange(protocol!, {
-            ...ctx,
-            provider: { ...ctx.provider, apiKey: pool.key(target, keyIndex).secret },
-          })!
+        ? operation.exchange(protocol!, { ...ctx, provider: pool.settingsWith(target, keyIndex) })!
         : exchange;
     const admitted = deps.health.admit(target, { panic: state.panic, signal, commit: state.gate });
     // Most admissions answer at once: awaited only when they had to wait (a concurrency slot).
