@@ -1,6 +1,7 @@
 /**
  * What a serving gateway loads (docs/PERFORMANCE.md): Anthropic's and Gemini's translators are
  * imported only when a configured provider speaks their protocol, the alerts only with sinks, the
+ * upstream client takes undici's Pool without undici's entry point, the
  * Redis-backed shared state only with `state.driver: redis`, the status page's HTML on its first GET.
  * The static import graph is read from the built `dist/` (which `npm test` builds first); that they
  * still work once loaded is shown over HTTP by translation.test.ts, test/shared-state.test.ts and
@@ -31,6 +32,14 @@ describe('modules a serving gateway loads', () => {
       ).toEqual([]);
     },
   );
+
+  it.each(['main.js', 'cli.js'])("%s does not import undici's entry point (all of undici)", (entry) => {
+    // The upstream client takes undici's Pool from its own file (src/upstream/undici-pool.ts); the
+    // commands that send requests (stats, keys, the drill, the demo, alert delivery) load undici on use.
+    const { packages } = staticImports(dist, entry);
+    expect(packages).toContain('node:http'); // the walk does collect packages
+    expect(packages).not.toContain('undici');
+  });
 
   it('loads a protocol on demand, once', async () => {
     expect(chatProtocol('openai')?.name).toBe('openai');

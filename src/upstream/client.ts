@@ -9,7 +9,7 @@
  * (`maxQueued`, `queueTimeoutMs`) and measured apart (`onDispatch`). A request that gets no slot fails with `gateway_saturated`, which never counts
  * against the target: the provider never saw it. See docs/failover.md, "The gateway's own queue".
  */
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.js';
 import type { Clock } from '../core/clock.js';
 import {
   shuttingDownFailure,
