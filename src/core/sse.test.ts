@@ -32,6 +32,31 @@ describe('SseParser', () => {
     expect(parse(bytes.slice(0, split), bytes.slice(split))).toEqual([{ event: 'message', data: 'héllo' }]);
   });
 
+  it("drops the stream's leading byte-order mark, even split across chunks, and no other", () => {
+    const bytes = new TextEncoder().encode('\ufeffdata: a\n\n\ufeffdata: b\n\n');
+    expect(bytes.slice(0, 3)).toEqual(new Uint8Array([0xef, 0xbb, 0xbf]));
+    expect(parse(bytes.slice(0, 2), bytes.slice(2))).toEqual([
+      { event: 'message', data: 'a' },
+      // Past the start a BOM is part of the line: here its field name, which is not `data`.
+    ]);
+    expect(parse(new TextEncoder().encode('data: \ufeffa\n\n'))).toEqual([
+      { event: 'message', data: '\ufeffa' },
+    ]);
+  });
+
+  it('turns invalid UTF-8 into U+FFFD and keeps going', () => {
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('data: a'),
+      0xff,
+      0xc3,
+      ...new TextEncoder().encode('\n\ndata: b\n\n'),
+    ]);
+    expect(parse(bytes)).toEqual([
+      { event: 'message', data: 'a\ufffd\ufffd' },
+      { event: 'message', data: 'b' },
+    ]);
+  });
+
   it('does not dispatch an event that never got its blank line, and reports it at the end', () => {
     const events: SseEvent[] = [];
     const parser = new SseParser((e) => events.push(e));
