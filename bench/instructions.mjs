@@ -7,7 +7,10 @@
  * `--requests` more are sent at 8 connections, then the counts are dumped, per thread.
  *
  *   npm run build && node bench/instructions.mjs [--variant defaults|layers|no-store|bare|json]
- *        [--requests 1000] [--warmup 1000] [--dist path/to/another/build/dist]
+ *        [--requests 1000] [--warmup 1000] [--dist path/to/another/build/dist] [--stream]
+ *
+ * With `--stream`, each request is the streaming scenario's (a ~200-chunk stream, read to its end) and the
+ * counts are per stream; `--requests` and `--warmup` then default to 200.
  *
  * Prints the main thread's instructions per request (the figure to compare: it repeats within about
  * ±4 %), the other threads' (V8's helper threads are inflated by valgrind, which serialises threads and
@@ -26,9 +29,10 @@ import * as scenarios from './lib/scenarios.mjs';
 const { values: opts } = parseArgs({
   options: {
     variant: { type: 'string', default: 'defaults' },
-    requests: { type: 'string', default: '1000' },
-    warmup: { type: 'string', default: '1000' },
+    requests: { type: 'string' },
+    warmup: { type: 'string' },
     dist: { type: 'string' },
+    stream: { type: 'boolean', default: false },
   },
 });
 if (spawnSync('valgrind', ['--version']).error) {
@@ -60,7 +64,7 @@ async function load(pool, count) {
         path: '/v1/chat/completions',
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: scenarios.SMALL_BODY,
+        body: opts.stream ? scenarios.STREAM_BODY : scenarios.SMALL_BODY,
       });
       await r.body.text();
       if (r.statusCode !== 200) throw new Error(`answered ${r.statusCode}`);
@@ -70,7 +74,8 @@ async function load(pool, count) {
 }
 
 async function main() {
-  const sim = await startChild('simulator', [JSON.stringify(scenarios.SMALL_BEHAVIOR)]);
+  const behavior = opts.stream ? scenarios.STREAM_BEHAVIOR : scenarios.SMALL_BEHAVIOR;
+  const sim = await startChild('simulator', [JSON.stringify(behavior)]);
   const child = spawn(
     'valgrind',
     [
@@ -99,8 +104,9 @@ async function main() {
     { connections: 8 },
   );
   try {
-    const n = Number(opts.requests);
-    await load(pool, Number(opts.warmup));
+    const defaultCount = opts.stream ? 200 : 1000;
+    const n = Number(opts.requests ?? defaultCount);
+    await load(pool, Number(opts.warmup ?? defaultCount));
     const control = (arg) => execFileSync('callgrind_control', [arg, String(child.pid)], { stdio: 'ignore' });
     control('--instr=on');
     await load(pool, n);
@@ -116,8 +122,9 @@ async function main() {
     threads.sort((a, b) => a.thread - b.thread);
     const main = threads.find((t) => t.thread === 1);
     const all = threads.reduce((sum, t) => sum + t.k, 0);
-    console.log(`${opts.variant}${opts.dist ? ` (${opts.dist})` : ''}: ${n} requests`);
-    console.log(`  main thread   ${main ? main.k.toFixed(0) : '?'} k instructions per request`);
+    const unit = opts.stream ? 'stream' : 'request';
+    console.log(`${opts.variant}${opts.dist ? ` (${opts.dist})` : ''}: ${n} ${unit}s`);
+    console.log(`  main thread   ${main ? main.k.toFixed(0) : '?'} k instructions per ${unit}`);
     for (const t of threads.filter((t) => t.thread !== 1))
       console.log(`  thread ${String(t.thread).padEnd(6)} ${t.k.toFixed(0)} k`);
     console.log(`  all threads   ${all.toFixed(0)} k`);

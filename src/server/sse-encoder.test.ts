@@ -35,6 +35,25 @@ describe('ChatChunkEncoder', () => {
     expect(done).toBe('[DONE]');
   });
 
+  it('writes each chunk exactly as serialising the whole chunk would, whatever the id and model hold', () => {
+    const id = 'chatcmpl-"quoted"\\\u2028é';
+    const model = 'org/model "x"\n\u0001😀';
+    const e = new ChatChunkEncoder(id, model, 1733140000, false);
+    const parts = [
+      { type: 'text', choice: 0, text: 'a "b"\n' },
+      { type: 'text', choice: 1, text: '\u2029' },
+      { type: 'reasoning', choice: 0, text: 'r' },
+      { type: 'tool-call', choice: 0, index: 0, id: 'call_1', name: 'f', arguments: '{"x":1}' },
+      { type: 'finish', choice: 0, reason: 'stop' },
+    ] as const;
+    for (const part of parts) {
+      const text = e.part(part);
+      const choice = (decode(text)[0] as { choices: unknown[] }).choices[0];
+      const whole = { id, object: 'chat.completion.chunk', created: 1733140000, model, choices: [choice] };
+      expect(text).toBe(`data: ${JSON.stringify(whole)}\n\n`);
+    }
+  });
+
   it('omits the usage chunk unless the client asked for it', () => {
     const e = new ChatChunkEncoder('c', 'm', 1, false);
     e.part({ type: 'usage', usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });

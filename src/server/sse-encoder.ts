@@ -26,6 +26,13 @@ interface Delta {
 export class ChatChunkEncoder {
   private readonly rolesSent = new Set<number>();
   private usage: Usage | undefined;
+  /**
+   * What every chunk of one choice starts with, serialised once per stream: `data: {"id":…,"object":
+   * "chat.completion.chunk","created":…,"model":…,"choices":[`. A chunk is then this, its choice
+   * (JSON.stringify) and `]}`: the same text as serialising the whole chunk, with the strings that
+   * never change not escaped again for every token.
+   */
+  private readonly choiceChunkHead: string;
 
   constructor(
     private readonly id: string,
@@ -34,7 +41,10 @@ export class ChatChunkEncoder {
     private readonly includeUsage: boolean,
     /** Error events carry upstream text: every field goes through it. */
     private readonly scrubber: SecretScrubber = SecretScrubber.none,
-  ) {}
+  ) {
+    const head = JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [] });
+    this.choiceChunkHead = `data: ${head.slice(0, -2)}`;
+  }
 
   /** The SSE text for one part; '' for parts held until the end (usage). */
   part(part: StreamPart): string {
@@ -130,7 +140,7 @@ export class ChatChunkEncoder {
   }
 
   private event(choice: unknown): string {
-    return this.chunk([choice]);
+    return `${this.choiceChunkHead}${JSON.stringify(choice)}]}\n\n`;
   }
 
   private chunk(choices: unknown[], usage?: Usage, extra?: Record<string, unknown>): string {
