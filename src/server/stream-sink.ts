@@ -5,9 +5,19 @@ import type { ResponseMeta, StreamSink, StreamSummary } from '../engine/types.js
 import { metaHeaders } from './respond.js';
 import { ChatChunkEncoder } from './sse-encoder.js';
 
-/** Writes a committed stream to the client as OpenAI SSE, chunk by chunk, with no batching. */
+/**
+ * Writes a committed stream to the client as OpenAI SSE. The chunks encoded from one read of the
+ * upstream socket go out in one write, in a microtask: that runs when undici has handed over everything
+ * the read brought (often dozens of events when a provider is fast), before node:http's own uncork on the
+ * next tick, so it delays nothing and spares node:http's chunked framing and the socket's writev a piece
+ * per token. The first token goes out at once (`flush`). Backpressure is seen one read late: what the
+ * client has not taken is bounded by one read.
+ */
 export class SseResponseSink implements StreamSink {
   private backpressure: Promise<void> | undefined;
+  /** Encoded chunks not yet written. */
+  private pending = '';
+  private writeQueued = false;
   /** The client did not catch up within `clientStallMs` and was cut (the request then logs as 499). */
   clientStalled = false;
 
@@ -34,15 +44,20 @@ export class SseResponseSink implements StreamSink {
 
   part(part: StreamPart): void {
     const text = this.encoder.part(part);
-    if (text) this.write(text);
+    if (!text) return;
+    this.pending += text;
+    if (!this.writeQueued) {
+      this.writeQueued = true;
+      queueMicrotask(this.writePending);
+    }
   }
 
   end(summary?: StreamSummary): void {
-    this.res.end(this.encoder.end(summary));
+    this.res.end(this.takePending() + this.encoder.end(summary));
   }
 
   fail(failure: UpstreamFailure): void {
-    this.res.end(this.encoder.error(failure));
+    this.res.end(this.takePending() + this.encoder.error(failure));
   }
 
   drained(): Promise<void> | undefined {
@@ -55,8 +70,20 @@ export class SseResponseSink implements StreamSink {
    * its burst: uncork now (later writes in this tick cork again and go out together).
    */
   flush(): void {
+    this.writePending();
     const socket = this.res.socket;
     if (socket?.writableCorked) socket.uncork();
+  }
+
+  private readonly writePending = (): void => {
+    this.writeQueued = false;
+    if (this.pending !== '') this.write(this.takePending());
+  };
+
+  private takePending(): string {
+    const text = this.pending;
+    this.pending = '';
+    return text;
   }
 
   private write(text: string): void {
