@@ -42,6 +42,9 @@ describe('ChatChunkEncoder', () => {
     const parts = [
       { type: 'text', choice: 0, text: 'a "b"\n' },
       { type: 'text', choice: 1, text: '\u2029' },
+      { type: 'text', choice: 0, text: 'after the role: \u2028 "\\ \ud83d' },
+      { type: 'text', choice: 1, text: '' },
+      { type: 'text', choice: 1.5, text: 'not an index of ours' },
       { type: 'reasoning', choice: 0, text: 'r' },
       { type: 'tool-call', choice: 0, index: 0, id: 'call_1', name: 'f', arguments: '{"x":1}' },
       { type: 'finish', choice: 0, reason: 'stop' },

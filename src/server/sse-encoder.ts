@@ -50,6 +50,10 @@ export class ChatChunkEncoder {
   part(part: StreamPart): string {
     switch (part.type) {
       case 'text':
+        // Most chunks of a stream: the same text as `delta` would make, without serialising the keys.
+        if (this.rolesSent.has(part.choice) && Number.isSafeInteger(part.choice)) {
+          return `${this.choiceChunkHead}{"index":${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+        }
         return this.delta(part.choice, { content: part.text });
       case 'reasoning':
         return this.delta(part.choice, { reasoning_content: part.text });
