@@ -39,7 +39,8 @@ export class SseResponseSink implements StreamSink {
       // (a `Connection: close` request gets its socket closed after the stream) and from a drain.
       'x-accel-buffering': 'no',
     });
-    this.res.flushHeaders();
+    // Not flushed here: the first token follows at once (`flush`), and goes out with the headers in
+    // one write (an answer with no output goes out whole at `end`).
   }
 
   part(part: StreamPart): void {
