@@ -4,7 +4,9 @@
  * loop only posts a batch or a query and awaits the answer (docs/observability.md#request-store has
  * the measurements). The SQL is built here, from the statements both backends share (sql.ts). Loaded
  * only when used (open.ts imports this module lazily), so a gateway without the store never starts
- * the thread or loads the native module. A thread that dies is started again on the next call.
+ * the thread or loads the native module. A thread that dies is started again on the next call, and so
+ * is one closed for want of work: after `idleCloseMs` without a call the database is closed and the
+ * thread ends (an idle gateway gives back the ~10 MB a thread with its own V8 isolate holds).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -41,19 +43,43 @@ const oneRow = (name: string, columns: readonly string[]): string =>
 const INSERT_REQUEST = oneRow('requests', REQUEST_COLUMNS);
 const INSERT_ATTEMPT = oneRow('attempts', ATTEMPT_COLUMNS);
 
+/** How long the thread waits without a call before it closes the database and ends. */
+export const SQLITE_IDLE_CLOSE_MS = 15_000;
+
+export interface SqliteStoreOptions {
+  /** Default `SQLITE_IDLE_CLOSE_MS`; the thread starts again on the next call. */
+  idleCloseMs?: number;
+}
+
 export class SqliteStore implements RequestStore {
   readonly driver = 'sqlite';
   private sqlite: SqliteThread | undefined;
   private closed = false;
+  /** Calls not yet answered; the idle timer runs only when there are none. */
+  private inFlight = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Threads closed for idleness that are still closing their database. */
+  private readonly retiring = new Set<Promise<void>>();
+  private readonly idleCloseMs: number;
 
-  private constructor(private readonly path: string) {}
+  private constructor(
+    private readonly path: string,
+    options: SqliteStoreOptions,
+  ) {
+    this.idleCloseMs = options.idleCloseMs ?? SQLITE_IDLE_CLOSE_MS;
+  }
+
+  /** Whether the thread is running now (not before the first call, nor after an idle close). */
+  get threadRunning(): boolean {
+    return this.sqlite !== undefined && !this.sqlite.stopped;
+  }
 
   /** Opens (creating it and its directory if need be) and migrates the database at `path`. */
-  static async open(path: string): Promise<SqliteStore> {
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     mkdirSync(dirname(path), { recursive: true });
-    const store = new SqliteStore(path);
+    const store = new SqliteStore(path, options);
     try {
-      await store.thread().migrated;
+      await store.track(store.thread().migrated);
     } catch (error) {
       await store.close();
       throw error;
@@ -73,7 +99,34 @@ export class SqliteStore implements RequestStore {
 
   private call(op: 'write' | 'read', arg: unknown): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the SQLite store is closed'));
-    return this.thread().sqlite.call(op, arg);
+    return this.track(this.thread().sqlite.call(op, arg));
+  }
+
+  /** Counts a call in flight until it settles; the last one to settle starts the idle timer. */
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.inFlight++;
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+    const settled = (): void => {
+      if (--this.inFlight > 0 || this.closed) return;
+      this.idleTimer = setTimeout(() => this.closeIdle(), this.idleCloseMs);
+      this.idleTimer.unref();
+    };
+    call.then(settled, settled);
+    return call;
+  }
+
+  /** No call for `idleCloseMs`: the database is closed and the thread ends; the next call starts one. */
+  private closeIdle(): void {
+    this.idleTimer = undefined;
+    const sqlite = this.sqlite;
+    if (this.inFlight > 0 || this.closed || !sqlite || sqlite.stopped) return;
+    this.sqlite = undefined;
+    const closing = sqlite.close().catch(() => undefined);
+    this.retiring.add(closing);
+    void closing.then(() => this.retiring.delete(closing));
   }
 
   private async write(statements: { text: string; rows: SqlValue[][] }[]): Promise<number[]> {
@@ -135,6 +188,8 @@ export class SqliteStore implements RequestStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.idleTimer);
+    await Promise.all(this.retiring);
     if (this.sqlite && !this.sqlite.stopped) await this.sqlite.close();
   }
 }

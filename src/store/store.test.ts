@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TraceEntry } from '../core/trace.js';
 import Database from 'better-sqlite3';
 import { PostgresStore } from './postgres.js';
@@ -377,6 +377,30 @@ describe('SQLite thread', () => {
     expect((await store.recent({ limit: 5 })).map((r) => r.time - T0)).toEqual([1, 0]);
     await store.close();
     await expect(store.recent({ limit: 1 })).rejects.toThrow(/closed/);
+  });
+  it('ends after a while without calls and starts again on the next one, losing nothing', async () => {
+    const store = await SqliteStore.open(join(dir, 'idle.db'), { idleCloseMs: 50 });
+    expect(store.threadRunning).toBe(true); // opened: migrated
+    await store.insert([request({ time: T0 })]);
+    await new Promise((done) => setTimeout(done, 30));
+    expect(store.threadRunning).toBe(true); // the write restarted the wait
+    await vi.waitFor(() => expect(store.threadRunning).toBe(false), { timeout: 2_000, interval: 10 });
+    await Promise.all([store.insert([request({ time: T0 + 1 })]), store.insert([request({ time: T0 + 2 })])]);
+    expect(store.threadRunning).toBe(true);
+    expect((await store.recent({ limit: 5 })).map((r) => r.time - T0)).toEqual([2, 1, 0]);
+    await vi.waitFor(() => expect(store.threadRunning).toBe(false), { timeout: 2_000, interval: 10 });
+    await store.close(); // with no thread running
+    await expect(store.recent({ limit: 1 })).rejects.toThrow(/closed/);
+  });
+
+  it('closes cleanly while an idle thread is still closing', async () => {
+    const store = await SqliteStore.open(join(dir, 'idle-close.db'), { idleCloseMs: 1 });
+    await store.insert([request({ time: T0 })]);
+    await vi.waitFor(() => expect(store.threadRunning).toBe(false), { timeout: 2_000, interval: 1 });
+    await store.close();
+    const again = await SqliteStore.open(join(dir, 'idle-close.db'));
+    expect(await again.recent({ limit: 5 })).toHaveLength(1);
+    await again.close();
   });
 });
 
