@@ -270,7 +270,11 @@ export class Engine {
       const race = targets === route.targets ? startRace(route, state, queue, state.events) : undefined;
       const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
       // Plain failover (no hedge, no race, no stream to move off an ejected target), the common case.
-      if (!route.hedge && !race && !ejectable) return this.failover(operation, state, queue);
+      if (!route.hedge && !race && !ejectable) {
+        // One target (most routes): its attempts' own promise, without a failover loop around it.
+        if (queue.length === 1) return runTarget(this.runner, queue[0]!, operation, state, state.signal);
+        return this.failover(operation, state, queue);
+      }
       return this.contest(operation, state, racers, queue, first, hedge, race, ejectable);
     } catch (error) {
       return Promise.reject(error as Error);

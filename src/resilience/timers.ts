@@ -45,9 +45,10 @@ export class Watchdog {
   arm(kind: WatchdogKind, ms: number, onFire: (kind: WatchdogKind) => void): void {
     if (this.#closed) return;
     this.disarm(kind);
-    const due = this.#clock.now() + Math.max(0, ms);
+    const now = this.#clock.now();
+    const due = now + Math.max(0, ms);
     const entry: Armed = { ms, due, onFire, handle: { id: undefined } };
-    entry.handle = this.#schedule(kind, entry, due - this.#clock.now());
+    entry.handle = this.#schedule(kind, entry, due - now);
     this.#armed[SLOT[kind]] = entry;
   }
 
