@@ -65,11 +65,8 @@ export function startModelCall(
   if (!timeout.ok) throw invalidRequest(timeout.message, CLIENT_TIMEOUT_HEADER);
 
   const cancel = new Cancel();
-  // 'close' comes once: `on` spares the wrapper `once` would allocate.
-  res.on('close', () => {
-    if (!res.writableFinished) cancel.abort();
-  });
-  deps.drain.cancelOnShutdown(res, cancel);
+  // Aborted when the client leaves before the answer is finished, or at shutdown.
+  deps.drain.cancelWith(res, cancel);
   // A key may be denied the debug trace (`debug: false`, docs/keys.md).
   const wantsTrace = req.headers['x-switchyard-debug'] === 'trace' && key?.debug !== false;
   let settled: ResponseMeta | undefined;
