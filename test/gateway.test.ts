@@ -237,6 +237,27 @@ describe('client disconnect', () => {
     }
   });
 
+  it('cancels the upstream call of a non-streaming request', async () => {
+    h.primary.setBehavior('model-a', { latencyMs: 2_000 });
+    try {
+      const controller = new AbortController();
+      const cancelledBefore = h.primary.stats('model-a').cancelled;
+      const request = h.client.chat.completions.create(
+        { model: 'm', messages: userMessage() },
+        { signal: controller.signal, maxRetries: 0 },
+      );
+      await expect.poll(() => h.primary.stats('model-a').inFlight, { timeout: 2000 }).toBe(1);
+      controller.abort();
+      await expect(request).rejects.toThrow();
+      await expect
+        .poll(() => h.primary.stats('model-a').cancelled, { timeout: 2000 })
+        .toBe(cancelledBefore + 1);
+      expect(h.primary.stats('model-a').inFlight).toBe(0);
+    } finally {
+      h.primary.setBehavior('model-a', { latencyMs: 0 });
+    }
+  });
+
   it('cancels the upstream call', async () => {
     h.primary.setBehavior('model-a', { tokensPerSecond: 20, replyTokens: 200 });
     try {

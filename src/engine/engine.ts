@@ -26,8 +26,8 @@ import { EJECTED } from './ejection.js';
 import { chatOperation, embeddingsOperation, type Operation } from './exchanges.js';
 import type { TargetHealth } from './health.js';
 import { consensusNeedsNonStreaming, runConsensus } from './consensus.js';
-import { HedgePolicy } from './hedging.js';
-import { startRace } from './race.js';
+import { HedgePolicy, type HedgeTimer } from './hedging.js';
+import { startRace, type RaceStart } from './race.js';
 import { exhaustedError } from './outcome-errors.js';
 import { planRequest } from './routing-plan.js';
 import type { Router } from '../routing/router.js';
@@ -66,6 +66,23 @@ interface Racer<T> {
 
 /** How a request is run, when not by the route's plain failover (this.race). */
 type Strategy<T> = (state: RequestState, racers: Set<Racer<T>>) => Promise<Success<T> | undefined>;
+
+/**
+ * The engine's view of a request: the caller's fields and the body, built field by field in one order
+ * (absent ones undefined), so that every request's has one shape. A spread of the caller's object
+ * with `body` added costs a clone and a slow property definition per request (docs/PERFORMANCE.md).
+ */
+function runCall(call: Omit<RunCall, 'body'>, body: unknown): RunCall {
+  return {
+    route: call.route,
+    requestId: call.requestId,
+    cancel: call.cancel,
+    timeoutMs: call.timeoutMs,
+    routing: call.routing,
+    onSettled: call.onSettled,
+    body,
+  };
+}
 
 export class Engine {
   readonly health: TargetHealth;
@@ -107,7 +124,7 @@ export class Engine {
           )
       : undefined;
     const { state, result } = await this.execute(
-      { ...call, body: call.request },
+      runCall(call, call.request),
       operation,
       undefined,
       undefined,
@@ -120,7 +137,7 @@ export class Engine {
     call: Omit<RunCall, 'body'>,
     request: EmbeddingsRequest,
   ): Promise<{ response: EmbeddingsResponse; meta: ResponseMeta }> {
-    const { state, result } = await this.execute({ ...call, body: request }, embeddingsOperation(request));
+    const { state, result } = await this.execute(runCall(call, request), embeddingsOperation(request));
     return { response: result.value!, meta: this.meta(state) };
   }
 
@@ -136,7 +153,7 @@ export class Engine {
     let state: RequestState | undefined;
     try {
       const { result } = await this.execute(
-        { ...call, body: call.request },
+        runCall(call, call.request),
         chatOperation(call.request),
         (s, onCommit) => {
           state = s;
@@ -231,26 +248,52 @@ export class Engine {
    * Runs the plan: one target at a time, the next when it gives up; with hedging, the next also when
    * the running ones have produced no first token by the hedge delay.
    */
-  private async race<T>(
+  private race<T>(
     operation: Operation<T>,
     state: RequestState,
     racers: Set<Racer<T>>,
     targets: Target[] = state.call.route.targets,
   ): Promise<Success<T> | undefined> {
+    // Not async: the common case hands back failover's own promise (an async function returning it
+    // would wrap it in another, and take two more turns of the microtask queue to settle).
+    try {
+      const { route } = state.call;
+      const plan = planRequest(this.health, this.router, targets, state);
+      if (plan.skipped) for (const skip of plan.skipped) skipTarget(state, skip, true);
+      const queue = plan.targets;
+      if (!queue.length) return Promise.resolve(undefined);
+      state.panic = plan.panic;
+      // The first target (before a race takes its racers out of the queue): what a hedge is counted from.
+      const first = queue[0]!;
+      const hedge = this.hedges.start(route, state, first);
+      // The request's own plan races; a continuation of a cut stream (other targets) runs one at a time.
+      const race = targets === route.targets ? startRace(route, state, queue, state.events) : undefined;
+      const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
+      // Plain failover (no hedge, no race, no stream to move off an ejected target), the common case.
+      if (!route.hedge && !race && !ejectable) {
+        // One target (most routes): its attempts' own promise, without a failover loop around it.
+        if (queue.length === 1) return runTarget(this.runner, queue[0]!, operation, state, state.signal);
+        return this.failover(operation, state, queue);
+      }
+      return this.contest(operation, state, racers, queue, first, hedge, race, ejectable);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** `race` with hedges, a race of targets, or a stream that can be moved off an ejected target. */
+  private async contest<T>(
+    operation: Operation<T>,
+    state: RequestState,
+    racers: Set<Racer<T>>,
+    queue: Target[],
+    first: Target,
+    hedge: HedgeTimer,
+    race: RaceStart | undefined,
+    ejectable: boolean,
+  ): Promise<Success<T> | undefined> {
     const { route } = state.call;
     const { events } = state;
-    const plan = planRequest(this.health, this.router, targets, state);
-    if (plan.skipped) for (const skip of plan.skipped) skipTarget(state, skip, true);
-    const queue = plan.targets;
-    if (!queue.length) return undefined;
-    const first = queue[0];
-    state.panic = plan.panic;
-    const hedge = this.hedges.start(route, state, queue[0]);
-    // The request's own plan races; a continuation of a cut stream (other targets) runs one at a time.
-    const race = targets === route.targets ? startRace(route, state, queue, events) : undefined;
-    const ejectable = state.gate !== undefined && this.health.onEjected !== undefined;
-    // Plain failover (no hedge, no race, no stream to move off an ejected target), the common case.
-    if (!route.hedge && !race && !ejectable) return this.failover(operation, state, queue);
     // Moved off an ejected target only when there is somewhere better to go: another racer, or a next
     // target that is healthy now (not in panic, when every target is as bad; never onto a target that
     // is itself open or still on probation).
@@ -303,7 +346,7 @@ export class Engine {
             events.publish('hedge.fired', {
               requestId,
               route: route.name,
-              primary: first!.id,
+              primary: first.id,
               target: queue[0]!.id,
               delayMs,
             });

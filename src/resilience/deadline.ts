@@ -73,11 +73,13 @@ export class Deadline {
       this.#passed = true;
       controller.abort(new DeadlineExceededError(this.timeoutMs));
     };
-    if (this.expired()) return expire();
+    // One reading of the clock: nothing left is expired.
+    const left = this.remaining();
+    if (left <= 0) return expire();
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       expire();
-    }, this.remaining());
+    }, left);
   }
 
   /** Clears the timer behind `abortOnExpiry()`; call when the request ends. Idempotent. */

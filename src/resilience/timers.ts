@@ -30,7 +30,6 @@ const SLOT: Readonly<Record<WatchdogKind, number>> = {
   stall: 3,
   total: 4,
 };
-const KINDS = Object.keys(SLOT) as WatchdogKind[];
 
 export class Watchdog {
   readonly #clock: Clock;
@@ -45,9 +44,10 @@ export class Watchdog {
   arm(kind: WatchdogKind, ms: number, onFire: (kind: WatchdogKind) => void): void {
     if (this.#closed) return;
     this.disarm(kind);
-    const due = this.#clock.now() + Math.max(0, ms);
+    const now = this.#clock.now();
+    const due = now + Math.max(0, ms);
     const entry: Armed = { ms, due, onFire, handle: { id: undefined } };
-    entry.handle = this.#schedule(kind, entry, due - this.#clock.now());
+    entry.handle = this.#schedule(kind, entry, due - now);
     this.#armed[SLOT[kind]] = entry;
   }
 
@@ -88,7 +88,14 @@ export class Watchdog {
   }
 
   disarmAll(): void {
-    for (const kind of KINDS) this.disarm(kind);
+    // By slot: no lookup of each kind's slot by name.
+    const armed = this.#armed;
+    for (let slot = 0; slot < armed.length; slot++) {
+      const entry = armed[slot];
+      if (entry === undefined) continue;
+      this.#clock.clearTimeout(entry.handle);
+      armed[slot] = undefined;
+    }
   }
 
   /** Disarms everything and ignores any later `arm`: for when the attempt is over. */

@@ -63,8 +63,13 @@ export class Drain {
     res.on('close', this.onClose); // 'close' comes once; `on` spares the wrapper `once` would allocate
   }
 
-  /** The model call's controller: aborted with SHUTTING_DOWN if the request outlives the drain. */
-  cancelOnShutdown(res: ServerResponse, controller: CancelController): void {
+  /**
+   * The model call's controller: aborted when the response closes before it has finished (the client
+   * left), or with SHUTTING_DOWN if the request outlives the drain. The response's one 'close' listener
+   * (the drain's) does both: a second listener would cost a closure, node's listener array and its copy
+   * at every emit.
+   */
+  cancelWith(res: ServerResponse, controller: CancelController): void {
     if (!this.inFlight.has(res)) return;
     if (this.cutting) controller.abort(SHUTTING_DOWN);
     else this.inFlight.set(res, controller);
@@ -100,7 +105,9 @@ export class Drain {
   }
 
   private forget(res: ServerResponse): void {
+    const controller = this.inFlight.get(res);
     this.inFlight.delete(res);
+    if (controller && !res.writableFinished) controller.abort();
     if (!this.draining) return;
     if (!this.cutting) {
       if (res.writableFinished) this.finished++;

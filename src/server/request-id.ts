@@ -14,10 +14,15 @@ let lastPrefix = '';
 export function newRequestId(nowMs: number = Date.now()): string {
   const ms = Math.floor(nowMs);
   if (ms !== lastMs) {
-    const time = ms.toString(16).padStart(12, '0');
+    // In two 24-bit halves: small integers, which V8 writes in hex itself; the 48-bit time as one
+    // number takes its runtime's slower conversion of a double (a new millisecond every request or two).
+    const high = Math.floor(ms / 0x1000000);
+    const time = hex6(high) + hex6(ms - high * 0x1000000);
     lastMs = ms;
     lastPrefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
   }
   // A version 4 UUID supplies the random bits and the variant: xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx.
   return lastPrefix + randomUUID().slice(15);
 }
+
+const hex6 = (n: number): string => n.toString(16).padStart(6, '0');
