@@ -18,6 +18,7 @@ import {
 } from '../resilience/circuit-breaker.js';
 import { ConcurrencyLimit } from '../resilience/concurrency-limit.js';
 import { FirstTokenWaits, type FirstTokenWait } from '../resilience/first-token-waits.js';
+import { weightedOrder } from '../resilience/slow-start.js';
 import type { Admission, AdmitOptions, Plan, TargetHealth, TargetStatus } from './health.js';
 
 export interface TargetLimits {
@@ -70,6 +71,8 @@ export class BreakerHealth implements TargetHealth {
   private readonly limits = new Map<string, ConcurrencyLimit>();
   private waits = new Map<string, FirstTokenWaits<Wait>>();
   private readonly ejectionListeners = new Map<string, Set<() => void>>();
+  /** A target's slow-start weight (its breaker's; the registry's `order`, without ids and back). */
+  private readonly weightOf = (t: Target): number => this.registry.get(t.id).weight();
 
   constructor(private readonly options: BreakerHealthOptions) {
     this.registry = this.newRegistry();
@@ -90,16 +93,15 @@ export class BreakerHealth implements TargetHealth {
     }
     if (selection.panic && events.wants('plan.panic'))
       events.publish('plan.panic', { requestId, route, target: targets[0]!.id });
-    const usable =
-      order && !selection.panic
-        ? order(selection.usable.map((id) => targetOf(targets, id))).map((t) => t.id)
-        : selection.usable;
-    const ordered = selection.panic ? usable : this.registry.order(usable);
-    return {
-      targets: ordered.map((id) => targetOf(targets, id)),
-      panic: selection.panic,
-      ...(skipped.length ? { skipped } : {}),
-    };
+    const usable: Target[] = [];
+    for (const id of selection.usable) usable.push(targetOf(targets, id));
+    // The policy's order of the usable targets, then slow start's (in panic: least bad first, as is).
+    const ordered = selection.panic
+      ? usable
+      : weightedOrder(order ? order(usable) : usable, this.weightOf, this.options.random);
+    return skipped.length
+      ? { targets: ordered, panic: selection.panic, skipped }
+      : { targets: ordered, panic: selection.panic };
   }
 
   admit(target: Target, opts: AdmitOptions): Admission | Promise<Admission> {

@@ -99,10 +99,11 @@ export class CircuitBreaker {
   /** What `permit()` would answer, without taking a probe slot. */
   peek(): { allowed: true; probe: boolean } | Denial {
     this.#tick();
-    const now = this.#clock.now();
     if (this.#state === 'closed') return { allowed: true, probe: false };
     if (this.#state === 'half-open')
       return this.#probes.hasRoom() ? { allowed: true, probe: true } : HALF_OPEN_FULL;
+    // The clock is read only for an open breaker: a closed one (nearly every call) needs no time.
+    const now = this.#clock.now();
     const cooling = now < this.#cooldownUntil && this.#cooldownUntil >= this.#openUntil;
     const reason = cooling ? 'cooldown' : 'open';
     return { allowed: false, reason, retryInMs: Math.max(0, this.#openUntil - now) };

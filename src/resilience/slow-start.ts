@@ -44,17 +44,17 @@ export function slowStartWeight(elapsedMs: number, opts: SlowStartOptions = DEFA
  * 0.3, about 30 % of requests try A first and 70 % try B first; with A at weight 1 all try A first.
  * Weights outside [0, 1] are clamped; weight 0 always demotes.
  */
-export function weightedOrder(
-  targets: readonly string[],
-  weightOf: (id: string) => number,
+export function weightedOrder<T>(
+  targets: readonly T[],
+  weightOf: (target: T) => number,
   random: Random,
-): string[] {
-  const kept: string[] = [];
-  const demoted: string[] = [];
-  for (const id of targets) {
-    const w = weightOf(id);
-    if (w >= 1 || (w > 0 && random() < w)) kept.push(id);
-    else demoted.push(id);
+): T[] {
+  const kept: T[] = [];
+  let demoted: T[] | undefined;
+  for (const t of targets) {
+    const w = weightOf(t);
+    if (w >= 1 || (w > 0 && random() < w)) kept.push(t);
+    else (demoted ??= []).push(t);
   }
-  return kept.concat(demoted);
+  return demoted ? kept.concat(demoted) : kept;
 }

@@ -43,7 +43,28 @@ export interface PolicyDeps {
   now: () => number;
 }
 
-const fmt = (n: number): string => (Number.isFinite(n) ? String(Math.round(n * 1000) / 1000) : 'unknown');
+/**
+ * A score as traced: rounded to thousandths, as `String(Math.round(n * 1000) / 1000)` writes it, or
+ * `unknown`. Scores are formatted on every ranked request (the trace is stored), and String() of a
+ * fraction runs V8's shortest-digits algorithm, so below 1e9 the integer of thousandths is written
+ * instead: there the double nearest k/1000 prints as exactly k/1000's digits (its ULP is far below
+ * 0.001, so no shorter decimal denotes it), which String() of an integer gives from its cache.
+ */
+export function fmt(n: number): string {
+  if (!Number.isFinite(n)) return 'unknown';
+  const k = Math.round(n * 1000);
+  if (!(k >= 0 && k < 1e12)) return String(k / 1000);
+  const whole = Math.floor(k / 1000);
+  let frac = k - whole * 1000;
+  if (frac === 0) return String(whole);
+  let digits = 3;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits--;
+  }
+  const f = String(frac);
+  return `${whole}.${f.length < digits ? '0'.repeat(digits - f.length) + f : f}`;
+}
 
 export class Policies {
   /** Smooth weighted round-robin counters, per route and target id. */
@@ -95,34 +116,44 @@ export class Policies {
 
   private leastLatency(targets: Target[], input: PolicyInput): Ranking {
     const { stats, random } = this.deps;
+    const now = this.deps.now(); // one clock read for every candidate
+    const n = targets.length;
+    // Plain loops over indices: this runs on every request of the route (no closures, one array).
     // A target without a sample yet counts as fast as the fastest known one (at least 1 ms, so that
     // attempts in flight still spread a burst instead of sending all of it to the newcomer).
-    const latencies = targets.map((t) => stats.latencyMs(t.id, input.stream));
+    const score: (number | undefined)[] = [];
     let fastest = Infinity;
-    for (const l of latencies) if (l !== undefined && l < fastest) fastest = l;
+    for (let k = 0; k < n; k++) {
+      const l = stats.latencyMs(targets[k]!.id, input.stream, now);
+      score.push(l);
+      if (l !== undefined && l < fastest) fastest = l;
+    }
     const unknown = Number.isFinite(fastest) ? fastest : 1;
-    const scored = targets.map((t, k) => ({
-      t,
-      s: Math.max(1, latencies[k] ?? unknown) * (stats.get(t.id).inFlight + 1),
-    }));
-    let first: (typeof scored)[number];
+    for (let k = 0; k < n; k++)
+      score[k] = Math.max(1, score[k] ?? unknown) * (stats.get(targets[k]!.id).inFlight + 1);
+    const s = score as number[];
+    let first = 0;
     if (input.routing.exploration > 0 && random() < input.routing.exploration) {
-      // Exploration: the target chosen least lately, so that its statistics stay fresh.
-      first = scored.reduce((a, b) => (stats.get(b.t.id).lastChosen < stats.get(a.t.id).lastChosen ? b : a));
+      // Exploration: the target chosen least lately (the first of equals), so that its statistics stay fresh.
+      for (let k = 1; k < n; k++)
+        if (stats.get(targets[k]!.id).lastChosen < stats.get(targets[first]!.id).lastChosen) first = k;
     } else {
       // Power of two choices: two distinct candidates at random, the lower score wins.
-      const i = Math.floor(random() * scored.length);
-      let j = Math.floor(random() * (scored.length - 1));
+      const i = Math.floor(random() * n);
+      let j = Math.floor(random() * (n - 1));
       if (j >= i) j++;
-      const [a, b] = [scored[i]!, scored[j]!];
-      first = b.s < a.s ? b : a;
+      first = s[j]! < s[i]! ? j : i;
     }
-    const rest = scored.filter((x) => x !== first).sort((a, b) => a.s - b.s);
-    stats.chosen(first.t.id);
-    return {
-      targets: [first.t, ...rest.map((x) => x.t)],
-      scores: scored.map((x) => ({ id: x.t.id, score: `latency*load=${fmt(x.s)}` })),
-    };
+    // The rest by score (stable: equal scores keep their order).
+    const rest: number[] = [];
+    for (let k = 0; k < n; k++) if (k !== first) rest.push(k);
+    if (rest.length > 1) rest.sort((a, b) => s[a]! - s[b]!);
+    const ordered = [targets[first]!];
+    for (const k of rest) ordered.push(targets[k]!);
+    stats.chosen(targets[first]!.id, now);
+    const scores: { id: string; score: string }[] = [];
+    for (let k = 0; k < n; k++) scores.push({ id: targets[k]!.id, score: `latency*load=${fmt(s[k]!)}` });
+    return { targets: ordered, scores };
   }
 
   private lowestCost(targets: Target[], input: PolicyInput): Ranking {

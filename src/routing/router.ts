@@ -10,6 +10,7 @@ import type { Clock, Random } from '../core/clock.js';
 import { ApiError } from '../core/errors.js';
 import type { EventBus, RequestScope } from '../core/events.js';
 import type { GatewayKey, Route, Target } from '../config/types.js';
+import type { PolicyName } from './schema.js';
 import { Policies, type PolicyInput, type RequestSize } from './policies.js';
 import { SpendLedger, describeHit, routeScope, targetScope } from './spend.js';
 import { TargetStats } from './stats.js';
@@ -175,22 +176,27 @@ export class Router {
       size: () => (size ??= requestSize(request.body, settings.expectedOutputTokens)),
     };
     const order = (usable: Target[]): Target[] => {
-      const out: Target[] = [];
+      let out: Target[] | undefined;
       for (const group of groups(usable, region)) {
-        if (policy === 'priority' || !input) {
-          out.push(...group);
-          continue;
-        }
-        const ranking = this.policies.order(policy, group, input);
-        const { events, requestId, route: name } = scope;
-        if (ranking.scores && events.wants('target.ranked'))
-          for (const s of ranking.scores)
-            events.publish('target.ranked', { requestId, route: name, target: s.id, policy, score: s.score });
-        out.push(...ranking.targets);
+        const ordered = policy === 'priority' || !input ? group : this.rank(policy, group, input, scope);
+        // One group (the common case) is the order itself; groups are fresh arrays, the first one
+        // collects the rest.
+        if (!out) out = ordered;
+        else for (const t of ordered) out.push(t);
       }
-      return out;
+      return out ?? [];
     };
     return { targets: kept, skipped, order };
+  }
+
+  /** The policy's order of one group, its scores announced (`target.ranked`, which the trace writes). */
+  private rank(policy: PolicyName, group: Target[], input: PolicyInput, scope: RequestScope): Target[] {
+    const ranking = this.policies.order(policy, group, input);
+    const { events, requestId, route } = scope;
+    if (ranking.scores && events.wants('target.ranked'))
+      for (const s of ranking.scores)
+        events.publish('target.ranked', { requestId, route, target: s.id, policy, score: s.score });
+    return ranking.targets;
   }
 
   private exclusion(
@@ -219,6 +225,8 @@ export class Router {
  * targets first and the others after: a policy reorders within a group, never across a tier.
  */
 function groups(targets: Target[], region: string | undefined): Target[][] {
+  // One tier and no preferred region (the common case): one group, a copy of the list.
+  if (region === undefined && targets.every((t) => t.tier === targets[0]!.tier)) return [targets.slice()];
   const out: Target[][] = [];
   let i = 0;
   while (i < targets.length) {

@@ -81,11 +81,13 @@ export class TargetStats {
     return stat;
   }
 
-  /** The latency a request of this kind can expect from the target (ms), undefined before a sample. */
-  latencyMs(id: string, stream: boolean): number | undefined {
+  /**
+   * The latency a request of this kind can expect from the target (ms), undefined before a sample.
+   * `now`: the clock's time, when the caller has read it already (a policy scoring several targets).
+   */
+  latencyMs(id: string, stream: boolean, now = this.clock.now()): number | undefined {
     const stat = this.stats.get(id);
     const fleet = this.fleet.get(id);
-    const now = this.clock.now();
     if (!fleet) {
       const avg = stream ? (stat?.ttft ?? stat?.duration) : (stat?.duration ?? stat?.ttft);
       return avg && decayed(avg, now, this.tauMs);
@@ -177,8 +179,8 @@ export class TargetStats {
     this.get(id).inFlight++;
   }
 
-  chosen(id: string): void {
-    this.get(id).lastChosen = this.clock.now();
+  chosen(id: string, now = this.clock.now()): void {
+    this.get(id).lastChosen = now;
   }
 
   /** One attempt's end: what it says about the target's latency, throughput and errors. */

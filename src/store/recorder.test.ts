@@ -185,6 +185,16 @@ describe('StoreRecorder', () => {
     expect(record!.trace).toEqual([{ target: 'p/a', action: 'attempt', result: 'code [redacted]??', ms: 1 }]);
   });
 
+  it("stores a routing policy's rank entries as traced (its own words, not scrubbed)", async () => {
+    const { store, events, step } = setup({ scrub: () => 'scrubbed' });
+    await step(0);
+    const rank = { target: 'p/a', action: 'rank', result: 'least-latency:latency*load=12.5' } as const;
+    events.publish('request.ended', { ...ended(1), trace: [rank, ...ended(1).trace] });
+    await step(1_000);
+    const [record] = store.batches.flat();
+    expect(record!.trace).toEqual([rank, { target: 'p/a', action: 'attempt', result: 'scrubbed', ms: 12 }]);
+  });
+
   it('keeps a bounded queue while the store fails, counts and logs what it drops, retries with backoff', async () => {
     const { store, recorder, publish, step, logs } = setup();
     await step(0);

@@ -11,43 +11,75 @@ interface Series {
   value: number;
 }
 
-/** Separates label values in a series key; a label left out is marked apart from an empty one. */
-const SEP = '\u0000';
-const ABSENT = '\u0001';
+/** A label left out: a key apart from every value (an empty label is not an absent one). */
+const ABSENT = Symbol('absent');
 
-/** One series' key: its label values in the metric's label order (counters, gauges and histograms). */
-export function seriesKey<L extends string>(
-  labelNames: readonly L[],
-  labels: Partial<Record<L, string>>,
-): string {
-  let key = '';
-  for (const name of labelNames) key += (labels[name] ?? ABSENT) + SEP;
-  return key;
+type Level = Map<string | symbol, unknown>;
+
+/**
+ * A metric's series by their label values, one Map level per label name in the metric's label order
+ * (counters, gauges and histograms). Finding a series builds no key string: each level is one lookup
+ * by a label value, and the values are the gateway's own strings (config names, its own words), whose
+ * hashes V8 keeps. `all` holds the series in the order first seen, the order they are exposed in.
+ */
+export class SeriesIndex<S> {
+  readonly all: S[] = [];
+  private root: Level = new Map();
+
+  constructor(private readonly labelNames: readonly string[]) {}
+
+  /** The series of these labels, if seen before. */
+  find<L extends string>(labels: Partial<Record<L, string>>): S | undefined {
+    const names = this.labelNames;
+    const values = labels as Record<string, string | undefined>;
+    let level: Level | undefined = this.root;
+    for (let i = 0; i < names.length - 1 && level; i++)
+      level = level.get(values[names[i]!] ?? ABSENT) as Level | undefined;
+    return level?.get(names.length ? (values[names[names.length - 1]!] ?? ABSENT) : ABSENT) as S | undefined;
+  }
+
+  /** A series for labels not seen before (`find` gave undefined). */
+  add<L extends string>(labels: Partial<Record<L, string>>, series: S): void {
+    const names = this.labelNames;
+    const values = labels as Record<string, string | undefined>;
+    let level = this.root;
+    for (let i = 0; i < names.length - 1; i++) {
+      const value = values[names[i]!] ?? ABSENT;
+      let next = level.get(value) as Level | undefined;
+      if (!next) level.set(value, (next = new Map()));
+      level = next;
+    }
+    level.set(names.length ? (values[names[names.length - 1]!] ?? ABSENT) : ABSENT, series);
+    this.all.push(series);
+  }
+
+  clear(): void {
+    this.root = new Map();
+    this.all.length = 0;
+  }
 }
 
 /** Values by label set, exposed through prom-client's Registry as its Counter and Gauge are. */
 abstract class KeyedValues<L extends string> {
   abstract readonly type: 'counter' | 'gauge';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, Series>();
-  private readonly labelNames: readonly L[];
+  private readonly series: SeriesIndex<Series>;
 
   constructor(
     readonly name: string,
     readonly help: string,
     options: { labelNames: readonly L[]; registers: Registry[] },
   ) {
-    this.labelNames = options.labelNames;
+    this.series = new SeriesIndex(options.labelNames);
     // The registry only calls get/reset and reads name, help, type, aggregator.
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
   protected add(labels: Partial<Record<L, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
-    const key = seriesKey(this.labelNames, labels);
-    const series = this.series.get(key);
+    const series = this.series.find(labels);
     if (series) series.value += value;
-    else this.series.set(key, { labels: { ...labels } as Record<string, string>, value });
+    else this.series.add(labels, { labels: { ...labels } as Record<string, string>, value });
   }
 
   reset(): void {
@@ -61,7 +93,7 @@ abstract class KeyedValues<L extends string> {
     values: { value: number; labels: Record<string, string> }[];
     aggregator: string;
   } {
-    const values = [...this.series.values()].map((s) => ({ value: s.value, labels: s.labels }));
+    const values = this.series.all.map((s) => ({ value: s.value, labels: s.labels }));
     return { help: this.help, name: this.name, type: this.type, values, aggregator: this.aggregator };
   }
 }

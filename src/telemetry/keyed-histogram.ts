@@ -2,12 +2,12 @@
  * A Prometheus histogram counted by the gateway itself and rendered by prom-client's Registry at scrape
  * time, with the exposition of prom-client's own Histogram (same lines, same order). Why: prom-client 15
  * allocates a closure and a label/value pair, validates the label names and builds a hash string on
- * every `observe`; here an observation is one string key, one Map lookup and a bucket increment
+ * every `observe`; here an observation is one Map lookup per label (SeriesIndex) and a bucket increment
  * (docs/PERFORMANCE.md has the measurements). The label values are the gateway's own, bounded ones
  * (metric-labels.ts), so they are not validated again.
  */
 import type { Registry } from 'prom-client';
-import { seriesKey } from './keyed-counter.js';
+import { SeriesIndex } from './keyed-counter.js';
 
 interface Series {
   labels: Record<string, string>;
@@ -29,8 +29,7 @@ interface Value {
 export class KeyedHistogram<L extends string = string> {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, Series>();
-  private readonly labelNames: readonly L[];
+  private readonly series: SeriesIndex<Series>;
   private readonly upperBounds: readonly number[];
 
   constructor(
@@ -38,7 +37,7 @@ export class KeyedHistogram<L extends string = string> {
     readonly help: string,
     options: { labelNames: readonly L[]; buckets: readonly number[]; registers: Registry[] },
   ) {
-    this.labelNames = options.labelNames;
+    this.series = new SeriesIndex(options.labelNames);
     this.upperBounds = [...options.buckets].sort((a, b) => a - b);
     // The registry only calls get/getForPromString/reset and reads name, help, type, aggregator.
     for (const registry of options.registers) registry.registerMetric(this as never);
@@ -46,8 +45,7 @@ export class KeyedHistogram<L extends string = string> {
 
   observe(labels: Partial<Record<L, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
-    const key = seriesKey(this.labelNames, labels);
-    let series = this.series.get(key);
+    let series = this.series.find(labels);
     if (!series) {
       series = {
         labels: { ...labels } as Record<string, string>,
@@ -55,7 +53,7 @@ export class KeyedHistogram<L extends string = string> {
         sum: 0,
         count: 0,
       };
-      this.series.set(key, series);
+      this.series.add(labels, series);
     }
     const bounds = this.upperBounds;
     for (let i = 0; i < bounds.length; i++) {
@@ -76,7 +74,7 @@ export class KeyedHistogram<L extends string = string> {
   getForPromString(): { name: string; help: string; type: string; values: Value[]; aggregator: string } {
     const values: Value[] = [];
     const bucketName = `${this.name}_bucket`;
-    for (const s of this.series.values()) {
+    for (const s of this.series.all) {
       let acc = 0;
       this.upperBounds.forEach((le, i) => {
         acc += s.buckets[i]!;
