@@ -7,7 +7,13 @@
  * `--requests` more are sent at 8 connections, then the counts are dumped, per thread.
  *
  *   npm run build && node bench/instructions.mjs [--variant defaults|layers|no-store|bare|json]
- *        [--requests 1000] [--warmup 1000] [--dist path/to/another/build/dist] [--stream]
+ *        [--requests 2000] [--warmup 5000] [--dist path/to/another/build/dist] [--stream]
+ *
+ * 5,000 warm-up requests: after 1,000, much of the once-per-request code (the handler, the engine,
+ * node's and undici's HTTP code) still ran in V8's baseline tiers, where every property access goes
+ * through a generic stub, and counted 25–35 % more than at full speed. 2,000 counted requests: one
+ * old-generation collection (tens of millions of instructions) more or less in the window moved a
+ * 1,000-request count by ±5 %.
  *
  * With `--stream`, each request is the streaming scenario's (a ~200-chunk stream, read to its end) and the
  * counts are per stream; `--requests` and `--warmup` then default to 200.
@@ -104,9 +110,8 @@ async function main() {
     { connections: 8 },
   );
   try {
-    const defaultCount = opts.stream ? 200 : 1000;
-    const n = Number(opts.requests ?? defaultCount);
-    await load(pool, Number(opts.warmup ?? defaultCount));
+    const n = Number(opts.requests ?? (opts.stream ? 200 : 2000));
+    await load(pool, Number(opts.warmup ?? (opts.stream ? 200 : 5000)));
     const control = (arg) => execFileSync('callgrind_control', [arg, String(child.pid)], { stdio: 'ignore' });
     control('--instr=on');
     await load(pool, n);
