@@ -310,9 +310,10 @@ For scale, the bare proxy peaked at ${f(s.throughput.bare.rssMb, 1)} MB and the 
 ${heapText(run.gatewayHeap?.loaded)}; after a full GC (live data): ${heapText(run.gatewayHeap?.live)}.
 The gap between live heap and RSS is V8's heap sizing under load (young generation, heap reserve),
 not data the gateway keeps: the live heap does not grow with the requests served. Most of the idle
-RSS is code: a bare \`node\` process starts at about 40 MB, and importing undici (which the bare proxy
-loads too) adds about 20 MB, and the request store's thread (a second V8 isolate and SQLite) 13 to 16
-MB; zod and yaml, which validate the configuration, load on a short-lived thread of their own and are
+RSS is code: a bare \`node\` process starts at about 40 MB; undici's entry point, which the bare proxy
+imports, adds about 20 MB, of which the gateway loads only the Pool and what it needs (about 11 MB);
+the request store's thread (a second V8 isolate and SQLite) about 10 MB, given back some 15 s after
+the store's last write or query (the thread ends and starts again on the next); zod and yaml, which validate the configuration, load on a short-lived thread of their own and are
 gone once the gateway serves (docs/PERFORMANCE.md). A smaller young generation
 (\`--gateway-node-args=--max-semi-space-size=4\`) lowered the peak by a few MB in a trial run and
 cost CPU per request, so the gateway keeps V8's defaults.
