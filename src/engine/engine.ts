@@ -67,23 +67,6 @@ interface Racer<T> {
 /** How a request is run, when not by the route's plain failover (this.race). */
 type Strategy<T> = (state: RequestState, racers: Set<Racer<T>>) => Promise<Success<T> | undefined>;
 
-/**
- * The engine's view of a request: the caller's fields and the body, built field by field in one order
- * (absent ones undefined), so that every request's has one shape. A spread of the caller's object
- * with `body` added costs a clone and a slow property definition per request (docs/PERFORMANCE.md).
- */
-function runCall(call: Omit<RunCall, 'body'>, body: unknown): RunCall {
-  return {
-    route: call.route,
-    requestId: call.requestId,
-    cancel: call.cancel,
-    timeoutMs: call.timeoutMs,
-    routing: call.routing,
-    onSettled: call.onSettled,
-    body,
-  };
-}
-
 export class Engine {
   readonly health: TargetHealth;
   readonly router: Router | undefined;
@@ -123,21 +106,15 @@ export class Engine {
             state,
           )
       : undefined;
-    const { state, result } = await this.execute(
-      runCall(call, call.request),
-      operation,
-      undefined,
-      undefined,
-      vote,
-    );
+    const { state, result } = await this.execute(call, call.request, operation, undefined, undefined, vote);
     return { completion: result.value!, meta: this.meta(state) };
   }
 
   async embed(
-    call: Omit<RunCall, 'body'>,
+    call: RunCall,
     request: EmbeddingsRequest,
   ): Promise<{ response: EmbeddingsResponse; meta: ResponseMeta }> {
-    const { state, result } = await this.execute(runCall(call, request), embeddingsOperation(request));
+    const { state, result } = await this.execute(call, request, embeddingsOperation(request));
     return { response: result.value!, meta: this.meta(state) };
   }
 
@@ -153,7 +130,8 @@ export class Engine {
     let state: RequestState | undefined;
     try {
       const { result } = await this.execute(
-        runCall(call, call.request),
+        call,
+        call.request,
         chatOperation(call.request),
         (s, onCommit) => {
           state = s;
@@ -182,6 +160,7 @@ export class Engine {
 
   private async execute<T>(
     call: RunCall,
+    body: unknown,
     operation: Operation<T>,
     makeGate?: (state: RequestState, onCommit: (winner: Target) => void) => CommitGate,
     /** Streams that continue after a cut: returns the continuation, or throws the cut. */
@@ -198,6 +177,7 @@ export class Engine {
     const events = new RequestEvents(this.runner.events);
     const state: RequestState = {
       call,
+      body,
       events,
       trace: events.trace,
       attempts: 0,

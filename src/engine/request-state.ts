@@ -7,12 +7,15 @@ import type { RequestEvents } from '../core/request-events.js';
 import type { ChatCall, TraceEntry } from './types.js';
 import type { CancelSignal } from '../core/cancel.js';
 
-/** What every kind of request needs to run: the route, the caller's signal and deadline, the body. */
-export type RunCall = Omit<ChatCall, 'request'> & { body: unknown };
+/** What every kind of request needs to run: the route, the caller's signal and deadline. */
+export type RunCall = Omit<ChatCall, 'request'>;
 
 /** One request's progress, shared by its attempts. */
 export interface RequestState {
+  /** The caller's call, as passed (not copied). */
   call: RunCall;
+  /** The request's body (a chat or an embeddings request). */
+  body: unknown;
   /** Where the request's events are published; its decision trace is built from them. */
   events: RequestEvents;
   /** The decision trace so far (`events.trace`): read it, never write it; publish an event instead. */

@@ -26,7 +26,8 @@ function setup(routing: object) {
   const route = { name: 'r', targets, routing: routeRoutingSchema.parse(routing) } as Route;
   const plan = (tierFloor?: number) => {
     const state = {
-      call: { route, body: {}, requestId: 'x', ...(tierFloor ? { routing: { tierFloor } } : {}) },
+      call: { route, requestId: 'x', ...(tierFloor ? { routing: { tierFloor } } : {}) },
+      body: {},
       events: new RequestEvents(new EventBus()),
       skips: [],
     } as unknown as RequestState;

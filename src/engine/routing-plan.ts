@@ -19,11 +19,11 @@ export function planRequest(
 ): Plan {
   const { call } = state;
   const scope = { events: state.events, requestId: call.requestId, route: call.route.name };
-  const stream = (call.body as { stream?: unknown } | undefined)?.stream === true;
+  const stream = (state.body as { stream?: unknown } | undefined)?.stream === true;
   const prepared = router?.prepare(
     call.route,
     targets,
-    { ...(call.routing ? { routing: call.routing } : {}), stream, body: call.body },
+    { ...(call.routing ? { routing: call.routing } : {}), stream, body: state.body },
     scope,
   );
   if (!prepared) return health.plan(targets, scope);

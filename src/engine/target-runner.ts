@@ -269,7 +269,7 @@ function announceAttempt({ state, target, operation, result, key }: EndedAttempt
   const { requestId, route } = state.call;
   const tokens: EventTokens | undefined = attemptTokens(
     result,
-    () => (state.promptTokens ??= estimateTokens(state.call.body)),
+    () => (state.promptTokens ??= estimateTokens(state.body)),
   );
   const cost = tokens && costUsd(tokens, target.price);
   const failure = result.ok ? undefined : result.failure;

@@ -23,7 +23,7 @@ import { Cancel } from '../core/cancel.js';
 export interface ModelCall {
   route: Route;
   /** Everything the engine needs but the request itself. */
-  run: Omit<RunCall, 'body'>;
+  run: RunCall;
   /** Extra response headers (the trace, when asked for); `streaming` at a stream's commit point. */
   headers(meta: ResponseMeta, streaming?: boolean): Record<string, string>;
   /** Announces the request's end once it is answered; errors get the trace header too. */

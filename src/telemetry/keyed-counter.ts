@@ -30,27 +30,30 @@ export class SeriesIndex<S> {
 
   /** The series of these labels, if seen before. */
   find<L extends string>(labels: Partial<Record<L, string>>): S | undefined {
-    const names = this.labelNames;
-    const values = labels as Record<string, string | undefined>;
+    const last = this.labelNames.length - 1;
     let level: Level | undefined = this.root;
-    for (let i = 0; i < names.length - 1 && level; i++)
-      level = level.get(values[names[i]!] ?? ABSENT) as Level | undefined;
-    return level?.get(names.length ? (values[names[names.length - 1]!] ?? ABSENT) : ABSENT) as S | undefined;
+    for (let i = 0; i < last && level; i++) level = level.get(this.key(labels, i)) as Level | undefined;
+    return level?.get(this.key(labels, last)) as S | undefined;
   }
 
   /** A series for labels not seen before (`find` gave undefined). */
   add<L extends string>(labels: Partial<Record<L, string>>, series: S): void {
-    const names = this.labelNames;
-    const values = labels as Record<string, string | undefined>;
+    const last = this.labelNames.length - 1;
     let level = this.root;
-    for (let i = 0; i < names.length - 1; i++) {
-      const value = values[names[i]!] ?? ABSENT;
-      let next = level.get(value) as Level | undefined;
-      if (!next) level.set(value, (next = new Map()));
+    for (let i = 0; i < last; i++) {
+      const key = this.key(labels, i);
+      let next = level.get(key) as Level | undefined;
+      if (!next) level.set(key, (next = new Map()));
       level = next;
     }
-    level.set(names.length ? (values[names[names.length - 1]!] ?? ABSENT) : ABSENT, series);
+    level.set(this.key(labels, last), series);
     this.all.push(series);
+  }
+
+  /** The key of level `i`: the value of the i-th label name, or ABSENT (also for a metric without labels). */
+  private key(labels: object, i: number): string | symbol {
+    const name = this.labelNames[i];
+    return name === undefined ? ABSENT : ((labels as Record<string, string | undefined>)[name] ?? ABSENT);
   }
 
   clear(): void {
